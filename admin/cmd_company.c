@@ -1,0 +1,185 @@
+/*
+ * cmd_company.c - "company add/show" and "policy set": a company's security
+ * level, the groups it applies to, and the grace deadlines that follow.
+ * Only an enabled administrator of the company may change its policy.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "admin.h"
+
+static void print_company(admin_t *a, store_company_t const *c)
+{
+	char groups[128];
+
+	if (group_mask_format(c->group_mask, groups, sizeof(groups)) != 0) groups[0] = '\0';
+	if (a->json) {
+		json_t j = { 0 };
+		char const *p = groups;
+
+		json_open(&j, NULL, '{');
+		json_str(&j, "name", c->name);
+		json_str(&j, "level", level_name(c->level));
+		json_open(&j, "groups", '[');
+		while (*p) {
+			char one[32];
+			size_t n = strcspn(p, ",");
+
+			snprintf(one, sizeof(one), "%.*s", (int)n, p);
+			json_str(&j, NULL, one);
+			p += n;
+			if (*p == ',') p++;
+		}
+		json_close(&j, ']');
+		json_int(&j, "grace_days", c->grace_days);
+		json_close(&j, '}');
+		json_end(&j);
+		return;
+	}
+	printf("company:     %s\n", c->name);
+	printf("level:       %s\n", level_name(c->level));
+	printf("groups:      %s\n", groups[0] ? groups : "(none)");
+	printf("grace days:  %u\n", c->grace_days);
+}
+
+static int company_add(admin_t *a, int argc, char **argv)
+{
+	static char const usage[] = "vrms2fa-admin company add NAME [--grace-days N]";
+	char const *grace = NULL, *pos[1] = { NULL };
+	admin_option_t opts[] = { { "--grace-days", true, &grace, NULL }, { NULL, false, NULL, NULL } };
+	store_company_t c;
+	uint64_t id = 0;
+	uint32_t days = 5;
+	store_status_t rc;
+	int err;
+
+	admin_parse(argc, argv, opts, pos, 1, 0, usage);
+	if (grace) days = admin_parse_uint("--grace-days", grace, 365, usage);
+	if (pos[0][0] == '\0' || strlen(pos[0]) > STORE_COMPANY_MAX) {
+		return admin_fail("a company name has 1 to %d characters", STORE_COMPANY_MAX);
+	}
+	if ((err = admin_connect(a))) return err;
+	rc = store_company_add(a->conn, pos[0], days, a->now, &id);
+	if (rc == STORE_CONFLICT) return admin_fail("company already exists: %s", pos[0]);
+	if (rc != STORE_OK) return admin_db_fail(a, "company add");
+	admin_audit(a, "vrms2fa-admin", 0, id, "company_added", pos[0]);
+	if (store_company_get(a->conn, pos[0], &c) != STORE_OK) return admin_db_fail(a, "company show");
+	print_company(a, &c);
+	return 0;
+}
+
+static int company_show(admin_t *a, int argc, char **argv)
+{
+	static char const usage[] = "vrms2fa-admin company show NAME";
+	char const *pos[1] = { NULL };
+	store_company_t c;
+	store_status_t rc;
+	int err;
+
+	admin_parse(argc, argv, NULL, pos, 1, 0, usage);
+	if ((err = admin_connect(a))) return err;
+	rc = store_company_get(a->conn, pos[0], &c);
+	if (rc == STORE_NOT_FOUND) return admin_fail("no such company: %s", pos[0]);
+	if (rc != STORE_OK) return admin_db_fail(a, "company show");
+	print_company(a, &c);
+	return 0;
+}
+
+int cmd_company(admin_t *a, int argc, char **argv)
+{
+	if (argc >= 1 && strcmp(argv[0], "add") == 0) return company_add(a, argc - 1, argv + 1);
+	if (argc >= 1 && strcmp(argv[0], "show") == 0) return company_show(a, argc - 1, argv + 1);
+	if (argc >= 1 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0)) {
+		printf("usage: vrms2fa-admin company add NAME [--grace-days N]\n       vrms2fa-admin company show NAME\n");
+		return 0;
+	}
+	fprintf(stderr, "usage: vrms2fa-admin company add NAME [--grace-days N]\n       vrms2fa-admin company show NAME\n");
+	return EXIT_USAGE;
+}
+
+static int apply_policy(admin_t *a, store_company_t const *c, security_level_t level, unsigned mask)
+{
+	if (store_begin(a->conn) != STORE_OK) return admin_db_fail(a, "policy set");
+	if (store_company_set_policy(a->conn, c->id, level, mask) != STORE_OK) goto failed;
+	if (level == LEVEL_HIGH) {
+		int64_t deadline = a->now + (int64_t)c->grace_days * 86400;
+
+		if (store_grace_start(a->conn, c->id, mask, deadline) != STORE_OK) goto failed;
+		if (store_grace_lift(a->conn, c->id, mask) != STORE_OK) goto failed;
+	} else if (store_grace_lift(a->conn, c->id, 0) != STORE_OK) {
+		goto failed;
+	}
+	if (store_commit(a->conn) != STORE_OK) return admin_db_fail(a, "policy set");
+	return 0;
+
+failed:
+	{
+		int rc = admin_db_fail(a, "policy set");
+		store_rollback(a->conn);
+		return rc;
+	}
+}
+
+int cmd_policy(admin_t *a, int argc, char **argv)
+{
+	static char const usage[] =
+		"vrms2fa-admin policy set COMPANY --level low|high [--groups GROUP[,GROUP...]] --by LOGIN";
+	char const *level_arg = NULL, *groups_arg = NULL, *by = NULL, *pos[2] = { NULL, NULL };
+	admin_option_t opts[] = {
+		{ "--level", true, &level_arg, NULL }, { "--groups", true, &groups_arg, NULL },
+		{ "--by", true, &by, NULL }, { NULL, false, NULL, NULL },
+	};
+	char old_groups[128], new_groups[128], detail[512];
+	security_level_t level;
+	store_company_t c;
+	store_user_t admin_user_row;
+	store_status_t rc;
+	unsigned mask;
+	int err;
+
+	admin_parse(argc, argv, opts, pos, 2, 0, usage);
+	if (strcmp(pos[0], "set") != 0) {
+		fprintf(stderr, "vrms2fa-admin: unknown policy command '%s'\nusage: %s\n", pos[0], usage);
+		return EXIT_USAGE;
+	}
+	if (!level_arg || level_parse(level_arg, &level) != 0) {
+		fprintf(stderr, "vrms2fa-admin: --level must be low or high\nusage: %s\n", usage);
+		return EXIT_USAGE;
+	}
+	if (!by) {
+		fprintf(stderr, "vrms2fa-admin: --by LOGIN is required\nusage: %s\n", usage);
+		return EXIT_USAGE;
+	}
+	if (groups_arg && group_mask_parse(groups_arg, &mask) != 0) {
+		fprintf(stderr, "vrms2fa-admin: bad --groups '%s': use administrator, company_user, owner, supplier\n"
+			"usage: %s\n", groups_arg, usage);
+		return EXIT_USAGE;
+	}
+	if ((err = admin_connect(a))) return err;
+
+	rc = store_company_get(a->conn, pos[1], &c);
+	if (rc == STORE_NOT_FOUND) return admin_fail("no such company: %s", pos[1]);
+	if (rc != STORE_OK) return admin_db_fail(a, "company lookup");
+
+	rc = store_user_get(a->conn, by, &admin_user_row);
+	if (rc != STORE_OK && rc != STORE_NOT_FOUND) return admin_db_fail(a, "user lookup");
+	if (rc == STORE_NOT_FOUND || admin_user_row.company.id != c.id || admin_user_row.group != GROUP_ADMINISTRATOR ||
+	    admin_user_row.disabled) {
+		snprintf(detail, sizeof(detail), "refused: %s is not an enabled administrator of this company", by);
+		admin_audit(a, by, rc == STORE_OK ? admin_user_row.id : 0, c.id, "policy_change_refused", detail);
+		return admin_fail("refused: %s is not an enabled administrator of company %s", by, c.name);
+	}
+
+	if (!groups_arg) mask = c.group_mask ? c.group_mask : GROUP_MASK_ALL;
+	if ((err = apply_policy(a, &c, level, mask))) return err;
+
+	if (group_mask_format(c.group_mask, old_groups, sizeof(old_groups)) != 0) old_groups[0] = '\0';
+	if (group_mask_format(mask, new_groups, sizeof(new_groups)) != 0) new_groups[0] = '\0';
+	snprintf(detail, sizeof(detail), "level %s -> %s; groups [%s] -> [%s]",
+		 level_name(c.level), level_name(level), old_groups, new_groups);
+	admin_audit(a, by, admin_user_row.id, c.id, "policy_changed", detail);
+
+	if (store_company_get(a->conn, c.name, &c) != STORE_OK) return admin_db_fail(a, "company show");
+	print_company(a, &c);
+	return 0;
+}

@@ -1,0 +1,251 @@
+/*
+ * cmd_enroll.c - "enroll begin/confirm/reset" and "recovery-codes": a new
+ * TOTP secret (160 bits, sealed with the current key, pending until a code
+ * confirms it), its activation, its removal, and single-use recovery codes.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "admin.h"
+#include "../rlm_vrms2fa/core/address.h"
+#include "../rlm_vrms2fa/core/otpauth.h"
+#include "../rlm_vrms2fa/core/base32.h"
+#include "../rlm_vrms2fa/core/recovery.h"
+
+#define NEW_SECRET_LEN 20
+
+static int enroll_begin(admin_t *a, int argc, char **argv)
+{
+	static char const usage[] = "vrms2fa-admin enroll begin LOGIN";
+	char const *pos[1] = { NULL };
+	uint8_t secret[NEW_SECRET_LEN], sealed[NEW_SECRET_LEN + SECRETBOX_OVERHEAD];
+	char key[64], grouped[96], uri[OTPAUTH_URI_MAX];
+	size_t sealed_len = 0;
+	store_user_t u;
+	store_status_t rc;
+	int err;
+
+	admin_parse(argc, argv, NULL, pos, 1, 0, usage);
+	if ((err = admin_connect(a)) || (err = admin_keyring(a))) return err;
+	if ((err = admin_user(a, pos[0], &u))) return err;
+	if (u.totp_status == TOTP_STATUS_ACTIVE) {
+		return admin_fail("%s already has two-step verification active; run 'enroll reset %s' first", u.login, u.login);
+	}
+	if (RAND_priv_bytes(secret, sizeof(secret)) != 1 ||
+	    secretbox_seal(&a->keyring, u.id, secret, sizeof(secret), sealed, sizeof(sealed), &sealed_len) != 0 ||
+	    base32_encode(secret, sizeof(secret), key, sizeof(key)) != 0 ||
+	    otpauth_key_grouped(secret, sizeof(secret), grouped, sizeof(grouped)) != 0 ||
+	    otpauth_uri(a->settings.issuer, u.login, &a->totp, secret, sizeof(secret), uri, sizeof(uri)) != 0) {
+		OPENSSL_cleanse(secret, sizeof(secret));
+		return admin_fail("cannot make a secret");
+	}
+	OPENSSL_cleanse(secret, sizeof(secret));
+
+	rc = store_secret_put_pending(a->conn, u.id, sealed, sealed_len, a->keyring.current_id, &a->totp, a->now);
+	if (rc == STORE_CONFLICT) return admin_fail("%s already has two-step verification active", u.login);
+	if (rc != STORE_OK) return admin_db_fail(a, "enroll begin");
+	admin_audit(a, "vrms2fa-admin", u.id, u.company.id, "enrollment_started", "by the admin tool");
+
+	if (a->json) {
+		json_t j = { 0 };
+
+		json_open(&j, NULL, '{');
+		json_str(&j, "login", u.login);
+		json_str(&j, "secret", key);
+		json_str(&j, "uri", uri);
+		json_str(&j, "algorithm", totp_algo_name(a->totp.algo));
+		json_int(&j, "digits", a->totp.digits);
+		json_int(&j, "period", a->totp.period);
+		json_close(&j, '}');
+		json_end(&j);
+	} else {
+		printf("Add this key to the authentication app of %s:\n\n    %s\n\n", u.login, grouped);
+		printf("or scan the QR code of:\n\n    %s\n\n", uri);
+		printf("Then confirm with: vrms2fa-admin enroll confirm %s CODE\n", u.login);
+	}
+	OPENSSL_cleanse(key, sizeof(key));
+	OPENSSL_cleanse(grouped, sizeof(grouped));
+	OPENSSL_cleanse(uri, sizeof(uri));
+	return 0;
+}
+
+static int enroll_confirm(admin_t *a, int argc, char **argv)
+{
+	static char const usage[] = "vrms2fa-admin enroll confirm LOGIN CODE [--address ADDR]";
+	char const *address_arg = NULL, *pos[2] = { NULL, NULL };
+	admin_option_t opts[] = { { "--address", true, &address_arg, NULL }, { NULL, false, NULL, NULL } };
+	uint8_t key[SECRETBOX_MAX_PLAINTEXT];
+	size_t key_len = 0;
+	char address[ADDR_TEXT_MAX] = "";
+	addr_kind_t kind = ADDR_INVALID;
+	store_secret_t secret;
+	store_user_t u;
+	uint64_t counter = 0;
+	totp_result_t r;
+	store_status_t rc;
+	int err;
+
+	admin_parse(argc, argv, opts, pos, 2, 0, usage);
+	if (address_arg) {
+		kind = addr_normalise(address_arg, strlen(address_arg), address);
+		if (kind == ADDR_INVALID) return admin_fail("not an IP or MAC address: %s", address_arg);
+	}
+	if ((err = admin_connect(a)) || (err = admin_keyring(a))) return err;
+	if ((err = admin_user(a, pos[0], &u))) return err;
+
+	rc = store_secret_get(a->conn, u.id, &secret);
+	if (rc == STORE_NOT_FOUND || (rc == STORE_OK && secret.status != TOTP_STATUS_PENDING)) {
+		return admin_fail("%s has no pending enrollment; run 'enroll begin %s'", u.login, u.login);
+	}
+	if (rc != STORE_OK) return admin_db_fail(a, "enroll confirm");
+	if (secretbox_open(&a->keyring, u.id, secret.sealed, secret.sealed_len, key, sizeof(key), &key_len) != 0) {
+		return admin_fail("the secret of %s does not decrypt with the key file (key id %u)", u.login, secret.key_id);
+	}
+	r = totp_verify(&secret.params, key, key_len, pos[1], strlen(pos[1]), a->now, a->settings.totp_window, &counter);
+	OPENSSL_cleanse(key, sizeof(key));
+	if (r != TOTP_MATCH) return admin_fail("the code is incorrect or has expired");
+
+	if (store_begin(a->conn) != STORE_OK) return admin_db_fail(a, "enroll confirm");
+	rc = store_secret_activate(a->conn, u.id, counter, a->now);
+	if (rc == STORE_OK && kind != ADDR_INVALID) {
+		int64_t expires = a->settings.trust_lifetime ? a->now + (int64_t)a->settings.trust_lifetime * 86400 : 0;
+		rc = store_trust_add(a->conn, u.id, address, kind, "enrollment", a->now, expires);
+	}
+	if (rc != STORE_OK) {
+		err = rc == STORE_CONFLICT ? admin_fail("the enrollment was confirmed or reset meanwhile")
+					   : admin_db_fail(a, "enroll confirm");
+		store_rollback(a->conn);
+		return err;
+	}
+	if (store_commit(a->conn) != STORE_OK) return admin_db_fail(a, "enroll confirm");
+	admin_audit(a, "vrms2fa-admin", u.id, u.company.id, "enrollment_confirmed", "by the admin tool");
+	if (kind != ADDR_INVALID) admin_audit(a, "vrms2fa-admin", u.id, u.company.id, "address_trusted", "address trusted by enrollment");
+
+	if (a->json) {
+		json_t j = { 0 };
+
+		json_open(&j, NULL, '{');
+		json_str(&j, "login", u.login);
+		json_bool(&j, "enrolled", true);
+		if (kind != ADDR_INVALID) json_str(&j, "trusted_address", address);
+		json_close(&j, '}');
+		json_end(&j);
+	} else {
+		printf("Two-step verification is active for %s.\n", u.login);
+		if (kind != ADDR_INVALID) printf("Trusted address: %s\n", address);
+	}
+	return 0;
+}
+
+static int enroll_reset(admin_t *a, int argc, char **argv)
+{
+	static char const usage[] = "vrms2fa-admin enroll reset LOGIN";
+	char const *pos[1] = { NULL };
+	store_user_t u;
+	int err;
+
+	admin_parse(argc, argv, NULL, pos, 1, 0, usage);
+	if ((err = admin_connect(a))) return err;
+	if ((err = admin_user(a, pos[0], &u))) return err;
+
+	if (store_begin(a->conn) != STORE_OK) return admin_db_fail(a, "enroll reset");
+	if (store_secret_reset(a->conn, u.id) != STORE_OK ||
+	    (policy_is_mandatory(u.company.level, u.company.group_mask, u.group) &&
+	     store_user_set_deadline(a->conn, u.id, a->now + (int64_t)u.company.grace_days * 86400) != STORE_OK)) {
+		err = admin_db_fail(a, "enroll reset");
+		store_rollback(a->conn);
+		return err;
+	}
+	if (store_commit(a->conn) != STORE_OK) return admin_db_fail(a, "enroll reset");
+	admin_audit(a, "vrms2fa-admin", u.id, u.company.id, "enrollment_reset",
+		    "secret, recovery codes and trusted addresses removed");
+	if (a->json) {
+		json_t j = { 0 };
+
+		json_open(&j, NULL, '{');
+		json_str(&j, "login", u.login);
+		json_bool(&j, "enrolled", false);
+		json_close(&j, '}');
+		json_end(&j);
+	} else {
+		printf("Two-step verification removed for %s (with its recovery codes and trusted addresses).\n", u.login);
+	}
+	return 0;
+}
+
+int cmd_enroll(admin_t *a, int argc, char **argv)
+{
+	static char const usage[] = "vrms2fa-admin enroll begin|confirm|reset LOGIN ...  (--help on each)";
+
+	if (argc >= 1 && strcmp(argv[0], "begin") == 0) return enroll_begin(a, argc - 1, argv + 1);
+	if (argc >= 1 && strcmp(argv[0], "confirm") == 0) return enroll_confirm(a, argc - 1, argv + 1);
+	if (argc >= 1 && strcmp(argv[0], "reset") == 0) return enroll_reset(a, argc - 1, argv + 1);
+	if (argc >= 1 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0)) {
+		printf("usage: %s\n", usage);
+		return 0;
+	}
+	fprintf(stderr, "usage: %s\n", usage);
+	return EXIT_USAGE;
+}
+
+int cmd_recovery_codes(admin_t *a, int argc, char **argv)
+{
+	static char const usage[] = "vrms2fa-admin recovery-codes LOGIN";
+	char const *pos[1] = { NULL };
+	char codes[RECOVERY_CODE_COUNT][RECOVERY_CODE_TEXT_LEN + 1];
+	uint8_t hashes[RECOVERY_CODE_COUNT][RECOVERY_HASH_LEN], salt[RECOVERY_SALT_LEN];
+	char normalised[RECOVERY_CODE_CHARS + 1];
+	store_user_t u;
+	size_t i;
+	int err;
+
+	admin_parse(argc, argv, NULL, pos, 1, 0, usage);
+	if ((err = admin_connect(a))) return err;
+	if ((err = admin_user(a, pos[0], &u))) return err;
+	if (u.totp_status == TOTP_STATUS_NONE) {
+		return admin_fail("%s has no two-step verification; run 'enroll begin %s' first", u.login, u.login);
+	}
+	if (recovery_salt_new(salt) != 0) return admin_fail("random generator failed");
+	for (i = 0; i < RECOVERY_CODE_COUNT; i++) {
+		if (recovery_code_new(codes[i]) != 0 ||
+		    recovery_code_normalise(codes[i], strlen(codes[i]), normalised) != 0 ||
+		    recovery_code_hash(normalised, salt, hashes[i]) != 0) {
+			OPENSSL_cleanse(codes, sizeof(codes));
+			return admin_fail("cannot make recovery codes");
+		}
+	}
+	OPENSSL_cleanse(normalised, sizeof(normalised));
+
+	if (store_begin(a->conn) != STORE_OK) return admin_db_fail(a, "recovery-codes");
+	if (store_recovery_replace(a->conn, u.id, salt, (uint8_t const (*)[RECOVERY_HASH_LEN])hashes) != STORE_OK) {
+		err = admin_db_fail(a, "recovery-codes");
+		store_rollback(a->conn);
+		OPENSSL_cleanse(codes, sizeof(codes));
+		return err;
+	}
+	if (store_commit(a->conn) != STORE_OK) {
+		OPENSSL_cleanse(codes, sizeof(codes));
+		return admin_db_fail(a, "recovery-codes");
+	}
+	admin_audit(a, "vrms2fa-admin", u.id, u.company.id, "recovery_codes_issued", "10 new codes; old ones void");
+
+	if (a->json) {
+		json_t j = { 0 };
+
+		json_open(&j, NULL, '{');
+		json_str(&j, "login", u.login);
+		json_open(&j, "codes", '[');
+		for (i = 0; i < RECOVERY_CODE_COUNT; i++) json_str(&j, NULL, codes[i]);
+		json_close(&j, ']');
+		json_close(&j, '}');
+		json_end(&j);
+	} else {
+		printf("Recovery codes for %s (each works once; they are shown only now):\n\n", u.login);
+		for (i = 0; i < RECOVERY_CODE_COUNT; i++) printf("    %s\n", codes[i]);
+	}
+	OPENSSL_cleanse(codes, sizeof(codes));
+	return 0;
+}

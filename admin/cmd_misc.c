@@ -1,0 +1,238 @@
+/*
+ * cmd_misc.c - "trusted list/revoke", "lockout show/clear" and "audit".
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "admin.h"
+#include "../rlm_vrms2fa/core/address.h"
+
+typedef struct {
+	admin_t	*a;
+	json_t	j;
+	size_t	count;
+} lister_t;
+
+static int print_trust(store_trust_row_t const *r, void *arg)
+{
+	lister_t *l = arg;
+	char proven[64], expires[64];
+
+	l->count++;
+	if (l->a->json) {
+		json_open(&l->j, NULL, '{');
+		json_str(&l->j, "address", r->address);
+		json_str(&l->j, "kind", r->kind);
+		json_str(&l->j, "how", r->how);
+		json_int(&l->j, "created_at", r->created_at);
+		json_int(&l->j, "proven_at", r->proven_at);
+		json_int(&l->j, "last_used_at", r->last_used_at);
+		if (r->never_expires) json_null(&l->j, "expires_at");
+		else json_int(&l->j, "expires_at", r->expires_at);
+		json_close(&l->j, '}');
+		return 0;
+	}
+	admin_format_time(r->proven_at, proven, sizeof(proven));
+	if (r->never_expires) snprintf(expires, sizeof(expires), "never");
+	else admin_format_time(r->expires_at, expires, sizeof(expires));
+	printf("%-40s %-5s %-11s proven %s, expires %s\n", r->address, r->kind, r->how, proven, expires);
+	return 0;
+}
+
+int cmd_trusted(admin_t *a, int argc, char **argv)
+{
+	static char const usage[] = "vrms2fa-admin trusted list LOGIN | trusted revoke LOGIN (ADDR | --all)";
+	char const *pos[3] = { NULL, NULL, NULL };
+	bool all = false;
+	admin_option_t opts[] = { { "--all", false, NULL, &all }, { NULL, false, NULL, NULL } };
+	store_user_t u;
+	int err;
+
+	admin_parse(argc, argv, opts, pos, 2, 1, usage);
+	if (strcmp(pos[0], "list") == 0) {
+		lister_t l = { .a = a };
+
+		if (pos[2] || all) {
+			fprintf(stderr, "vrms2fa-admin: trusted list takes only LOGIN\nusage: %s\n", usage);
+			return EXIT_USAGE;
+		}
+		if ((err = admin_connect(a)) || (err = admin_user(a, pos[1], &u))) return err;
+		if (a->json) {
+			json_open(&l.j, NULL, '{');
+			json_str(&l.j, "login", u.login);
+			json_open(&l.j, "addresses", '[');
+		}
+		if (store_trust_list(a->conn, u.id, print_trust, &l) != STORE_OK) return admin_db_fail(a, "trusted list");
+		if (a->json) {
+			json_close(&l.j, ']');
+			json_close(&l.j, '}');
+			json_end(&l.j);
+		} else if (l.count == 0) {
+			printf("%s has no trusted addresses.\n", u.login);
+		}
+		return 0;
+	}
+	if (strcmp(pos[0], "revoke") == 0) {
+		char address[ADDR_TEXT_MAX], detail[128];
+		uint64_t removed = 0;
+		store_status_t rc;
+
+		if ((pos[2] == NULL) == (all == false)) {
+			fprintf(stderr, "vrms2fa-admin: give one address or --all\nusage: %s\n", usage);
+			return EXIT_USAGE;
+		}
+		if (pos[2] && addr_normalise(pos[2], strlen(pos[2]), address) == ADDR_INVALID) {
+			return admin_fail("not an IP or MAC address: %s", pos[2]);
+		}
+		if ((err = admin_connect(a)) || (err = admin_user(a, pos[1], &u))) return err;
+		rc = all ? store_trust_revoke_all(a->conn, u.id, &removed) : store_trust_revoke(a->conn, u.id, address, &removed);
+		if (rc != STORE_OK) return admin_db_fail(a, "trusted revoke");
+		if (!all && removed == 0) return admin_fail("%s is not a trusted address of %s", address, u.login);
+		snprintf(detail, sizeof(detail), "%s: %llu address%s revoked", all ? "all" : address,
+			 (unsigned long long)removed, removed == 1 ? "" : "es");
+		admin_audit(a, "vrms2fa-admin", u.id, u.company.id, "address_revoked", detail);
+		if (a->json) {
+			json_t j = { 0 };
+			json_open(&j, NULL, '{');
+			json_str(&j, "login", u.login);
+			json_int(&j, "revoked", (int64_t)removed);
+			json_close(&j, '}');
+			json_end(&j);
+		} else {
+			printf("%s\n", detail);
+		}
+		return 0;
+	}
+	fprintf(stderr, "vrms2fa-admin: unknown trusted command '%s'\nusage: %s\n", pos[0], usage);
+	return EXIT_USAGE;
+}
+
+int cmd_lockout(admin_t *a, int argc, char **argv)
+{
+	static char const usage[] = "vrms2fa-admin lockout show|clear LOGIN";
+	char const *pos[2] = { NULL, NULL };
+	store_lockout_t l;
+	store_user_t u;
+	bool known;
+	int err;
+
+	admin_parse(argc, argv, NULL, pos, 2, 0, usage);
+	if (strcmp(pos[0], "show") != 0 && strcmp(pos[0], "clear") != 0) {
+		fprintf(stderr, "vrms2fa-admin: unknown lockout command '%s'\nusage: %s\n", pos[0], usage);
+		return EXIT_USAGE;
+	}
+	if ((err = admin_connect(a))) return err;
+	/* Lockouts count per login name, known or not: an unknown name is not an error here. */
+	known = store_user_get(a->conn, pos[1], &u) == STORE_OK;
+
+	if (strcmp(pos[0], "clear") == 0) {
+		if (store_lockout_clear(a->conn, pos[1]) != STORE_OK) return admin_db_fail(a, "lockout clear");
+		admin_audit(a, "vrms2fa-admin", known ? u.id : 0, known ? u.company.id : 0, "lockout_released", pos[1]);
+	}
+	if (store_lockout_get(a->conn, pos[1], &l) != STORE_OK) return admin_db_fail(a, "lockout show");
+
+	if (a->json) {
+		json_t j = { 0 };
+		json_open(&j, NULL, '{');
+		json_str(&j, "login", pos[1]);
+		json_int(&j, "failures", l.failures);
+		json_int(&j, "lockouts", l.lockouts);
+		json_int(&j, "locked_until", l.locked_until);
+		json_bool(&j, "locked", l.locked_until > a->now);
+		json_close(&j, '}');
+		json_end(&j);
+	} else if (l.locked_until > a->now) {
+		char until[64];
+		admin_format_time(l.locked_until, until, sizeof(until));
+		printf("%s is locked out until %s (%u lockout%s in a row).\n", pos[1], until, l.lockouts, l.lockouts == 1 ? "" : "s");
+	} else {
+		printf("%s is not locked out (%u consecutive failure%s).\n", pos[1], l.failures, l.failures == 1 ? "" : "s");
+	}
+	return 0;
+}
+
+static int print_audit(store_audit_row_t const *r, void *arg)
+{
+	lister_t *l = arg;
+	char when[64];
+
+	l->count++;
+	if (l->a->json) {
+		json_open(&l->j, NULL, '{');
+		json_int(&l->j, "at", r->at);
+		json_str(&l->j, "actor", r->actor);
+		json_str(&l->j, "user", r->login);
+		json_str(&l->j, "event", r->event);
+		json_str(&l->j, "detail", r->detail);
+		json_str(&l->j, "source", r->source);
+		json_close(&l->j, '}');
+		return 0;
+	}
+	admin_format_time(r->at, when, sizeof(when));
+	printf("%s  %-22s user=%s actor=%s source=%s  %s\n", when, r->event, r->login[0] ? r->login : "-",
+	       r->actor, r->source[0] ? r->source : "-", r->detail);
+	return 0;
+}
+
+/* TIME: epoch seconds, "YYYY-MM-DD", "YYYY-MM-DD HH:MM:SS" (UTC), or a duration ago: "90m", "24h", "7d". */
+static int parse_since(char const *s, int64_t now, int64_t *out)
+{
+	struct tm tm;
+	char *end = NULL;
+	long long n;
+
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%d %H:%M:%S", &tm);
+	if (!end || *end) {
+		memset(&tm, 0, sizeof(tm));
+		end = strptime(s, "%Y-%m-%d", &tm);
+	}
+	if (end && *end == '\0') {
+		*out = (int64_t)timegm(&tm);
+		return 0;
+	}
+	n = strtoll(s, &end, 10);
+	if (end == s || n < 0) return -1;
+	if (*end == '\0') *out = n;
+	else if (strcmp(end, "s") == 0) *out = now - n;
+	else if (strcmp(end, "m") == 0) *out = now - n * 60;
+	else if (strcmp(end, "h") == 0) *out = now - n * 3600;
+	else if (strcmp(end, "d") == 0) *out = now - n * 86400;
+	else return -1;
+	return 0;
+}
+
+int cmd_audit(admin_t *a, int argc, char **argv)
+{
+	static char const usage[] = "vrms2fa-admin audit [--user LOGIN] [--since TIME]  (TIME: epoch, YYYY-MM-DD[ HH:MM:SS], or 24h/7d ago)";
+	char const *user = NULL, *since_arg = NULL;
+	admin_option_t opts[] = { { "--user", true, &user, NULL }, { "--since", true, &since_arg, NULL }, { NULL, false, NULL, NULL } };
+	lister_t l = { .a = a };
+	int64_t since = 0;
+	store_user_t u;
+	int err;
+
+	admin_parse(argc, argv, opts, NULL, 0, 0, usage);
+	if (since_arg && parse_since(since_arg, a->now, &since) != 0) {
+		fprintf(stderr, "vrms2fa-admin: bad --since '%s'\nusage: %s\n", since_arg, usage);
+		return EXIT_USAGE;
+	}
+	if ((err = admin_connect(a))) return err;
+	memset(&u, 0, sizeof(u));
+	if (user && (err = admin_user(a, user, &u))) return err;
+	if (a->json) {
+		json_open(&l.j, NULL, '{');
+		json_open(&l.j, "events", '[');
+	}
+	if (store_audit_list(a->conn, u.id, since, print_audit, &l) != STORE_OK) return admin_db_fail(a, "audit");
+	if (a->json) {
+		json_close(&l.j, ']');
+		json_close(&l.j, '}');
+		json_end(&l.j);
+	} else if (l.count == 0) {
+		printf("No audit events.\n");
+	}
+	return 0;
+}

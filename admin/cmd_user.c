@@ -1,0 +1,245 @@
+/*
+ * cmd_user.c - "user add/set/show".  A user created in, or moved into, a
+ * group that its company's high level covers gets a grace deadline.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "admin.h"
+#include "../rlm_vrms2fa/core/password.h"
+#include "../rlm_vrms2fa/core/text.h"
+
+static char const *status_name(totp_status_t s)
+{
+	return s == TOTP_STATUS_ACTIVE ? "active" : s == TOTP_STATUS_PENDING ? "pending" : "none";
+}
+
+static void print_user(admin_t *a, store_user_t const *u)
+{
+	char when[64];
+
+	if (a->json) {
+		json_t j = { 0 };
+
+		json_open(&j, NULL, '{');
+		json_str(&j, "login", u->login);
+		json_str(&j, "company", u->company.name);
+		json_str(&j, "group", group_name(u->group));
+		if (u->has_email) json_str(&j, "email", u->email);
+		else json_null(&j, "email");
+		json_bool(&j, "disabled", u->disabled);
+		json_bool(&j, "enrolled", u->totp_status == TOTP_STATUS_ACTIVE);
+		json_str(&j, "totp_status", status_name(u->totp_status));
+		json_bool(&j, "mandatory", policy_is_mandatory(u->company.level, u->company.group_mask, u->group));
+		if (u->has_deadline) json_int(&j, "grace_deadline", u->grace_deadline);
+		else json_null(&j, "grace_deadline");
+		json_int(&j, "recovery_codes_left", u->recovery_codes_left);
+		json_int(&j, "trusted_addresses", u->trusted_addresses);
+		json_close(&j, '}');
+		json_end(&j);
+		return;
+	}
+	printf("login:            %s\n", u->login);
+	printf("company:          %s\n", u->company.name);
+	printf("group:            %s\n", group_name(u->group));
+	printf("email:            %s\n", u->has_email ? u->email : "(none)");
+	printf("disabled:         %s\n", u->disabled ? "yes" : "no");
+	printf("two-step:         %s\n", u->totp_status == TOTP_STATUS_ACTIVE ? "active" :
+	       u->totp_status == TOTP_STATUS_PENDING ? "pending confirmation" : "not set up");
+	printf("mandatory:        %s\n", policy_is_mandatory(u->company.level, u->company.group_mask, u->group) ? "yes" : "no");
+	if (u->has_deadline) {
+		admin_format_time(u->grace_deadline, when, sizeof(when));
+		printf("grace deadline:   %s\n", when);
+	} else {
+		printf("grace deadline:   (none)\n");
+	}
+	printf("recovery codes:   %u left\n", u->recovery_codes_left);
+	printf("trusted addresses: %u\n", u->trusted_addresses);
+}
+
+/* The hash to store, from --password-stdin or --password-hash. 0 ok, else an exit status. */
+static int password_option(bool from_stdin, char const *given, char *hash, size_t hashlen, char const *usage)
+{
+	char password[PASSWORD_MAX_LEN + 2];
+	size_t len = 0;
+	int err;
+
+	if (from_stdin && given) {
+		fprintf(stderr, "vrms2fa-admin: give --password-stdin or --password-hash, not both\nusage: %s\n", usage);
+		return EXIT_USAGE;
+	}
+	if (given) {
+		if (!password_hash_supported(given)) {
+			return admin_fail("unsupported password hash: use bcrypt ($2y$/$2b$), sha512-crypt ($6$), "
+					  "yescrypt ($y$) or argon2id ($argon2id$)");
+		}
+		snprintf(hash, hashlen, "%s", given);
+		return 0;
+	}
+	if ((err = admin_read_password(password, sizeof(password), &len))) return err;
+	err = password_hash_new(password, len, hash, hashlen) != 0 ? admin_fail("cannot hash the password") : 0;
+	OPENSSL_cleanse(password, sizeof(password));
+	return err;
+}
+
+static int user_add(admin_t *a, int argc, char **argv)
+{
+	static char const usage[] =
+		"vrms2fa-admin user add LOGIN --company NAME --group GROUP --email ADDR (--password-stdin | --password-hash HASH)";
+	char const *company = NULL, *group_arg = NULL, *email = NULL, *hash_arg = NULL, *pos[1] = { NULL };
+	bool from_stdin = false;
+	admin_option_t opts[] = {
+		{ "--company", true, &company, NULL }, { "--group", true, &group_arg, NULL },
+		{ "--email", true, &email, NULL }, { "--password-hash", true, &hash_arg, NULL },
+		{ "--password-stdin", false, NULL, &from_stdin }, { NULL, false, NULL, NULL },
+	};
+	char hash[PASSWORD_HASH_MAX + 1];
+	store_company_t c;
+	store_user_t u;
+	user_group_t group;
+	uint64_t id = 0;
+	int64_t deadline = 0;
+	store_status_t rc;
+	int err;
+
+	admin_parse(argc, argv, opts, pos, 1, 0, usage);
+	if (!company || !group_arg || !email || (!from_stdin && !hash_arg)) {
+		fprintf(stderr, "vrms2fa-admin: --company, --group, --email and a password are required\nusage: %s\n", usage);
+		return EXIT_USAGE;
+	}
+	if (group_parse(group_arg, &group) != 0) {
+		fprintf(stderr, "vrms2fa-admin: bad group '%s': use administrator, company_user, owner or supplier\n"
+			"usage: %s\n", group_arg, usage);
+		return EXIT_USAGE;
+	}
+	if (!text_login_name_valid((uint8_t const *)pos[0], strlen(pos[0]), LOGIN_NAME_MAX)) {
+		return admin_fail("bad login name: 1 to %d bytes of UTF-8, no control characters", LOGIN_NAME_MAX);
+	}
+	if (!strchr(email, '@') || strlen(email) > STORE_EMAIL_MAX) return admin_fail("bad email address: %s", email);
+	if ((err = password_option(from_stdin, hash_arg, hash, sizeof(hash), usage))) return err;
+	if ((err = admin_connect(a))) return err;
+
+	rc = store_company_get(a->conn, company, &c);
+	if (rc == STORE_NOT_FOUND) return admin_fail("no such company: %s", company);
+	if (rc != STORE_OK) return admin_db_fail(a, "company lookup");
+	if (policy_is_mandatory(c.level, c.group_mask, group)) deadline = a->now + (int64_t)c.grace_days * 86400;
+
+	rc = store_user_add(a->conn, pos[0], c.id, group, email, hash, deadline, a->now, &id);
+	if (rc == STORE_CONFLICT) return admin_fail("user already exists: %s", pos[0]);
+	if (rc != STORE_OK) return admin_db_fail(a, "user add");
+	admin_audit(a, "vrms2fa-admin", id, c.id, "user_added", group_name(group));
+	if ((err = admin_user(a, pos[0], &u))) return err;
+	print_user(a, &u);
+	return 0;
+}
+
+static int parse_yes_no(char const *value, bool *out)
+{
+	if (strcmp(value, "yes") == 0) *out = true;
+	else if (strcmp(value, "no") == 0) *out = false;
+	else return -1;
+	return 0;
+}
+
+static int user_set(admin_t *a, int argc, char **argv)
+{
+	static char const usage[] = "vrms2fa-admin user set LOGIN [--group GROUP] [--email ADDR] "
+				    "[--password-stdin | --password-hash HASH] [--disabled yes|no]";
+	char const *group_arg = NULL, *email = NULL, *hash_arg = NULL, *disabled_arg = NULL, *pos[1] = { NULL };
+	bool from_stdin = false, disabled = false;
+	admin_option_t opts[] = {
+		{ "--group", true, &group_arg, NULL }, { "--email", true, &email, NULL },
+		{ "--password-hash", true, &hash_arg, NULL }, { "--password-stdin", false, NULL, &from_stdin },
+		{ "--disabled", true, &disabled_arg, NULL }, { NULL, false, NULL, NULL },
+	};
+	char hash[PASSWORD_HASH_MAX + 1], detail[256] = "";
+	user_group_t group = GROUP_ADMINISTRATOR;
+	store_user_t u;
+	int err;
+
+	admin_parse(argc, argv, opts, pos, 1, 0, usage);
+	if (group_arg && group_parse(group_arg, &group) != 0) {
+		fprintf(stderr, "vrms2fa-admin: bad group '%s'\nusage: %s\n", group_arg, usage);
+		return EXIT_USAGE;
+	}
+	if (disabled_arg && parse_yes_no(disabled_arg, &disabled) != 0) {
+		fprintf(stderr, "vrms2fa-admin: --disabled takes yes or no\nusage: %s\n", usage);
+		return EXIT_USAGE;
+	}
+	if (email && email[0] && (!strchr(email, '@') || strlen(email) > STORE_EMAIL_MAX)) {
+		return admin_fail("bad email address: %s", email);
+	}
+	if ((from_stdin || hash_arg) && (err = password_option(from_stdin, hash_arg, hash, sizeof(hash), usage))) return err;
+	if ((err = admin_connect(a))) return err;
+	if ((err = admin_user(a, pos[0], &u))) return err;
+
+	if (store_begin(a->conn) != STORE_OK) return admin_db_fail(a, "user set");
+	if (group_arg) {
+		bool covered = policy_is_mandatory(u.company.level, u.company.group_mask, group);
+
+		if (store_user_set_group(a->conn, u.id, group) != STORE_OK) goto failed;
+		if (covered && !u.has_deadline && u.totp_status != TOTP_STATUS_ACTIVE) {
+			if (store_user_set_deadline(a->conn, u.id, a->now + (int64_t)u.company.grace_days * 86400) != STORE_OK) {
+				goto failed;
+			}
+		} else if (!covered && u.has_deadline && store_user_set_deadline(a->conn, u.id, 0) != STORE_OK) {
+			goto failed;
+		}
+		snprintf(detail + strlen(detail), sizeof(detail) - strlen(detail), "group %s -> %s; ",
+			 group_name(u.group), group_name(group));
+	}
+	if (email) {
+		if (store_user_set_email(a->conn, u.id, email) != STORE_OK) goto failed;
+		snprintf(detail + strlen(detail), sizeof(detail) - strlen(detail), "email changed; ");
+	}
+	if (from_stdin || hash_arg) {
+		if (store_user_set_password_hash(a->conn, u.id, hash) != STORE_OK) goto failed;
+		snprintf(detail + strlen(detail), sizeof(detail) - strlen(detail), "password changed; ");
+	}
+	if (disabled_arg) {
+		if (store_user_set_disabled(a->conn, u.id, disabled) != STORE_OK) goto failed;
+		snprintf(detail + strlen(detail), sizeof(detail) - strlen(detail), "disabled %s; ", disabled ? "yes" : "no");
+	}
+	if (store_commit(a->conn) != STORE_OK) return admin_db_fail(a, "user set");
+	OPENSSL_cleanse(hash, sizeof(hash));
+	if (detail[0]) admin_audit(a, "vrms2fa-admin", u.id, u.company.id, "user_changed", detail);
+	if ((err = admin_user(a, pos[0], &u))) return err;
+	print_user(a, &u);
+	return 0;
+
+failed:
+	err = admin_db_fail(a, "user set");
+	store_rollback(a->conn);
+	return err;
+}
+
+static int user_show(admin_t *a, int argc, char **argv)
+{
+	static char const usage[] = "vrms2fa-admin user show LOGIN";
+	char const *pos[1] = { NULL };
+	store_user_t u;
+	int err;
+
+	admin_parse(argc, argv, NULL, pos, 1, 0, usage);
+	if ((err = admin_connect(a))) return err;
+	if ((err = admin_user(a, pos[0], &u))) return err;
+	print_user(a, &u);
+	return 0;
+}
+
+int cmd_user(admin_t *a, int argc, char **argv)
+{
+	static char const usage[] = "vrms2fa-admin user add|set|show LOGIN ...  (--help on each)";
+
+	if (argc >= 1 && strcmp(argv[0], "add") == 0) return user_add(a, argc - 1, argv + 1);
+	if (argc >= 1 && strcmp(argv[0], "set") == 0) return user_set(a, argc - 1, argv + 1);
+	if (argc >= 1 && strcmp(argv[0], "show") == 0) return user_show(a, argc - 1, argv + 1);
+	if (argc >= 1 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0)) {
+		printf("usage: %s\n", usage);
+		return 0;
+	}
+	fprintf(stderr, "usage: %s\n", usage);
+	return EXIT_USAGE;
+}

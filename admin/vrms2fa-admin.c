@@ -1,0 +1,113 @@
+/*
+ * vrms2fa-admin.c - the command-line tool for operators and for the VRMS
+ * backend's scripts: global options, then one command (DESIGN section 9).
+ * Exit status: 0 done, 1 refused or failed (one line on stderr), 2 usage.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "admin.h"
+
+#ifndef VRMS2FA_DEFAULT_CONFIG
+#define VRMS2FA_DEFAULT_CONFIG "/etc/freeradius/3.0/mods-available/vrms2fa"
+#endif
+#ifndef VRMS2FA_SQLDIR
+#define VRMS2FA_SQLDIR "/usr/share/rlm_vrms2fa/sql"
+#endif
+
+static char const usage_text[] =
+	"usage: vrms2fa-admin [--config FILE] [--json] [--sql-dir DIR] COMMAND ...\n"
+	"\n"
+	"  db migrate                                  create or upgrade the schema\n"
+	"  company add NAME [--grace-days N]\n"
+	"  company show NAME\n"
+	"  policy set COMPANY --level low|high [--groups GROUP[,GROUP...]] --by LOGIN\n"
+	"  user add LOGIN --company NAME --group GROUP --email ADDR (--password-stdin | --password-hash HASH)\n"
+	"  user set LOGIN [--group GROUP] [--email ADDR] [--password-stdin | --password-hash HASH] [--disabled yes|no]\n"
+	"  user show LOGIN\n"
+	"  enroll begin LOGIN                          prints the key and the otpauth URI\n"
+	"  enroll confirm LOGIN CODE [--address ADDR]\n"
+	"  enroll reset LOGIN\n"
+	"  recovery-codes LOGIN                        a new set, shown once\n"
+	"  trusted list LOGIN\n"
+	"  trusted revoke LOGIN (ADDR | --all)\n"
+	"  lockout show LOGIN\n"
+	"  lockout clear LOGIN\n"
+	"  audit [--user LOGIN] [--since TIME]\n"
+	"\n"
+	"GROUP is administrator, company_user, owner or supplier.  Every command takes --help.\n"
+	"The configuration is the module's: the vrms2fa section of " VRMS2FA_DEFAULT_CONFIG " by default.\n";
+
+typedef struct {
+	char const	*name;
+	int		(*run)(admin_t *a, int argc, char **argv);
+} command_t;
+
+static command_t const commands[] = {
+	{ "db", cmd_db },
+	{ "company", cmd_company },
+	{ "policy", cmd_policy },
+	{ "user", cmd_user },
+	{ "enroll", cmd_enroll },
+	{ "recovery-codes", cmd_recovery_codes },
+	{ "trusted", cmd_trusted },
+	{ "lockout", cmd_lockout },
+	{ "audit", cmd_audit },
+	{ NULL, NULL }
+};
+
+int main(int argc, char **argv)
+{
+	admin_t a;
+	command_t const *c;
+	int i, rc;
+
+	memset(&a, 0, sizeof(a));
+	a.config_path = VRMS2FA_DEFAULT_CONFIG;
+	a.sql_dir = getenv("VRMS2FA_SQLDIR") ? getenv("VRMS2FA_SQLDIR") : VRMS2FA_SQLDIR;
+	a.now = (int64_t)time(NULL);
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) a.config_path = argv[++i];
+		else if (strcmp(argv[i], "--sql-dir") == 0 && i + 1 < argc) a.sql_dir = argv[++i];
+		else if (strcmp(argv[i], "--json") == 0) a.json = true;
+		else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			fputs(usage_text, stdout);
+			return 0;
+		} else if (strncmp(argv[i], "--", 2) == 0) {
+			fprintf(stderr, "vrms2fa-admin: unknown option %s\n%s", argv[i], usage_text);
+			return EXIT_USAGE;
+		} else break;
+	}
+	if (i == argc) {
+		fputs(usage_text, stderr);
+		return EXIT_USAGE;
+	}
+	for (c = commands; c->name; c++) {
+		if (strcmp(c->name, argv[i]) == 0) break;
+	}
+	if (!c->name) {
+		fprintf(stderr, "vrms2fa-admin: unknown command '%s'\n%s", argv[i], usage_text);
+		return EXIT_USAGE;
+	}
+
+	/* --json may also follow the command words */
+	for (int k = i + 1; k < argc; k++) {
+		if (strcmp(argv[k], "--json") == 0) {
+			a.json = true;
+			memmove(&argv[k], &argv[k + 1], (size_t)(argc - k - 1) * sizeof(argv[0]));
+			argc--;
+			k--;
+		}
+	}
+
+	a.ctx = talloc_new(NULL);
+	if (!a.ctx) return admin_fail("out of memory");
+	rc = c->run(&a, argc - i - 1, argv + i + 1);
+	if (a.conn) store_close(a.conn);
+	if (a.keyring_loaded) secretbox_keyring_wipe(&a.keyring);
+	talloc_free(a.ctx);
+	return rc;
+}

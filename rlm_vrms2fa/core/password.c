@@ -1,0 +1,211 @@
+/*
+ * password.c - verify the password hashes real web backends write.
+ *
+ *   $2y$ $2b$ $2a$ (bcrypt), $6$ (sha512-crypt), $y$ (yescrypt)
+ *       through libxcrypt's crypt_rn, then a constant-time comparison;
+ *   $argon2id$ through libargon2's argon2id_verify (constant-time itself).
+ *
+ * The hash comes from the database, the password from the network: the
+ * password is bounded (PASSWORD_MAX_LEN, refused beyond, never truncated),
+ * one with a NUL byte never matches, argon2 cost parameters are bounded so
+ * a hostile row cannot make us allocate gigabytes, and every copy of the
+ * password is wiped.  New hashes are argon2id (OWASP's minimum profile).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <argon2.h>
+#include <crypt.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "password.h"
+
+#define ARGON2ID_PREFIX		"$argon2id$"
+#define ARGON2_MAX_M_KIB	(1024u * 1024u)	/* 1 GiB */
+#define ARGON2_MAX_T		64u
+#define ARGON2_MAX_P		16u
+
+#define NEW_T_COST		2
+#define NEW_M_COST_KIB		19456
+#define NEW_PARALLELISM		1
+#define NEW_SALT_LEN		16
+#define NEW_HASH_LEN		32
+
+typedef enum {
+	FORMAT_UNKNOWN = 0,
+	FORMAT_CRYPT,
+	FORMAT_ARGON2ID
+} hash_format_t;
+
+static int has_prefix(char const *s, char const *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* Characters any of our formats may contain: printable ASCII, no space. */
+static int hash_chars_ok(char const *hash, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (hash[i] <= ' ' || hash[i] > '~') return 0;
+	}
+	return 1;
+}
+
+static hash_format_t hash_format(char const *hash)
+{
+	size_t len;
+
+	if (!hash) return FORMAT_UNKNOWN;
+	len = strnlen(hash, PASSWORD_HASH_MAX);
+	if (len == 0 || len >= PASSWORD_HASH_MAX || !hash_chars_ok(hash, len)) return FORMAT_UNKNOWN;
+
+	if (has_prefix(hash, ARGON2ID_PREFIX)) return FORMAT_ARGON2ID;
+	if (has_prefix(hash, "$2y$") || has_prefix(hash, "$2b$") || has_prefix(hash, "$2a$") ||
+	    has_prefix(hash, "$6$") || has_prefix(hash, "$y$"))
+		return FORMAT_CRYPT;
+	return FORMAT_UNKNOWN;
+}
+
+bool password_hash_supported(char const *hash)
+{
+	return hash_format(hash) != FORMAT_UNKNOWN;
+}
+
+/* Read "NAME=digits" at *p, advance past it.  0 ok, -1 malformed or > max. */
+static int read_param(char const **p, char const *name, uint32_t max, uint32_t *value)
+{
+	size_t nlen = strlen(name);
+	char const *s = *p;
+	uint64_t v = 0;
+	size_t digits = 0;
+
+	if (strncmp(s, name, nlen) != 0 || s[nlen] != '=') return -1;
+	s += nlen + 1;
+	while (*s >= '0' && *s <= '9') {
+		v = v * 10 + (uint64_t) (*s - '0');
+		if (v > max || ++digits > 10) return -1;
+		s++;
+	}
+	if (digits == 0) return -1;
+	*value = (uint32_t) v;
+	*p = s;
+	return 0;
+}
+
+/* "$argon2id$[v=19$]m=M,t=T,p=P$..." with costs we are willing to pay. */
+static int argon2_params_ok(char const *hash)
+{
+	char const *p = hash + strlen(ARGON2ID_PREFIX);
+	uint32_t v, m, t, par;
+
+	if (has_prefix(p, "v=")) {
+		if (read_param(&p, "v", 0x13, &v) != 0 || *p != '$') return 0;
+		p++;
+	}
+	if (read_param(&p, "m", ARGON2_MAX_M_KIB, &m) != 0 || *p++ != ',') return 0;
+	if (read_param(&p, "t", ARGON2_MAX_T, &t) != 0 || *p++ != ',') return 0;
+	if (read_param(&p, "p", ARGON2_MAX_P, &par) != 0 || *p != '$') return 0;
+	return m > 0 && t > 0 && par > 0;
+}
+
+static password_result_t verify_argon2id(char const *hash, char const *password, size_t len)
+{
+	int rc;
+
+	if (!argon2_params_ok(hash)) return PASSWORD_UNSUPPORTED;
+	rc = argon2id_verify(hash, password, len);
+	switch (rc) {
+	case ARGON2_OK:
+		return PASSWORD_MATCH;
+	case ARGON2_VERIFY_MISMATCH:
+		return PASSWORD_MISMATCH;
+	case ARGON2_MEMORY_ALLOCATION_ERROR:
+	case ARGON2_THREAD_FAIL:
+		return PASSWORD_ERROR;
+	default:
+		return PASSWORD_UNSUPPORTED;	/* could not decode the hash */
+	}
+}
+
+static password_result_t verify_crypt(char const *hash, char const *password, size_t len)
+{
+	char buf[PASSWORD_MAX_LEN + 1];
+	struct crypt_data *data;
+	char const *result;
+	password_result_t ret;
+	size_t hlen, rlen;
+
+	data = calloc(1, sizeof(*data));
+	if (!data) return PASSWORD_ERROR;
+
+	memcpy(buf, password, len);
+	buf[len] = '\0';
+	result = crypt_rn(buf, hash, data, (int) sizeof(*data));
+
+	if (!result || result[0] == '*') {
+		ret = PASSWORD_UNSUPPORTED;	/* libxcrypt could not use this setting */
+	} else {
+		/*
+		 * The output's length depends on the setting alone, never on
+		 * the password: a different length means the stored hash is
+		 * malformed (a bare salt, say), not that the password is wrong.
+		 */
+		hlen = strlen(hash);
+		rlen = strnlen(result, CRYPT_OUTPUT_SIZE);
+		if (rlen != hlen) {
+			ret = PASSWORD_UNSUPPORTED;
+		} else if (CRYPTO_memcmp(result, hash, hlen) == 0) {
+			ret = PASSWORD_MATCH;
+		} else {
+			ret = PASSWORD_MISMATCH;
+		}
+	}
+	OPENSSL_cleanse(buf, sizeof(buf));
+	OPENSSL_cleanse(data, sizeof(*data));
+	free(data);
+	return ret;
+}
+
+password_result_t password_verify(char const *hash, char const *password, size_t password_len)
+{
+	hash_format_t format = hash_format(hash);
+
+	if (format == FORMAT_UNKNOWN) return PASSWORD_UNSUPPORTED;
+	if (!password && password_len > 0) return PASSWORD_MISMATCH;
+	if (password_len > PASSWORD_MAX_LEN) return PASSWORD_MISMATCH;
+	if (password_len > 0 && memchr(password, '\0', password_len)) return PASSWORD_MISMATCH;
+	if (!password) password = "";
+
+	if (format == FORMAT_ARGON2ID) return verify_argon2id(hash, password, password_len);
+	return verify_crypt(hash, password, password_len);
+}
+
+int password_hash_new(char const *password, size_t password_len, char *out, size_t outlen)
+{
+	uint8_t salt[NEW_SALT_LEN];
+	size_t need;
+	int rc;
+
+	if (!out || outlen == 0) return -1;
+	out[0] = '\0';
+	if (!password || password_len == 0 || password_len > PASSWORD_MAX_LEN) return -1;
+	if (memchr(password, '\0', password_len)) return -1;
+
+	need = argon2_encodedlen(NEW_T_COST, NEW_M_COST_KIB, NEW_PARALLELISM, NEW_SALT_LEN,
+				 NEW_HASH_LEN, Argon2_id);
+	if (need == 0 || need > outlen) return -1;
+	if (RAND_bytes(salt, (int) sizeof(salt)) != 1) return -1;
+
+	rc = argon2id_hash_encoded(NEW_T_COST, NEW_M_COST_KIB, NEW_PARALLELISM, password, password_len,
+				   salt, sizeof(salt), NEW_HASH_LEN, out, outlen);
+	OPENSSL_cleanse(salt, sizeof(salt));
+	if (rc != ARGON2_OK) {
+		OPENSSL_cleanse(out, outlen);
+		out[0] = '\0';
+		return -1;
+	}
+	return 0;
+}

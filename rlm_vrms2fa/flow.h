@@ -1,0 +1,92 @@
+/*
+ * flow.h - one login, from the request's facts to the answer: round 1
+ * (lockout, password, the policy decision, trusted addresses, challenges)
+ * and round 2 (the module's State, codes, enrollment, recovery codes).
+ * It speaks to the storage layer and the decision core, and knows nothing
+ * of FreeRADIUS: the glue (rlm_vrms2fa.c) translates packets to a
+ * flow_request_t and a flow_result_t back to a reply.
+ */
+#ifndef VRMS2FA_FLOW_H
+#define VRMS2FA_FLOW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/address.h"
+#include "core/challenge_token.h"
+#include "core/lockout.h"
+#include "core/otpauth.h"
+#include "core/password.h"
+#include "core/secretbox.h"
+#include "core/totp.h"
+#include "store/store.h"
+
+typedef struct {
+	totp_params_t			totp;			/* for new secrets */
+	unsigned			totp_window;
+	lockout_config_t		lockout;
+	uint32_t			challenge_lifetime;	/* seconds */
+	uint32_t			challenge_attempts;
+	int64_t				trust_lifetime;		/* seconds; 0 = never expires */
+	bool				require_message_authenticator;
+	bool				single_pass;
+	bool				external_password;	/* another module checked the password */
+	char const			*issuer;
+	secretbox_keyring_t const	*keyring;
+	char const			*dummy_hash;		/* verified for unknown users (equal timing) */
+} flow_config_t;
+
+typedef struct {
+	uint8_t const	*login;		/* User-Name, not NUL-terminated, may be anything */
+	size_t		login_len;
+	bool		has_login;
+	uint8_t const	*password;	/* User-Password: the password in round 1, the code in round 2 */
+	size_t		password_len;
+	bool		has_password;
+	uint8_t const	*state;		/* State, when the request carries one */
+	size_t		state_len;
+	bool		has_state;
+	char const	*address;	/* the raw address attribute (Calling-Station-Id) */
+	size_t		address_len;
+	bool		has_address;
+	bool		message_authenticator;	/* the request carried a (verified) Message-Authenticator */
+	bool		enrollment_requested;	/* the backend asked for enrollment */
+	char const	*nas;		/* the client that sent the request (its IP address as text) */
+	int64_t		now;
+} flow_request_t;
+
+typedef enum {
+	FLOW_REJECT = 0,
+	FLOW_ACCEPT,
+	FLOW_CHALLENGE,
+	FLOW_FAIL		/* internal or database failure: answered as a reject */
+} flow_code_t;
+
+#define FLOW_MESSAGE_MAX 512
+#define FLOW_LOG_MAX 256
+
+typedef struct {
+	flow_code_t	code;
+	char		message[FLOW_MESSAGE_MAX];		/* Reply-Message ("" = none) */
+	char		state[CHALLENGE_TOKEN_TEXT_LEN + 1];	/* for challenges */
+	bool		has_uri;
+	char		uri[OTPAUTH_URI_MAX];			/* enrollment: the otpauth URI */
+	int		enrolled;				/* 1, 0, or -1 when unknown */
+	bool		has_grace;
+	int64_t		grace_seconds;				/* seconds of grace left */
+	char		log[FLOW_LOG_MAX];			/* why, for the server log: never a secret */
+} flow_result_t;
+
+void flow_login(flow_config_t const *cfg, store_conn_t *conn, flow_request_t const *req, flow_result_t *res);
+
+/* Reply-Message texts (also what the tests look for). */
+#define MSG_LOGIN_FAILED	"Invalid login name or password."
+#define MSG_LOCKED		"Too many attempts, try again later."
+#define MSG_ENTER_CODE		"Enter the verification code from your authentication app."
+#define MSG_CODE_WRONG		"The code is incorrect or has expired. Try again."
+#define MSG_CODE_FAILED		"The code is incorrect or has expired."
+#define MSG_STATE_INVALID	"The verification has expired or is not valid. Log in again."
+#define MSG_SERVICE		"The service is temporarily unavailable. Try again later."
+
+#endif

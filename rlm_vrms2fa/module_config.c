@@ -1,0 +1,131 @@
+/*
+ * module_config.c - the parser table and the checks of the vrms2fa section
+ * (see module_config.h and raddb/mods-available/vrms2fa for each option).
+ */
+#include "module_config.h"
+
+static CONF_PARSER const database_parser[] = {
+	{ "server", FR_CONF_OFFSET(PW_TYPE_STRING, vrms2fa_settings_t, db_server), "" },
+	{ "port", FR_CONF_OFFSET(PW_TYPE_INTEGER, vrms2fa_settings_t, db_port), "3306" },
+	{ "socket", FR_CONF_OFFSET(PW_TYPE_STRING, vrms2fa_settings_t, db_socket), "" },
+	{ "login", FR_CONF_OFFSET(PW_TYPE_STRING, vrms2fa_settings_t, db_login), "vrms2fa" },
+	{ "password", FR_CONF_OFFSET(PW_TYPE_STRING | PW_TYPE_SECRET, vrms2fa_settings_t, db_password), "" },
+	{ "name", FR_CONF_OFFSET(PW_TYPE_STRING | PW_TYPE_NOT_EMPTY, vrms2fa_settings_t, db_name), "vrms2fa" },
+	{ "connect_timeout", FR_CONF_OFFSET(PW_TYPE_INTEGER, vrms2fa_settings_t, db_connect_timeout), "3" },
+	{ "query_timeout", FR_CONF_OFFSET(PW_TYPE_INTEGER, vrms2fa_settings_t, db_query_timeout), "5" },
+	CONF_PARSER_TERMINATOR
+};
+
+static CONF_PARSER const totp_parser[] = {
+	{ "issuer", FR_CONF_OFFSET(PW_TYPE_STRING | PW_TYPE_NOT_EMPTY, vrms2fa_settings_t, issuer), "VRMS" },
+	{ "algorithm", FR_CONF_OFFSET(PW_TYPE_STRING, vrms2fa_settings_t, totp_algorithm), "SHA1" },
+	{ "digits", FR_CONF_OFFSET(PW_TYPE_INTEGER, vrms2fa_settings_t, totp_digits), "6" },
+	{ "period", FR_CONF_OFFSET(PW_TYPE_INTEGER, vrms2fa_settings_t, totp_period), "30" },
+	{ "window", FR_CONF_OFFSET(PW_TYPE_INTEGER, vrms2fa_settings_t, totp_window), "1" },
+	CONF_PARSER_TERMINATOR
+};
+
+static CONF_PARSER const challenge_parser[] = {
+	{ "lifetime", FR_CONF_OFFSET(PW_TYPE_INTEGER, vrms2fa_settings_t, challenge_lifetime), "120" },
+	{ "attempts", FR_CONF_OFFSET(PW_TYPE_INTEGER, vrms2fa_settings_t, challenge_attempts), "3" },
+	CONF_PARSER_TERMINATOR
+};
+
+static CONF_PARSER const trust_parser[] = {
+	{ "address_attribute", FR_CONF_OFFSET(PW_TYPE_STRING, vrms2fa_settings_t, address_attribute), "Calling-Station-Id" },
+	{ "lifetime", FR_CONF_OFFSET(PW_TYPE_INTEGER, vrms2fa_settings_t, trust_lifetime), "30" },
+	{ "require_message_authenticator", FR_CONF_OFFSET(PW_TYPE_BOOLEAN, vrms2fa_settings_t, require_message_authenticator), "yes" },
+	CONF_PARSER_TERMINATOR
+};
+
+static CONF_PARSER const lockout_parser[] = {
+	{ "failures", FR_CONF_OFFSET(PW_TYPE_INTEGER, vrms2fa_settings_t, lockout_failures), "5" },
+	{ "duration", FR_CONF_OFFSET(PW_TYPE_INTEGER, vrms2fa_settings_t, lockout_base), "60" },
+	{ "max_duration", FR_CONF_OFFSET(PW_TYPE_INTEGER, vrms2fa_settings_t, lockout_max), "3600" },
+	CONF_PARSER_TERMINATOR
+};
+
+CONF_PARSER const vrms2fa_settings_parser[] = {
+	{ "database", FR_CONF_POINTER(PW_TYPE_SUBSECTION, NULL), (void const *) database_parser },
+	{ "key_file", FR_CONF_OFFSET(PW_TYPE_STRING | PW_TYPE_REQUIRED | PW_TYPE_NOT_EMPTY, vrms2fa_settings_t, key_file), NULL },
+	{ "key_id", FR_CONF_OFFSET(PW_TYPE_INTEGER, vrms2fa_settings_t, key_id), "1" },
+	{ "password_check", FR_CONF_OFFSET(PW_TYPE_STRING, vrms2fa_settings_t, password_check), "internal" },
+	{ "single_pass", FR_CONF_OFFSET(PW_TYPE_BOOLEAN, vrms2fa_settings_t, single_pass), "no" },
+	{ "totp", FR_CONF_POINTER(PW_TYPE_SUBSECTION, NULL), (void const *) totp_parser },
+	{ "challenge", FR_CONF_POINTER(PW_TYPE_SUBSECTION, NULL), (void const *) challenge_parser },
+	{ "trust", FR_CONF_POINTER(PW_TYPE_SUBSECTION, NULL), (void const *) trust_parser },
+	{ "lockout", FR_CONF_POINTER(PW_TYPE_SUBSECTION, NULL), (void const *) lockout_parser },
+	CONF_PARSER_TERMINATOR
+};
+
+static int out_of_range(CONF_SECTION *cs, char const *option, uint32_t value, char const *why)
+{
+	cf_log_err_cs(cs, "Invalid value %u for '%s': %s", value, option, why);
+	return -1;
+}
+
+int vrms2fa_settings_check(vrms2fa_settings_t const *s, CONF_SECTION *cs,
+			   totp_params_t *totp, lockout_config_t *lockout, store_config_t *store)
+{
+	char const *reason = NULL;
+
+	if (s->db_port == 0 || s->db_port > 65535) return out_of_range(cs, "database.port", s->db_port, "must be 1..65535");
+	if (s->db_connect_timeout == 0 || s->db_connect_timeout > 60) {
+		return out_of_range(cs, "database.connect_timeout", s->db_connect_timeout, "must be 1..60 seconds");
+	}
+	if (s->db_query_timeout == 0 || s->db_query_timeout > 60) {
+		return out_of_range(cs, "database.query_timeout", s->db_query_timeout, "must be 1..60 seconds");
+	}
+	if (s->key_id == 0) return out_of_range(cs, "key_id", s->key_id, "must be a key id from key_file (1 or more)");
+
+	if (strcmp(s->password_check, "internal") != 0 && strcmp(s->password_check, "external") != 0) {
+		cf_log_err_cs(cs, "Invalid value \"%s\" for 'password_check': must be \"internal\" or \"external\"",
+			      s->password_check);
+		return -1;
+	}
+	if (strchr(s->issuer, ':')) {
+		cf_log_err_cs(cs, "Invalid value \"%s\" for 'totp.issuer': must not contain ':'", s->issuer);
+		return -1;
+	}
+
+	*totp = TOTP_DEFAULT_PARAMS;
+	if (totp_algo_parse(s->totp_algorithm, &totp->algo) != 0) {
+		cf_log_err_cs(cs, "Invalid value \"%s\" for 'totp.algorithm': must be SHA1, SHA256 or SHA512",
+			      s->totp_algorithm);
+		return -1;
+	}
+	totp->digits = s->totp_digits;
+	totp->period = s->totp_period;
+	if (s->totp_digits < 6 || s->totp_digits > 8) return out_of_range(cs, "totp.digits", s->totp_digits, "must be 6, 7 or 8");
+	if (!totp_params_valid(totp)) return out_of_range(cs, "totp.period", s->totp_period, "must be 1..300 seconds");
+	if (s->totp_window > 3) {
+		return out_of_range(cs, "totp.window", s->totp_window, "must be 0..3 steps (RFC 6238 recommends 1)");
+	}
+	if (s->challenge_lifetime < 10 || s->challenge_lifetime > 900) {
+		return out_of_range(cs, "challenge.lifetime", s->challenge_lifetime, "must be 10..900 seconds");
+	}
+	if (s->challenge_attempts < 1 || s->challenge_attempts > 10) {
+		return out_of_range(cs, "challenge.attempts", s->challenge_attempts, "must be 1..10");
+	}
+	if (s->trust_lifetime > 3650) return out_of_range(cs, "trust.lifetime", s->trust_lifetime, "must be 0..3650 days");
+
+	lockout->max_failures = s->lockout_failures;
+	lockout->base_seconds = s->lockout_base;
+	lockout->max_seconds = s->lockout_max;
+	if (lockout_config_check(lockout, &reason) != 0) {
+		cf_log_err_cs(cs, "Invalid lockout settings: %s", reason ? reason : "out of range");
+		return -1;
+	}
+
+	memset(store, 0, sizeof(*store));
+	store->host = s->db_server;
+	store->port = s->db_port;
+	store->socket = s->db_socket;
+	store->user = s->db_login;
+	store->password = s->db_password;
+	store->database = s->db_name;
+	store->connect_timeout = s->db_connect_timeout;
+	store->read_timeout = s->db_query_timeout;
+	store->write_timeout = s->db_query_timeout;
+	return 0;
+}

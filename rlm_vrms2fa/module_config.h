@@ -1,0 +1,65 @@
+/*
+ * module_config.h - the vrms2fa configuration section: the settings struct,
+ * the CONF_PARSER table that fills it, and the checks that name the bad
+ * option.  Shared by the module (radiusd parses the section into the module
+ * instance, whose first member is this struct) and by vrms2fa-admin, which
+ * reads the same file with the same table through libfreeradius-server.
+ */
+#ifndef VRMS2FA_MODULE_CONFIG_H
+#define VRMS2FA_MODULE_CONFIG_H
+
+#include <freeradius/radiusd.h>
+
+#include "core/lockout.h"
+#include "core/totp.h"
+#include "store/store.h"
+
+typedef struct {
+	/* database { } */
+	char const	*db_server;
+	uint32_t	db_port;
+	char const	*db_socket;
+	char const	*db_login;
+	char const	*db_password;
+	char const	*db_name;
+	uint32_t	db_connect_timeout;
+	uint32_t	db_query_timeout;
+
+	/* secrets */
+	char const	*key_file;
+	uint32_t	key_id;
+
+	/* first step */
+	char const	*password_check;	/* "internal" or "external" */
+	bool		single_pass;
+
+	/* second step */
+	char const	*issuer;
+	char const	*totp_algorithm;
+	uint32_t	totp_digits;
+	uint32_t	totp_period;
+	uint32_t	totp_window;
+	uint32_t	challenge_lifetime;
+	uint32_t	challenge_attempts;
+
+	/* trusted addresses */
+	char const	*address_attribute;
+	uint32_t	trust_lifetime;		/* days; 0 = never expires */
+	bool		require_message_authenticator;
+
+	/* lockout */
+	uint32_t	lockout_failures;
+	uint32_t	lockout_base;
+	uint32_t	lockout_max;
+} vrms2fa_settings_t;
+
+extern CONF_PARSER const vrms2fa_settings_parser[];
+
+/*
+ * Range and consistency checks after parsing; logs the offending option
+ * through cf_log_err_cs and returns -1.  Fills the derived values.
+ */
+int vrms2fa_settings_check(vrms2fa_settings_t const *settings, CONF_SECTION *cs,
+			   totp_params_t *totp, lockout_config_t *lockout, store_config_t *store);
+
+#endif

@@ -1,0 +1,360 @@
+/*
+ * rlm_vrms2fa.c - the FreeRADIUS glue: configuration, the connection pool,
+ * and the translation of an Access-Request into a flow_request_t and of a
+ * flow_result_t into Access-Accept, Access-Challenge or Access-Reject.
+ * The login logic itself lives in flow.c; nothing below decides.
+ */
+RCSID("$Id$")
+
+#include <freeradius/radiusd.h>
+#include <freeradius/modules.h>
+#include <freeradius/connection.h>
+
+#include <mysql.h>
+#include <openssl/rand.h>
+
+#include "module_config.h"
+#include "flow.h"
+#include "core/password.h"
+#include "core/secretbox.h"
+#include "core/totp.h"
+
+typedef struct {
+	vrms2fa_settings_t	settings;	/* first: the parser table's offsets are relative to it */
+
+	char const		*name;
+	int			auth_type;
+	DICT_ATTR const		*address_da;
+	DICT_ATTR const		*enroll_request_da;
+	DICT_ATTR const		*uri_da;
+	DICT_ATTR const		*enrolled_da;
+	DICT_ATTR const		*grace_da;
+
+	secretbox_keyring_t	keyring;	/* read-only once instantiated */
+	char			dummy_hash[PASSWORD_HASH_MAX + 1];
+	store_config_t		store;
+	flow_config_t		flow;
+	fr_connection_pool_t	*pool;
+} rlm_vrms2fa_t;
+
+/* A pooled connection: a talloc wrapper whose destructor closes the MySQL handle. */
+typedef struct {
+	store_conn_t	*conn;
+} pooled_conn_t;
+
+static int pooled_conn_free(pooled_conn_t *pc)
+{
+	store_close(pc->conn);
+	pc->conn = NULL;
+	return 0;
+}
+
+static void *pool_connect(TALLOC_CTX *ctx, void *instance)
+{
+	rlm_vrms2fa_t *inst = instance;
+	pooled_conn_t *pc;
+	char err[512];
+	store_conn_t *conn;
+
+	conn = store_open(&inst->store, err, sizeof(err));
+	if (!conn) {
+		ERROR("rlm_vrms2fa (%s): %s", inst->name, err);
+		return NULL;
+	}
+	pc = talloc_zero(ctx, pooled_conn_t);
+	if (!pc) {
+		store_close(conn);
+		return NULL;
+	}
+	pc->conn = conn;
+	talloc_set_destructor(pc, pooled_conn_free);
+	return pc;
+}
+
+static int mod_bootstrap(CONF_SECTION *conf, void *instance)
+{
+	rlm_vrms2fa_t *inst = instance;
+
+	inst->name = cf_section_name2(conf);
+	if (!inst->name) inst->name = cf_section_name1(conf);
+	return 0;
+}
+
+static DICT_ATTR const *need_attribute(CONF_SECTION *conf, char const *name)
+{
+	DICT_ATTR const *da = dict_attrbyname(name);
+
+	if (!da) cf_log_err_cs(conf, "Attribute '%s' is not in the dictionary: include raddb/dictionary.vrms2fa", name);
+	return da;
+}
+
+static int mod_instantiate(CONF_SECTION *conf, void *instance)
+{
+	rlm_vrms2fa_t *inst = instance;
+	vrms2fa_settings_t const *s = &inst->settings;
+	DICT_VALUE const *dval;
+	char err[512];
+	uint8_t random_password[32];
+
+	if (vrms2fa_settings_check(s, conf, &inst->flow.totp, &inst->flow.lockout, &inst->store) != 0) return -1;
+
+	inst->address_da = dict_attrbyname(s->address_attribute);
+	if (!inst->address_da) {
+		cf_log_err_cs(conf, "Invalid value \"%s\" for 'trust.address_attribute': no such attribute",
+			      s->address_attribute);
+		return -1;
+	}
+	if (!(inst->enroll_request_da = need_attribute(conf, "VRMS2FA-Enroll-Request")) ||
+	    !(inst->uri_da = need_attribute(conf, "VRMS2FA-OTPAuth-URI")) ||
+	    !(inst->enrolled_da = need_attribute(conf, "VRMS2FA-Enrolled")) ||
+	    !(inst->grace_da = need_attribute(conf, "VRMS2FA-Grace-Seconds"))) {
+		return -1;
+	}
+
+	dval = dict_valbyname(PW_AUTH_TYPE, 0, inst->name);
+	if (!dval) {
+		cf_log_err_cs(conf, "No 'Auth-Type %s' section in authenticate {}: see raddb/sites-available/vrms2fa",
+			      inst->name);
+		return -1;
+	}
+	inst->auth_type = dval->value;
+
+	if (secretbox_keyring_load(s->key_file, s->key_id, &inst->keyring, err, sizeof(err)) != 0) {
+		cf_log_err_cs(conf, "Invalid 'key_file': %s", err);
+		return -1;
+	}
+	if (totp_library_init() != 0) {
+		cf_log_err_cs(conf, "liboath failed to initialise");
+		return -1;
+	}
+
+	/* Unknown users are checked against this hash so that they take as long as known ones. */
+	if (RAND_bytes(random_password, sizeof(random_password)) != 1 ||
+	    password_hash_new((char const *)random_password, sizeof(random_password),
+			      inst->dummy_hash, sizeof(inst->dummy_hash)) != 0) {
+		cf_log_err_cs(conf, "Cannot make the dummy password hash");
+		return -1;
+	}
+
+	inst->flow.totp_window = s->totp_window;
+	inst->flow.challenge_lifetime = s->challenge_lifetime;
+	inst->flow.challenge_attempts = s->challenge_attempts;
+	inst->flow.trust_lifetime = (int64_t)s->trust_lifetime * 86400;
+	inst->flow.require_message_authenticator = s->require_message_authenticator;
+	inst->flow.single_pass = s->single_pass;
+	inst->flow.external_password = strcmp(s->password_check, "external") == 0;
+	inst->flow.issuer = s->issuer;
+	inst->flow.keyring = &inst->keyring;
+	inst->flow.dummy_hash = inst->dummy_hash;
+
+	if (mysql_library_init(0, NULL, NULL) != 0) {
+		cf_log_err_cs(conf, "mysql_library_init failed");
+		return -1;
+	}
+	inst->pool = fr_connection_pool_module_init(conf, inst, pool_connect, NULL, NULL);
+	if (!inst->pool) return -1;
+	return 0;
+}
+
+static int mod_detach(void *instance)
+{
+	rlm_vrms2fa_t *inst = instance;
+
+	if (inst->pool) fr_connection_pool_free(inst->pool);
+	inst->pool = NULL;
+	secretbox_keyring_wipe(&inst->keyring);
+	return 0;
+}
+
+static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *request)
+{
+	rlm_vrms2fa_t *inst = instance;
+	VALUE_PAIR *vp;
+
+	if (!inst->auth_type) return RLM_MODULE_NOOP;
+	if (fr_pair_find_by_num(request->config, PW_AUTH_TYPE, 0, TAG_ANY)) return RLM_MODULE_NOOP;
+	vp = radius_pair_create(request, &request->config, PW_AUTH_TYPE, 0);
+	if (!vp) return RLM_MODULE_FAIL;
+	vp->vp_integer = inst->auth_type;
+	return RLM_MODULE_UPDATED;
+}
+
+static void client_address(REQUEST *request, char *out, size_t outlen)
+{
+	fr_ipaddr_t const *ip = &request->packet->src_ipaddr;
+
+	if (!inet_ntop(ip->af, &ip->ipaddr, out, outlen)) snprintf(out, outlen, "unknown");
+}
+
+static void fill_request(rlm_vrms2fa_t const *inst, REQUEST *request, flow_request_t *req, char *nas, size_t naslen)
+{
+	VALUE_PAIR *vps = request->packet->vps;
+	VALUE_PAIR *vp;
+
+	memset(req, 0, sizeof(*req));
+	req->now = (int64_t)time(NULL);
+	client_address(request, nas, naslen);
+	req->nas = nas;
+
+	vp = fr_pair_find_by_num(vps, PW_USER_NAME, 0, TAG_ANY);
+	if (vp && vp->da->type == PW_TYPE_STRING) {
+		req->has_login = true;
+		req->login = (uint8_t const *)vp->vp_strvalue;
+		req->login_len = vp->vp_length;
+	}
+	vp = fr_pair_find_by_num(vps, PW_USER_PASSWORD, 0, TAG_ANY);
+	if (vp) {
+		req->has_password = true;
+		req->password = (uint8_t const *)vp->vp_strvalue;
+		req->password_len = vp->vp_length;
+	}
+	vp = fr_pair_find_by_num(vps, PW_STATE, 0, TAG_ANY);
+	if (vp) {
+		req->has_state = true;
+		req->state = vp->vp_octets;
+		req->state_len = vp->vp_length;
+	}
+	vp = fr_pair_find_by_da(vps, inst->address_da, TAG_ANY);
+	if (vp && vp->da->type == PW_TYPE_STRING) {
+		req->has_address = true;
+		req->address = vp->vp_strvalue;
+		req->address_len = vp->vp_length;
+	}
+	/* radiusd has already verified a Message-Authenticator that is present, and dropped a bad one. */
+	req->message_authenticator = fr_pair_find_by_num(vps, PW_MESSAGE_AUTHENTICATOR, 0, TAG_ANY) != NULL;
+	vp = fr_pair_find_by_da(vps, inst->enroll_request_da, TAG_ANY);
+	req->enrollment_requested = vp && vp->vp_integer != 0;
+}
+
+static int add_reply_string(REQUEST *request, DICT_ATTR const *da, char const *value)
+{
+	VALUE_PAIR *vp = fr_pair_afrom_da(request->reply, da);
+
+	if (!vp) return -1;
+	fr_pair_value_strcpy(vp, value);
+	fr_pair_add(&request->reply->vps, vp);
+	return 0;
+}
+
+static int add_reply_integer(REQUEST *request, DICT_ATTR const *da, uint32_t value)
+{
+	VALUE_PAIR *vp = fr_pair_afrom_da(request->reply, da);
+
+	if (!vp) return -1;
+	vp->vp_integer = value;
+	fr_pair_add(&request->reply->vps, vp);
+	return 0;
+}
+
+/* The server signs a zeroed Message-Authenticator while encoding (3.2.1 does not add one itself). */
+static int add_message_authenticator(REQUEST *request)
+{
+	static uint8_t const zero[16];
+	VALUE_PAIR *vp;
+
+	fr_pair_delete_by_num(&request->reply->vps, PW_MESSAGE_AUTHENTICATOR, 0, TAG_ANY);
+	vp = fr_pair_afrom_num(request->reply, PW_MESSAGE_AUTHENTICATOR, 0);
+	if (!vp) return -1;
+	fr_pair_value_memcpy(vp, zero, sizeof(zero));
+	fr_pair_add(&request->reply->vps, vp);
+	return 0;
+}
+
+static rlm_rcode_t reply(rlm_vrms2fa_t const *inst, REQUEST *request, flow_result_t const *res)
+{
+	VALUE_PAIR *vp;
+	int failed = 0;
+
+	fr_pair_delete_by_num(&request->reply->vps, PW_REPLY_MESSAGE, 0, TAG_ANY);
+	if (res->message[0]) failed |= !pair_make_reply("Reply-Message", res->message, T_OP_SET);
+	if (res->enrolled >= 0 && res->code != FLOW_REJECT && res->code != FLOW_FAIL) {
+		failed |= add_reply_integer(request, inst->enrolled_da, (uint32_t)res->enrolled);
+	}
+	if (res->has_grace && res->grace_seconds > 0) {
+		failed |= add_reply_integer(request, inst->grace_da,
+					    res->grace_seconds > UINT32_MAX ? UINT32_MAX : (uint32_t)res->grace_seconds);
+	}
+	failed |= add_message_authenticator(request);
+
+	switch (res->code) {
+	case FLOW_ACCEPT:
+		if (failed) return RLM_MODULE_FAIL;
+		return RLM_MODULE_OK;
+
+	case FLOW_CHALLENGE:
+		if (res->has_uri) failed |= add_reply_string(request, inst->uri_da, res->uri);
+		vp = fr_pair_afrom_num(request->reply, PW_STATE, 0);
+		if (!vp) return RLM_MODULE_FAIL;
+		fr_pair_value_memcpy(vp, (uint8_t const *)res->state, strlen(res->state));
+		fr_pair_delete_by_num(&request->reply->vps, PW_STATE, 0, TAG_ANY);
+		fr_pair_add(&request->reply->vps, vp);
+		if (failed) return RLM_MODULE_FAIL;
+		request->reply->code = PW_CODE_ACCESS_CHALLENGE;
+		return RLM_MODULE_HANDLED;
+
+	case FLOW_FAIL:
+		return RLM_MODULE_FAIL;
+
+	case FLOW_REJECT:
+		break;
+	}
+	return RLM_MODULE_REJECT;
+}
+
+static rlm_rcode_t CC_HINT(nonnull) mod_authenticate(void *instance, REQUEST *request)
+{
+	rlm_vrms2fa_t *inst = instance;
+	flow_request_t req;
+	flow_result_t res;
+	pooled_conn_t *pc;
+	char nas[INET6_ADDRSTRLEN + 1];
+	rlm_rcode_t rcode;
+
+	fill_request(inst, request, &req, nas, sizeof(nas));
+
+	pc = fr_connection_get(inst->pool);
+	if (!pc) {
+		REDEBUG("No database connection available: rejecting");
+		memset(&res, 0, sizeof(res));
+		res.code = FLOW_FAIL;
+		res.enrolled = -1;
+		snprintf(res.message, sizeof(res.message), "%s", MSG_SERVICE);
+		return reply(inst, request, &res);
+	}
+
+	flow_login(&inst->flow, pc->conn, &req, &res);
+
+	if (store_conn_broken(pc->conn)) {
+		ERROR("rlm_vrms2fa (%s): database connection lost: %s", inst->name, store_last_error(pc->conn));
+		fr_connection_close(inst->pool, pc, "database connection lost");
+	} else {
+		fr_connection_release(inst->pool, pc);
+	}
+
+	if (res.code == FLOW_FAIL) {
+		REDEBUG("%s", res.log);
+	} else if (res.log[0]) {
+		RDEBUG("%s", res.log);
+	}
+	if (res.code == FLOW_REJECT && res.log[0]) module_failure_msg(request, "rlm_vrms2fa: %s", res.log);
+
+	rcode = reply(inst, request, &res);
+	OPENSSL_cleanse(&res, sizeof(res));
+	return rcode;
+}
+
+extern module_t rlm_vrms2fa;
+module_t rlm_vrms2fa = {
+	.magic		= RLM_MODULE_INIT,
+	.name		= "vrms2fa",
+	.type		= RLM_TYPE_THREAD_SAFE | RLM_TYPE_HUP_SAFE,
+	.inst_size	= sizeof(rlm_vrms2fa_t),
+	.config		= vrms2fa_settings_parser,
+	.bootstrap	= mod_bootstrap,
+	.instantiate	= mod_instantiate,
+	.detach		= mod_detach,
+	.methods = {
+		[MOD_AUTHENTICATE]	= mod_authenticate,
+		[MOD_AUTHORIZE]		= mod_authorize,
+	},
+};

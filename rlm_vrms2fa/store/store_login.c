@@ -1,0 +1,436 @@
+/*
+ * store_login.c - the queries the module makes while it answers a login:
+ * round 1's single lookup, lockout bookkeeping, trusted addresses, TOTP
+ * replay counters, challenges (State) and recovery codes, and the audit rows.
+ * Writes that guard against replay or races are one conditional UPDATE each,
+ * judged by the number of rows it changed.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "store_private.h"
+
+char const *challenge_kind_name(challenge_kind_t kind)
+{
+	switch (kind) {
+	case CHALLENGE_CODE:	return "code";
+	case CHALLENGE_ENROLL:	return "enroll";
+	case CHALLENGE_EMAIL:	return "email";
+	}
+	return "code";
+}
+
+static int challenge_kind_parse(char const *s, challenge_kind_t *kind)
+{
+	if (strcmp(s, "code") == 0) *kind = CHALLENGE_CODE;
+	else if (strcmp(s, "enroll") == 0) *kind = CHALLENGE_ENROLL;
+	else if (strcmp(s, "email") == 0) *kind = CHALLENGE_EMAIL;
+	else return -1;
+	return 0;
+}
+
+static totp_status_t totp_status_parse(char const *s, bool is_null)
+{
+	if (is_null) return TOTP_STATUS_NONE;
+	if (strcmp(s, "active") == 0) return TOTP_STATUS_ACTIVE;
+	if (strcmp(s, "pending") == 0) return TOTP_STATUS_PENDING;
+	return TOTP_STATUS_NONE;
+}
+
+/*
+ * Round 1 in one round trip: the failure record of the name (known or not),
+ * the user, the company's policy, whether 2FA is set up, and whether this
+ * address is trusted for this user right now.
+ */
+static char const SQL_LOGIN_LOOKUP[] =
+	"SELECT f.failures, f.lockouts, f.locked_until,"
+	" u.id, u.company_id, c.name, u.user_group, u.disabled, u.email, u.password_hash, u.grace_deadline,"
+	" c.security_level, c.group_mask, c.grace_days, s.status,"
+	" t.last_used_at"
+	" FROM (SELECT 1 AS one) q"
+	" LEFT JOIN login_failures f ON f.login = ?"
+	" LEFT JOIN users u ON u.login = ?"
+	" LEFT JOIN companies c ON c.id = u.company_id"
+	" LEFT JOIN totp_secrets s ON s.user_id = u.id"
+	" LEFT JOIN trusted_addresses t ON t.user_id = u.id AND t.address = ?"
+	"   AND (t.expires_at IS NULL OR t.expires_at > ?)";
+
+store_status_t store_login_lookup(store_conn_t *conn, char const *login, size_t login_len,
+				  char const *address, int64_t now, store_login_t *out)
+{
+	int64_t failures = 0, lockouts = 0, disabled = 0, group_mask = 0, grace_days = 0, user_id = 0, company_id = 0;
+	bool id_null = true, email_null = true, hash_null = true, deadline_null = true, status_null = true;
+	bool trusted_null = true;
+	char group[32] = "", level[16] = "", status[16] = "";
+	store_param_t params[] = { P_TEXTN(login, login_len), P_TEXTN(login, login_len), P_TEXT(address), P_I64(now) };
+	store_col_t cols[] = {
+		C_I64(&failures, NULL), C_I64(&lockouts, NULL), C_I64(&out->locked_until, NULL),
+		C_I64(&user_id, &id_null), C_I64(&company_id, NULL), C_TEXT(out->company, sizeof(out->company), NULL),
+		C_TEXT(group, sizeof(group), NULL), C_I64(&disabled, NULL),
+		C_TEXT(out->email, sizeof(out->email), &email_null),
+		C_TEXT(out->password_hash, sizeof(out->password_hash), &hash_null),
+		C_I64(&out->grace_deadline, &deadline_null),
+		C_TEXT(level, sizeof(level), NULL), C_I64(&group_mask, NULL), C_I64(&grace_days, NULL),
+		C_TEXT(status, sizeof(status), &status_null),
+		C_I64(&out->trusted_last_used, &trusted_null),
+	};
+	store_status_t rc;
+	uint64_t rows;
+
+	memset(out, 0, sizeof(*out));
+	rc = store_run(conn, SQL_LOGIN_LOOKUP, params, NELEMS(params), cols, NELEMS(cols), NULL, NULL, &rows, NULL);
+	if (rc != STORE_OK) return rc;
+	if (rows != 1) return STORE_ERROR;
+
+	out->failures = (uint32_t)failures;
+	out->lockouts = (uint32_t)lockouts;
+	if (id_null) return STORE_OK;		/* unknown login: only the failure record matters */
+
+	out->user_found = true;
+	out->user_id = (uint64_t)user_id;
+	out->company_id = (uint64_t)company_id;
+	if (group_parse(group, &out->group) != 0) return STORE_ERROR;
+	out->disabled = disabled != 0;
+	out->has_email = !email_null && out->email[0] != '\0';
+	out->has_password_hash = !hash_null && out->password_hash[0] != '\0';
+	out->has_deadline = !deadline_null;
+	if (level_parse(level, &out->level) != 0) return STORE_ERROR;
+	out->group_mask = (unsigned)group_mask & GROUP_MASK_ALL;
+	out->grace_days = (uint32_t)grace_days;
+	out->totp_status = totp_status_parse(status, status_null);
+	out->trusted = !trusted_null;
+	return STORE_OK;
+}
+
+static char const SQL_FAILURE_BUMP[] =
+	"INSERT INTO login_failures (login, failures, lockouts, locked_until, updated_at) VALUES (?, 1, 0, 0, ?)"
+	" ON DUPLICATE KEY UPDATE failures = failures + 1, updated_at = VALUES(updated_at)";
+static char const SQL_FAILURE_READ[] =
+	"SELECT failures, lockouts FROM login_failures WHERE login = ?";
+static char const SQL_FAILURE_LOCK[] =
+	"UPDATE login_failures SET failures = 0, lockouts = lockouts + 1, locked_until = ?"
+	" WHERE login = ? AND failures = ? AND lockouts = ?";
+static char const SQL_FAILURE_RESET[] =
+	"UPDATE login_failures SET failures = 0, lockouts = 0, locked_until = 0 WHERE login = ?";
+
+store_status_t store_failure_record(store_conn_t *conn, char const *login, size_t login_len,
+				    lockout_config_t const *cfg, int64_t now, bool *locked_now)
+{
+	store_param_t bump[] = { P_TEXTN(login, login_len), P_I64(now) };
+	store_param_t key[] = { P_TEXTN(login, login_len) };
+	int64_t failures = 0, lockouts = 0;
+	store_col_t cols[] = { C_I64(&failures, NULL), C_I64(&lockouts, NULL) };
+	store_status_t rc;
+	uint64_t rows, affected;
+
+	*locked_now = false;
+	rc = store_exec(conn, SQL_FAILURE_BUMP, bump, NELEMS(bump), NULL);
+	if (rc != STORE_OK) return rc;
+	rc = store_run(conn, SQL_FAILURE_READ, key, NELEMS(key), cols, NELEMS(cols), NULL, NULL, &rows, NULL);
+	if (rc != STORE_OK) return rc;
+	if (rows != 1) return STORE_ERROR;
+	if (!lockout_should_lock(cfg, (uint32_t)failures)) return STORE_OK;
+
+	{
+		int64_t until = now + (int64_t)lockout_duration(cfg, (uint32_t)lockouts);
+		store_param_t lock[] = { P_I64(until), P_TEXTN(login, login_len), P_I64(failures), P_I64(lockouts) };
+
+		rc = store_exec(conn, SQL_FAILURE_LOCK, lock, NELEMS(lock), &affected);
+		if (rc != STORE_OK) return rc;
+		*locked_now = affected == 1;	/* a concurrent failure may have locked it already */
+	}
+	return STORE_OK;
+}
+
+store_status_t store_failure_reset(store_conn_t *conn, char const *login, size_t login_len)
+{
+	store_param_t key[] = { P_TEXTN(login, login_len) };
+
+	return store_exec(conn, SQL_FAILURE_RESET, key, NELEMS(key), NULL);
+}
+
+static char const SQL_TRUST_ADD[] =
+	"INSERT INTO trusted_addresses (user_id, address, kind, how, created_at, proven_at, last_used_at, expires_at)"
+	" VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+	" ON DUPLICATE KEY UPDATE how = VALUES(how), proven_at = VALUES(proven_at),"
+	" last_used_at = VALUES(last_used_at), expires_at = VALUES(expires_at)";
+/* last_used_at is refreshed at most once an hour, so the trusted path rarely writes. */
+static char const SQL_TRUST_TOUCH[] =
+	"UPDATE trusted_addresses SET last_used_at = ? WHERE user_id = ? AND address = ? AND last_used_at < ?";
+
+store_status_t store_trust_add(store_conn_t *conn, uint64_t user_id, char const *address, addr_kind_t kind,
+			       char const *how, int64_t now, int64_t expires_at)
+{
+	store_param_t params[] = {
+		P_U64(user_id), P_TEXT(address), P_TEXT(addr_kind_name(kind)), P_TEXT(how),
+		P_I64(now), P_I64(now), P_I64(now), expires_at ? P_I64(expires_at) : P_NULL(),
+	};
+
+	if (kind == ADDR_INVALID || address[0] == '\0') return STORE_CONFLICT;
+	return store_exec(conn, SQL_TRUST_ADD, params, NELEMS(params), NULL);
+}
+
+store_status_t store_trust_touch(store_conn_t *conn, uint64_t user_id, char const *address, int64_t now)
+{
+	store_param_t params[] = { P_I64(now), P_U64(user_id), P_TEXT(address), P_I64(now - 3600) };
+
+	return store_exec(conn, SQL_TRUST_TOUCH, params, NELEMS(params), NULL);
+}
+
+static char const SQL_SECRET_GET[] =
+	"SELECT status, sealed, key_id, algorithm, digits, period, last_counter FROM totp_secrets WHERE user_id = ?";
+
+store_status_t store_secret_get(store_conn_t *conn, uint64_t user_id, store_secret_t *out)
+{
+	char status[16], algo[16];
+	int64_t key_id = 0, digits = 0, period = 0;
+	store_param_t params[] = { P_U64(user_id) };
+	store_col_t cols[] = {
+		C_TEXT(status, sizeof(status), NULL), C_BLOB(out->sealed, sizeof(out->sealed), &out->sealed_len, NULL),
+		C_I64(&key_id, NULL), C_TEXT(algo, sizeof(algo), NULL), C_I64(&digits, NULL), C_I64(&period, NULL),
+		C_U64(&out->last_counter, NULL),
+	};
+	store_status_t rc;
+	uint64_t rows;
+
+	memset(out, 0, sizeof(*out));
+	rc = store_run(conn, SQL_SECRET_GET, params, NELEMS(params), cols, NELEMS(cols), NULL, NULL, &rows, NULL);
+	if (rc != STORE_OK) return rc;
+	if (rows == 0) return STORE_NOT_FOUND;
+	out->status = totp_status_parse(status, false);
+	out->key_id = (uint32_t)key_id;
+	if (totp_algo_parse(algo, &out->params.algo) != 0) return STORE_ERROR;
+	out->params.digits = (unsigned)digits;
+	out->params.period = (unsigned)period;
+	if (out->status == TOTP_STATUS_NONE || !totp_params_valid(&out->params)) return STORE_ERROR;
+	return STORE_OK;
+}
+
+static char const SQL_SECRET_DELETE_PENDING[] =
+	"DELETE FROM totp_secrets WHERE user_id = ? AND status = 'pending'";
+static char const SQL_SECRET_INSERT[] =
+	"INSERT INTO totp_secrets (user_id, status, sealed, key_id, algorithm, digits, period, last_counter, created_at)"
+	" VALUES (?, 'pending', ?, ?, ?, ?, ?, 0, ?)";
+
+store_status_t store_secret_put_pending(store_conn_t *conn, uint64_t user_id, uint8_t const *sealed, size_t sealed_len,
+					uint32_t key_id, totp_params_t const *params, int64_t now)
+{
+	store_param_t del[] = { P_U64(user_id) };
+	store_param_t ins[] = {
+		P_U64(user_id), P_BLOB(sealed, sealed_len), P_I64(key_id), P_TEXT(totp_algo_name(params->algo)),
+		P_I64(params->digits), P_I64(params->period), P_I64(now),
+	};
+	store_status_t rc;
+
+	rc = store_exec(conn, SQL_SECRET_DELETE_PENDING, del, NELEMS(del), NULL);
+	if (rc != STORE_OK) return rc;
+	return store_exec(conn, SQL_SECRET_INSERT, ins, NELEMS(ins), NULL);	/* duplicate: active exists */
+}
+
+static char const SQL_SECRET_ADVANCE[] =
+	"UPDATE totp_secrets SET last_counter = ? WHERE user_id = ? AND status = 'active' AND last_counter < ?";
+
+store_status_t store_secret_advance(store_conn_t *conn, uint64_t user_id, uint64_t counter)
+{
+	store_param_t params[] = { P_U64(counter), P_U64(user_id), P_U64(counter) };
+	store_status_t rc;
+	uint64_t affected;
+
+	rc = store_exec(conn, SQL_SECRET_ADVANCE, params, NELEMS(params), &affected);
+	if (rc != STORE_OK) return rc;
+	return affected == 1 ? STORE_OK : STORE_CONFLICT;
+}
+
+static char const SQL_SECRET_ACTIVATE[] =
+	"UPDATE totp_secrets SET status = 'active', last_counter = ?, activated_at = ?"
+	" WHERE user_id = ? AND status = 'pending' AND last_counter < ?";
+static char const SQL_USER_CLEAR_DEADLINE[] =
+	"UPDATE users SET grace_deadline = NULL WHERE id = ?";
+
+store_status_t store_secret_activate(store_conn_t *conn, uint64_t user_id, uint64_t counter, int64_t now)
+{
+	store_param_t params[] = { P_U64(counter), P_I64(now), P_U64(user_id), P_U64(counter) };
+	store_param_t user[] = { P_U64(user_id) };
+	store_status_t rc;
+	uint64_t affected;
+
+	rc = store_exec(conn, SQL_SECRET_ACTIVATE, params, NELEMS(params), &affected);
+	if (rc != STORE_OK) return rc;
+	if (affected != 1) return STORE_CONFLICT;
+	return store_exec(conn, SQL_USER_CLEAR_DEADLINE, user, NELEMS(user), NULL);
+}
+
+static char const SQL_SECRET_DELETE[] = "DELETE FROM totp_secrets WHERE user_id = ?";
+static char const SQL_RECOVERY_DELETE[] = "DELETE FROM recovery_codes WHERE user_id = ?";
+static char const SQL_TRUST_DELETE_ALL[] = "DELETE FROM trusted_addresses WHERE user_id = ?";
+
+store_status_t store_secret_reset(store_conn_t *conn, uint64_t user_id)
+{
+	store_param_t params[] = { P_U64(user_id) };
+	store_status_t rc;
+
+	rc = store_exec(conn, SQL_SECRET_DELETE, params, NELEMS(params), NULL);
+	if (rc == STORE_OK) rc = store_exec(conn, SQL_RECOVERY_DELETE, params, NELEMS(params), NULL);
+	if (rc == STORE_OK) rc = store_exec(conn, SQL_TRUST_DELETE_ALL, params, NELEMS(params), NULL);
+	return rc;
+}
+
+static char const SQL_CHALLENGE_PRUNE[] =
+	"DELETE FROM challenges WHERE expires_at < ? LIMIT 100";
+static char const SQL_CHALLENGE_CREATE[] =
+	"INSERT INTO challenges (token_digest, user_id, kind, nas, address, created_at, expires_at, attempts_left, spent)"
+	" VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)";
+
+store_status_t store_challenge_create(store_conn_t *conn, uint8_t const digest[CHALLENGE_TOKEN_DIGEST_LEN],
+				      uint64_t user_id, challenge_kind_t kind, char const *nas, char const *address,
+				      int64_t now, int64_t expires_at, uint32_t attempts)
+{
+	store_param_t prune[] = { P_I64(now - 3600) };
+	store_param_t params[] = {
+		P_BLOB(digest, CHALLENGE_TOKEN_DIGEST_LEN), P_U64(user_id), P_TEXT(challenge_kind_name(kind)),
+		P_TEXT(nas), P_TEXT(address), P_I64(now), P_I64(expires_at), P_I64(attempts),
+	};
+	store_status_t rc;
+
+	rc = store_exec(conn, SQL_CHALLENGE_PRUNE, prune, NELEMS(prune), NULL);
+	if (rc != STORE_OK) return rc;
+	return store_exec(conn, SQL_CHALLENGE_CREATE, params, NELEMS(params), NULL);
+}
+
+static char const SQL_CHALLENGE_TAKE[] =
+	"UPDATE challenges SET attempts_left = attempts_left - 1"
+	" WHERE token_digest = ? AND spent = 0 AND attempts_left > 0 AND expires_at > ?";
+static char const SQL_CHALLENGE_READ[] =
+	"SELECT c.user_id, c.kind, u.login, c.nas, c.address, c.expires_at, c.attempts_left"
+	" FROM challenges c JOIN users u ON u.id = c.user_id WHERE c.token_digest = ?";
+
+store_status_t store_challenge_take_attempt(store_conn_t *conn, uint8_t const digest[CHALLENGE_TOKEN_DIGEST_LEN],
+					    int64_t now, store_challenge_t *out)
+{
+	store_param_t take[] = { P_BLOB(digest, CHALLENGE_TOKEN_DIGEST_LEN), P_I64(now) };
+	store_param_t key[] = { P_BLOB(digest, CHALLENGE_TOKEN_DIGEST_LEN) };
+	char kind[16];
+	int64_t attempts = 0;
+	store_col_t cols[] = {
+		C_U64(&out->user_id, NULL), C_TEXT(kind, sizeof(kind), NULL), C_TEXT(out->login, sizeof(out->login), NULL),
+		C_TEXT(out->nas, sizeof(out->nas), NULL), C_TEXT(out->address, sizeof(out->address), NULL),
+		C_I64(&out->expires_at, NULL), C_I64(&attempts, NULL),
+	};
+	store_status_t rc;
+	uint64_t affected, rows;
+
+	memset(out, 0, sizeof(*out));
+	rc = store_exec(conn, SQL_CHALLENGE_TAKE, take, NELEMS(take), &affected);
+	if (rc != STORE_OK) return rc;
+	if (affected != 1) return STORE_NOT_FOUND;
+	rc = store_run(conn, SQL_CHALLENGE_READ, key, NELEMS(key), cols, NELEMS(cols), NULL, NULL, &rows, NULL);
+	if (rc != STORE_OK) return rc;
+	if (rows != 1) return STORE_NOT_FOUND;
+	if (challenge_kind_parse(kind, &out->kind) != 0) return STORE_ERROR;
+	out->attempts_left = (uint32_t)attempts;
+	return STORE_OK;
+}
+
+static char const SQL_CHALLENGE_SPEND[] =
+	"UPDATE challenges SET spent = 1 WHERE token_digest = ? AND spent = 0";
+
+store_status_t store_challenge_spend(store_conn_t *conn, uint8_t const digest[CHALLENGE_TOKEN_DIGEST_LEN])
+{
+	store_param_t key[] = { P_BLOB(digest, CHALLENGE_TOKEN_DIGEST_LEN) };
+	store_status_t rc;
+	uint64_t affected;
+
+	rc = store_exec(conn, SQL_CHALLENGE_SPEND, key, NELEMS(key), &affected);
+	if (rc != STORE_OK) return rc;
+	return affected == 1 ? STORE_OK : STORE_CONFLICT;
+}
+
+static char const SQL_RECOVERY_INSERT[] =
+	"INSERT INTO recovery_codes (user_id, slot, salt, code_hash, used_at) VALUES (?, ?, ?, ?, NULL)";
+
+store_status_t store_recovery_replace(store_conn_t *conn, uint64_t user_id, uint8_t const salt[RECOVERY_SALT_LEN],
+				      uint8_t const hashes[RECOVERY_CODE_COUNT][RECOVERY_HASH_LEN])
+{
+	store_param_t del[] = { P_U64(user_id) };
+	store_status_t rc;
+	size_t i;
+
+	rc = store_exec(conn, SQL_RECOVERY_DELETE, del, NELEMS(del), NULL);
+	for (i = 0; rc == STORE_OK && i < RECOVERY_CODE_COUNT; i++) {
+		store_param_t ins[] = {
+			P_U64(user_id), P_I64(i), P_BLOB(salt, RECOVERY_SALT_LEN), P_BLOB(hashes[i], RECOVERY_HASH_LEN),
+		};
+		rc = store_exec(conn, SQL_RECOVERY_INSERT, ins, NELEMS(ins), NULL);
+	}
+	return rc;
+}
+
+static char const SQL_RECOVERY_UNUSED[] =
+	"SELECT slot, salt, code_hash FROM recovery_codes WHERE user_id = ? AND used_at IS NULL ORDER BY slot";
+
+typedef struct {
+	store_recovery_set_t	*set;
+	int64_t			slot;
+	uint8_t			salt[RECOVERY_SALT_LEN];
+	uint8_t			hash[RECOVERY_HASH_LEN];
+	size_t			salt_len, hash_len;
+} recovery_rows_t;
+
+static int recovery_row(void *arg)
+{
+	recovery_rows_t *r = arg;
+	store_recovery_set_t *set = r->set;
+
+	if (set->count == RECOVERY_CODE_COUNT || r->salt_len != RECOVERY_SALT_LEN || r->hash_len != RECOVERY_HASH_LEN) {
+		return -1;
+	}
+	memcpy(set->salt, r->salt, RECOVERY_SALT_LEN);
+	set->slot[set->count] = (uint8_t)r->slot;
+	memcpy(set->hash[set->count], r->hash, RECOVERY_HASH_LEN);
+	set->count++;
+	return 0;
+}
+
+store_status_t store_recovery_unused(store_conn_t *conn, uint64_t user_id, store_recovery_set_t *out)
+{
+	recovery_rows_t r = { .set = out };
+	store_param_t params[] = { P_U64(user_id) };
+	store_col_t cols[] = {
+		C_I64(&r.slot, NULL), C_BLOB(r.salt, sizeof(r.salt), &r.salt_len, NULL),
+		C_BLOB(r.hash, sizeof(r.hash), &r.hash_len, NULL),
+	};
+
+	memset(out, 0, sizeof(*out));
+	return store_run(conn, SQL_RECOVERY_UNUSED, params, NELEMS(params), cols, NELEMS(cols),
+			 recovery_row, &r, NULL, NULL);
+}
+
+static char const SQL_RECOVERY_USE[] =
+	"UPDATE recovery_codes SET used_at = ? WHERE user_id = ? AND slot = ? AND used_at IS NULL";
+
+store_status_t store_recovery_use(store_conn_t *conn, uint64_t user_id, uint8_t slot, int64_t now)
+{
+	store_param_t params[] = { P_I64(now), P_U64(user_id), P_I64(slot) };
+	store_status_t rc;
+	uint64_t affected;
+
+	rc = store_exec(conn, SQL_RECOVERY_USE, params, NELEMS(params), &affected);
+	if (rc != STORE_OK) return rc;
+	return affected == 1 ? STORE_OK : STORE_CONFLICT;
+}
+
+static char const SQL_AUDIT[] =
+	"INSERT INTO audit_log (at, actor, user_id, company_id, event, detail, source) VALUES (?, ?, ?, ?, ?, ?, ?)";
+
+store_status_t store_audit(store_conn_t *conn, int64_t now, char const *actor, uint64_t user_id,
+			   uint64_t company_id, char const *event, char const *detail, char const *source)
+{
+	store_param_t params[] = {
+		P_I64(now), P_TEXTN(actor, strnlen(actor, 128)),
+		user_id ? P_U64(user_id) : P_NULL(), company_id ? P_U64(company_id) : P_NULL(),
+		P_TEXT(event), P_TEXTN(detail ? detail : "", detail ? strnlen(detail, 1024) : 0),
+		P_TEXTN(source ? source : "", source ? strnlen(source, 128) : 0),
+	};
+
+	return store_exec(conn, SQL_AUDIT, params, NELEMS(params), NULL);
+}

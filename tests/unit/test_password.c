@@ -1,0 +1,265 @@
+/*
+ * test_password.c - password hashes from real web backends: bcrypt,
+ * sha512-crypt, yescrypt (libxcrypt) and argon2id (libargon2).  Hashes
+ * are both made here and taken from other tools and upstream test suites,
+ * so that interoperability is tested, not just self-consistency.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <crypt.h>
+
+#include "password.h"
+
+#define PW "correct horse"
+#define VERIFY(hash, lit) password_verify(hash, lit, sizeof(lit) - 1)
+
+/* Fixed hashes made by other tools, with their passwords. */
+typedef struct {
+	char const *hash;
+	char const *password;
+	char const *source;
+} known_t;
+
+static known_t const KNOWN[] = {
+	/* PHP manual, password_verify() example */
+	{ "$2y$10$.vGA1O9wmRjrwAVXD98HNOgsNpDczlqm3Jq7KnEd1rVAGv3Fykk1a", "rasmuslerdorf", "php" },
+	/* Openwall crypt_blowfish test vectors */
+	{ "$2a$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW", "U*U", "crypt_blowfish" },
+	{ "$2b$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW", "U*U", "crypt_blowfish" },
+	/* openssl passwd -6 -salt vrms2fasalt 'correct horse' (OpenSSL's own SHA-crypt code) */
+	{ "$6$vrms2fasalt$1EJYvVGY9aHzqLqToIiCOAeM0HK5j5pBWR2AXkza4bHtQT7WHeBk271hPcIRFpVZF834BPXqpKpGnKOfEfT8u.",
+	  "correct horse", "openssl" },
+	/* openssl passwd -6 -salt 'rounds=5000$abc' x */
+	{ "$6$rounds=5000$abc$K4v3HcZ8yAmpRfxML6S46NCcqy9r4/KdbQpFvqSWsBf4dgySOEOo1DHJTrmn2BsJK2aNmPN8Tfb826D2o9.z51",
+	  "x", "openssl" },
+	/* yescrypt reference implementation, TESTS-OK */
+	{ "$y$jD5.7$LdJMENpBABJJ3hIHjB1Bi.$HboGM6qPrsK.StKYGt6KErmUYtioHreJd98oIugoNB6", "pleaseletmein", "yescrypt" },
+	/* phc-winner-argon2 src/test.c, Argon2id v=0x13 */
+	{ "$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHQ$CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc", "password", "argon2" },
+};
+
+#define N_KNOWN (sizeof(KNOWN) / sizeof(KNOWN[0]))
+
+/* A hash of PW made here with libxcrypt, for the given prefix and cost. */
+static char *make_crypt_hash(char const *prefix, unsigned long cost, char const *password)
+{
+	char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+	struct crypt_data *data = calloc(1, sizeof(*data));
+	char const *out;
+	char *copy;
+
+	assert_non_null(data);
+	assert_non_null(crypt_gensalt_rn(prefix, cost, NULL, 0, setting, (int) sizeof(setting)));
+	out = crypt_rn(password, setting, data, (int) sizeof(*data));
+	assert_non_null(out);
+	assert_true(out[0] != '*');
+	copy = strdup(out);
+	assert_non_null(copy);
+	free(data);
+	return copy;
+}
+
+/* The checks every format must pass, for a hash of PW. */
+static void check_hash_of_pw(char const *hash)
+{
+	char longpw[PASSWORD_MAX_LEN + 2];
+
+	assert_true(password_hash_supported(hash));
+	assert_int_equal(VERIFY(hash, PW), PASSWORD_MATCH);
+	assert_int_equal(VERIFY(hash, "correct horsf"), PASSWORD_MISMATCH);
+	assert_int_equal(VERIFY(hash, "Correct horse"), PASSWORD_MISMATCH);
+	assert_int_equal(VERIFY(hash, "correct hors"), PASSWORD_MISMATCH);
+	assert_int_equal(VERIFY(hash, ""), PASSWORD_MISMATCH);
+	/* a NUL never matches: not inside, not after the right password */
+	assert_int_equal(VERIFY(hash, "correct horse\0"), PASSWORD_MISMATCH);
+	assert_int_equal(VERIFY(hash, "correct horse\0junk"), PASSWORD_MISMATCH);
+	assert_int_equal(VERIFY(hash, "correct\0horse"), PASSWORD_MISMATCH);
+	/* the length given counts, not the NUL */
+	assert_int_equal(password_verify(hash, PW "xyz", strlen(PW)), PASSWORD_MATCH);
+	/* over-long: refused, never truncated */
+	memset(longpw, 'a', sizeof(longpw));
+	memcpy(longpw, PW, strlen(PW));
+	assert_int_equal(password_verify(hash, longpw, PASSWORD_MAX_LEN + 1), PASSWORD_MISMATCH);
+	assert_int_equal(password_verify(hash, longpw, sizeof(longpw)), PASSWORD_MISMATCH);
+	assert_int_equal(password_verify(hash, NULL, 5), PASSWORD_MISMATCH);
+}
+
+static void test_bcrypt_2b(void **state)
+{
+	char *h = make_crypt_hash("$2b$", 4, PW);
+
+	(void) state;
+	assert_memory_equal(h, "$2b$04$", 7);
+	check_hash_of_pw(h);
+	free(h);
+}
+
+static void test_bcrypt_2y(void **state)
+{
+	char *h = make_crypt_hash("$2y$", 4, PW);
+
+	(void) state;
+	assert_memory_equal(h, "$2y$04$", 7);
+	check_hash_of_pw(h);
+	free(h);
+}
+
+static void test_bcrypt_2a(void **state)
+{
+	char *h = make_crypt_hash("$2a$", 4, PW);
+
+	(void) state;
+	assert_memory_equal(h, "$2a$04$", 7);
+	check_hash_of_pw(h);
+	free(h);
+}
+
+static void test_sha512_crypt(void **state)
+{
+	char *h = make_crypt_hash("$6$", 1000, PW);
+
+	(void) state;
+	assert_memory_equal(h, "$6$rounds=1000$", 15);
+	check_hash_of_pw(h);
+	free(h);
+}
+
+static void test_yescrypt(void **state)
+{
+	char *h = make_crypt_hash("$y$", 0, PW);
+
+	(void) state;
+	assert_memory_equal(h, "$y$", 3);
+	check_hash_of_pw(h);
+	free(h);
+}
+
+static void test_argon2id_new(void **state)
+{
+	char h1[PASSWORD_HASH_MAX], h2[PASSWORD_HASH_MAX];
+
+	(void) state;
+	assert_int_equal(password_hash_new(PW, strlen(PW), h1, sizeof(h1)), 0);
+	assert_non_null(strstr(h1, "$argon2id$v=19$m=19456,t=2,p=1$"));
+	assert_int_equal(strncmp(h1, "$argon2id$v=19$m=19456,t=2,p=1$", 31), 0);
+	check_hash_of_pw(h1);
+	/* a fresh salt each time */
+	assert_int_equal(password_hash_new(PW, strlen(PW), h2, sizeof(h2)), 0);
+	assert_string_not_equal(h1, h2);
+	assert_int_equal(VERIFY(h2, PW), PASSWORD_MATCH);
+}
+
+static void test_hash_new_refuses(void **state)
+{
+	char h[PASSWORD_HASH_MAX];
+	char longpw[PASSWORD_MAX_LEN + 1];
+
+	(void) state;
+	memset(longpw, 'p', sizeof(longpw));
+	assert_int_equal(password_hash_new("a\0b", 3, h, sizeof(h)), -1);
+	assert_string_equal(h, "");
+	assert_int_equal(password_hash_new("", 0, h, sizeof(h)), -1);
+	assert_int_equal(password_hash_new(NULL, 3, h, sizeof(h)), -1);
+	assert_int_equal(password_hash_new(longpw, PASSWORD_MAX_LEN + 1, h, sizeof(h)), -1);
+	assert_int_equal(password_hash_new(PW, strlen(PW), h, 40), -1);
+	assert_int_equal(password_hash_new(PW, strlen(PW), NULL, 0), -1);
+	/* the longest allowed password works and round-trips */
+	assert_int_equal(password_hash_new(longpw, PASSWORD_MAX_LEN, h, sizeof(h)), 0);
+	assert_int_equal(password_verify(h, longpw, PASSWORD_MAX_LEN), PASSWORD_MATCH);
+	assert_int_equal(password_verify(h, longpw, PASSWORD_MAX_LEN - 1), PASSWORD_MISMATCH);
+}
+
+static void test_known_hashes(void **state)
+{
+	size_t i;
+
+	(void) state;
+	for (i = 0; i < N_KNOWN; i++) {
+		char wrong[64];
+		password_result_t r;
+
+		assert_true(password_hash_supported(KNOWN[i].hash));
+		r = password_verify(KNOWN[i].hash, KNOWN[i].password, strlen(KNOWN[i].password));
+		if (r != PASSWORD_MATCH) fail_msg("%s hash %s: got %d", KNOWN[i].source, KNOWN[i].hash, (int) r);
+		assert_true(strlen(KNOWN[i].password) + 2 < sizeof(wrong));
+		strcpy(wrong, KNOWN[i].password);
+		strcat(wrong, "!");
+		assert_int_equal(password_verify(KNOWN[i].hash, wrong, strlen(wrong)), PASSWORD_MISMATCH);
+		/* the right password with a NUL appended */
+		assert_int_equal(password_verify(KNOWN[i].hash, KNOWN[i].password, strlen(KNOWN[i].password) + 1),
+				 PASSWORD_MISMATCH);
+	}
+}
+
+static void test_unsupported(void **state)
+{
+	static char const *const BAD[] = {
+		"",
+		"garbage",
+		"*",
+		"!",
+		"x",
+		"$1$saltsalt$qjXMvbEw8oaL.CzflDugX/",			/* md5crypt */
+		"$5$saltsalt$Gcm6FsVtF/Qa77ZKD.iwsJlCVPY0XSMgLJL0Hnww/c1",	/* sha256crypt */
+		"$argon2i$v=19$m=65536,t=2,p=4$c29tZXNhbHQ$RdescudvJCsgt3ub+b+dWRWJTmaaJObG",
+		"$argon2d$v=19$m=65536,t=2,p=1$c29tZXNhbHQ$AAAA",
+		"$2x$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW",
+		"$2y$10$short",
+		"$2b$04$",
+		"$6$",								/* a bare setting */
+		"$y$j9T$",
+		"$2y$10$.vGA1O9wmRjrwAVXD98HNOgsNpDczlqm3Jq7KnEd1rVAGv3Fykk1",	/* truncated */
+		"$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHQ$!!!",
+		"$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHQ",
+		"$argon2id$v=19$m=4194304,t=2,p=1$c29tZXNhbHQ$CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc",	/* 4 GiB */
+		"$argon2id$v=19$m=65536,t=1000,p=1$c29tZXNhbHQ$CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc",
+		"$argon2id$v=19$m=65536,t=2,p=255$c29tZXNhbHQ$CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc",
+		"$argon2id$v=99$m=65536,t=2,p=1$c29tZXNhbHQ$CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc",
+		"$argon2id$m=,t=2,p=1$c29tZXNhbHQ$CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc",
+		" $6$vrms2fasalt$1EJYvVGY9aHzqLqToIiCOAeM0HK5j5pBWR2AXkza4bHtQT7WHeBk271hPcIRFpVZF834BPXqpKpGnKOfEfT8u.",
+		"$6$vrms2fasalt$1EJYvVGY9aHzqLqToIiCOAeM0HK5j5pBWR2AXkza4bHtQT7WHeBk271hPcIRFpVZF834BPXqpKpGnKOfEfT8u.\n",
+	};
+	char huge[PASSWORD_HASH_MAX + 10];
+	size_t i;
+
+	(void) state;
+	for (i = 0; i < sizeof(BAD) / sizeof(BAD[0]); i++) {
+		password_result_t r = VERIFY(BAD[i], "password");
+
+		if (r != PASSWORD_UNSUPPORTED) fail_msg("hash \"%s\": got %d", BAD[i], (int) r);
+	}
+	assert_int_equal(VERIFY(NULL, "password"), PASSWORD_UNSUPPORTED);
+	assert_false(password_hash_supported(NULL));
+	assert_false(password_hash_supported(""));
+	assert_false(password_hash_supported("garbage"));
+	assert_false(password_hash_supported("$1$abc$def"));
+
+	memset(huge, 'a', sizeof(huge));
+	memcpy(huge, "$6$", 3);
+	huge[sizeof(huge) - 1] = '\0';
+	assert_false(password_hash_supported(huge));
+	assert_int_equal(VERIFY(huge, "password"), PASSWORD_UNSUPPORTED);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bcrypt_2b),
+		cmocka_unit_test(test_bcrypt_2y),
+		cmocka_unit_test(test_bcrypt_2a),
+		cmocka_unit_test(test_sha512_crypt),
+		cmocka_unit_test(test_yescrypt),
+		cmocka_unit_test(test_argon2id_new),
+		cmocka_unit_test(test_hash_new_refuses),
+		cmocka_unit_test(test_known_hashes),
+		cmocka_unit_test(test_unsupported),
+	};
+
+	return cmocka_run_group_tests_name("password", tests, NULL, NULL);
+}
