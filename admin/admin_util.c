@@ -47,8 +47,9 @@ static int read_config(admin_t *a)
 	if (access(a->config_path, R_OK) != 0) {
 		return admin_fail("cannot read configuration %s: %s", a->config_path, strerror(errno));
 	}
-	root = cf_section_alloc(a->ctx, "main", NULL);
+	root = cf_section_alloc(NULL, "main", NULL);	/* the parent argument is a section, not a talloc context */
 	if (!root) return admin_fail("out of memory");
+	(void)talloc_steal(a->ctx, root);
 	if (cf_file_read(root, a->config_path) < 0) {
 		return admin_fail("cannot parse configuration %s", a->config_path);
 	}

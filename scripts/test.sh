@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# test.sh - the test command (README, .ci/run): install what is needed,
+# build with warnings as errors, run every test, and end with one line
+# "N passed, N failed".  Exit status 0 only when something ran and nothing failed.
+#
+# Tests start their own MariaDB (a private data folder) and radiusd on free
+# loopback ports and stop them, also when a test fails.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+top=$(pwd)
+out="$top/tests/out"
+mkdir -p "$out"
+
+scripts/install-deps.sh || { echo "0 passed, 1 failed"; exit 1; }
+if ! scripts/build.sh --enable-werror; then
+	echo "build failed"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+passed=0
+failed=0
+
+# Unit tests (cmocka): each program prints "[  PASSED  ] N test(s)." and "[  FAILED  ] N test(s)".
+for t in tests/unit/test_*; do
+	case "$t" in *.c) continue ;; esac
+	[ -x "$t" ] || continue
+	log="$out/$(basename "$t").log"
+	"$t" >"$log" 2>&1
+	rc=$?
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
+	p=${p:-0}
+	f=${f:-0}
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; cat "$log"; fi
+	[ "$f" -ne 0 ] && cat "$log"
+	echo "unit $(basename "$t"): $p passed, $f failed"
+	passed=$((passed + p))
+	failed=$((failed + f))
+done
+
+# End-to-end tests (pytest): real MariaDB, real radiusd with the module, real radclient.
+e2e_log="$out/e2e.log"
+/usr/bin/python3 -m pytest -p no:cacheprovider -q -rfE tests/e2e 2>&1 | tee "$e2e_log"
+summary=$(grep -E '^(=+ )?[0-9]+ (passed|failed|error)' "$e2e_log" | tail -n 1)
+p=$(echo "$summary" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+')
+f=$(echo "$summary" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+')
+e=$(echo "$summary" | grep -oE '[0-9]+ errors?' | grep -oE '[0-9]+')
+p=${p:-0}; f=${f:-0}; e=${e:-0}
+[ "$p" -eq 0 ] && [ "$f" -eq 0 ] && [ "$e" -eq 0 ] && f=1	# pytest ran nothing: that is a failure
+echo "e2e: $p passed, $((f + e)) failed"
+passed=$((passed + p))
+failed=$((failed + f + e))
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

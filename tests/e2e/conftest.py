@@ -1,0 +1,213 @@
+"""
+Fixtures of the end-to-end tests: one private MariaDB for the session, the
+schema made by the admin tool, radiusd instances on free loopback ports
+(shared where their configuration is the same), and helpers that make
+companies, users and enrollments through vrms2fa-admin.
+
+Run:  cd <repo> && /usr/bin/python3 -m pytest -q tests/e2e
+Build dir: $VRMS2FA_BUILD_DIR (default: the repository root, in-tree build).
+"""
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Optional
+
+import pytest
+
+import harness as H
+
+
+# --------------------------------------------------------------------------
+# What the run is made of
+# --------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def built():
+    missing = [str(p) for p in (H.MODULE_SO, H.ADMIN) if not p.exists()]
+    if missing:
+        pytest.fail("not built (run ./configure && make, or set VRMS2FA_BUILD_DIR): missing %s"
+                    % ", ".join(missing), pytrace=False)
+    return H.BUILD
+
+
+@pytest.fixture(scope="session")
+def workdir(tmp_path_factory):
+    return tmp_path_factory.mktemp("vrms2fa")
+
+
+@pytest.fixture(scope="session")
+def mariadb(workdir, request):
+    db = H.MariaDB(workdir / "mariadb")
+    request.addfinalizer(db.stop)	# also when start() fails half-way
+    db.start()
+    yield db
+    db.stop()
+
+
+@pytest.fixture(scope="session")
+def key_file(workdir):
+    return H.write_key_file(workdir / "vrms2fa.key")
+
+
+@pytest.fixture(scope="session")
+def module_conf(workdir, mariadb, key_file):
+    """The module configuration the admin tool reads (same database and key as every radiusd)."""
+    return H.write_module_config(workdir / "vrms2fa.conf", mariadb, key_file)
+
+
+@pytest.fixture(scope="session")
+def make_module_conf(workdir, mariadb, key_file):
+    counter = [0]
+
+    def make(overrides=None):
+        counter[0] += 1
+        return H.write_module_config(workdir / ("vrms2fa-%d.conf" % counter[0]), mariadb, key_file, overrides)
+    return make
+
+
+@pytest.fixture(scope="session")
+def schema(built, module_conf, mariadb):
+    adm = H.Admin(module_conf)
+    adm.migrate()
+    return True
+
+
+@pytest.fixture(scope="session")
+def admin(schema, module_conf):
+    """admin(*args, input=None, check=True) -> CompletedProcess; admin.json(*args) -> parsed --json output."""
+    return H.Admin(module_conf)
+
+
+@pytest.fixture(scope="session")
+def admin_json(admin):
+    return admin.json
+
+
+@pytest.fixture(scope="session")
+def dictdir(workdir):
+    return H.write_dictionary_dir(workdir / "radclient-dict")
+
+
+@pytest.fixture(scope="session")
+def radiusd_pool(workdir, mariadb, key_file, schema, dictdir):
+    pool = H.RadiusdPool(workdir, mariadb, key_file, dictdir)
+    yield pool
+    pool.stop_all()
+
+
+@pytest.fixture(scope="session")
+def radiusd(radiusd_pool):
+    """The shared radiusd with the shipped defaults."""
+    return radiusd_pool.get()
+
+
+@pytest.fixture
+def new_radiusd(radiusd_pool):
+    """Factory of private radiusd instances, stopped when the test ends:
+    new_radiusd({("challenge", "lifetime"): 10}, debug=False)."""
+    mine = []
+
+    def make(overrides=None, debug=False):
+        r = radiusd_pool.new(overrides, debug=debug)
+        mine.append(r)
+        return r
+    yield make
+    for r in mine:
+        r.stop()
+
+
+# --------------------------------------------------------------------------
+# People
+# --------------------------------------------------------------------------
+
+@dataclass
+class User:
+    login: str
+    password: Optional[str]
+    company: str
+    group: str = "company_user"
+    email: str = ""
+    secret: Optional[str] = None
+    recovery: list = field(default_factory=list)
+
+    def code(self, t=None, offset=0):
+        """The TOTP code (oathtool) for time t (default now) + offset steps."""
+        return H.totp(self.secret, (time.time() if t is None else t) + 30 * offset)
+
+
+class World:
+    def __init__(self, admin):
+        self.admin = admin
+
+    def company(self, grace_days=None, level=None, groups=None, by=None):
+        name = H.unique("co-")
+        args = ["company", "add", name]
+        if grace_days is not None:
+            args += ["--grace-days", grace_days]
+        self.admin(*args)
+        if level is not None:
+            pargs = ["policy", "set", name, "--level", level, "--by", by]
+            if groups:
+                pargs += ["--groups", ",".join(groups)]
+            self.admin(*pargs)
+        return name
+
+    def user(self, password=None, login=None, company=None, group="company_user", hash=None,
+             email=None, enroll=False, address=None):
+        company = company or self.company()
+        login = login or H.unique("u")
+        if password is None:
+            # quotes, a backslash and a space: the escaping of every layer is tested too
+            password = "Pw '%s\" \\ %s" % (H.unique(""), "x")
+        email = email or "%s@example.com" % login.replace("'", "").replace('"', "")[:40]
+        args = ["user", "add", login, "--company", company, "--group", group, "--email", email]
+        if hash is not None:
+            self.admin(*args, "--password-hash", hash)
+        else:
+            self.admin(*args, "--password-stdin", input=password + "\n")
+        u = User(login=login, password=password, company=company, group=group, email=email)
+        if enroll:
+            self.enroll(u, address=address)
+        return u
+
+    def enroll(self, u, address=None):
+        """enroll begin -> secret; confirm with the code of the PREVIOUS time
+        step, so the current step's code stays usable by the test (the replay
+        guard refuses codes of a step <= the last accepted one)."""
+        j = self.admin.json("enroll", "begin", u.login)
+        u.secret = j["secret"]
+        H.wait_step_margin(3)
+        code = H.totp(u.secret, time.time() - 30)
+        args = ["enroll", "confirm", u.login, code]
+        if address:
+            args += ["--address", address]
+        self.admin(*args)
+        return u.secret
+
+    def recovery_codes(self, u):
+        u.recovery = self.admin.json("recovery-codes", u.login)["codes"]
+        return u.recovery
+
+
+@pytest.fixture(scope="session")
+def world(admin):
+    return World(admin)
+
+
+# --------------------------------------------------------------------------
+# Figures worth reading in the summary (the parallel tests)
+# --------------------------------------------------------------------------
+
+FIGURES = []
+
+
+@pytest.fixture(scope="session")
+def figures():
+    return FIGURES
+
+
+def pytest_terminal_summary(terminalreporter):
+    if FIGURES:
+        terminalreporter.section("vrms2fa e2e figures")
+        for line in FIGURES:
+            terminalreporter.write_line(line)
