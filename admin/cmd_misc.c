@@ -8,6 +8,7 @@
 
 #include "admin.h"
 #include "../rlm_vrms2fa/core/address.h"
+#include "../rlm_vrms2fa/core/email_code.h"
 
 typedef struct {
 	admin_t	*a;
@@ -233,6 +234,60 @@ int cmd_audit(admin_t *a, int argc, char **argv)
 		json_end(&l.j);
 	} else if (l.count == 0) {
 		printf("No audit events.\n");
+	}
+	return 0;
+}
+
+int cmd_email(admin_t *a, int argc, char **argv)
+{
+	static char const usage[] = "vrms2fa-admin email confirm TOKEN";
+	char const *pos[2] = { NULL, NULL };
+	uint8_t token_hash[EMAIL_HASH_LEN];
+	store_email_link_t link;
+	store_status_t rc;
+	addr_kind_t kind;
+	char address[ADDR_TEXT_MAX];
+	int err;
+
+	admin_parse(argc, argv, NULL, pos, 2, 0, usage);
+	if (strcmp(pos[0], "confirm") != 0) {
+		fprintf(stderr, "vrms2fa-admin: unknown email command '%s'\nusage: %s\n", pos[0], usage);
+		return EXIT_USAGE;
+	}
+	if (email_token_hash(pos[1], strlen(pos[1]), token_hash) != 0) {
+		return admin_fail("not a confirmation token (32 hex digits)");
+	}
+	if ((err = admin_connect(a))) return err;
+
+	if (store_begin(a->conn) != STORE_OK) return admin_db_fail(a, "email confirm");
+	rc = store_email_confirm_token(a->conn, token_hash, a->now, &link);
+	if (rc == STORE_OK) {
+		kind = addr_normalise(link.address, strlen(link.address), address);
+		if (kind != ADDR_INVALID) {
+			int64_t expires = a->settings.trust_lifetime ? a->now + (int64_t)a->settings.trust_lifetime * 86400 : 0;
+			rc = store_trust_add(a->conn, link.user_id, address, kind, "email", a->now, expires);
+		}
+	}
+	if (rc != STORE_OK) {
+		store_rollback(a->conn);
+		if (rc == STORE_NOT_FOUND) return admin_fail("unknown, expired or already used confirmation token");
+		return admin_db_fail(a, "email confirm");
+	}
+	if (store_commit(a->conn) != STORE_OK) return admin_db_fail(a, "email confirm");
+	admin_audit(a, "vrms2fa-admin", link.user_id, link.company_id, "email_confirmed", "by link");
+	if (link.address[0]) admin_audit(a, "vrms2fa-admin", link.user_id, link.company_id, "address_trusted", "address trusted by email");
+
+	if (a->json) {
+		json_t j = { 0 };
+		json_open(&j, NULL, '{');
+		json_str(&j, "login", link.login);
+		json_str(&j, "address", link.address);
+		json_bool(&j, "confirmed", true);
+		json_close(&j, '}');
+		json_end(&j);
+	} else {
+		printf("Login of %s from %s confirmed: the address is now trusted.\n", link.login,
+		       link.address[0] ? link.address : "(no address)");
 	}
 	return 0;
 }

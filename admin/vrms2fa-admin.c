@@ -35,6 +35,7 @@ static char const usage_text[] =
 	"  trusted revoke LOGIN (ADDR | --all)\n"
 	"  lockout show LOGIN\n"
 	"  lockout clear LOGIN\n"
+	"  email confirm TOKEN                         confirm a login by its emailed link\n"
 	"  audit [--user LOGIN] [--since TIME]\n"
 	"\n"
 	"GROUP is administrator, company_user, owner or supplier.  Every command takes --help.\n"
@@ -55,6 +56,7 @@ static command_t const commands[] = {
 	{ "trusted", cmd_trusted },
 	{ "lockout", cmd_lockout },
 	{ "audit", cmd_audit },
+	{ "email", cmd_email },
 	{ NULL, NULL }
 };
 

@@ -13,11 +13,14 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include "flow.h"
+#include "hook.h"
+#include "core/email_code.h"
 #include "core/policy.h"
 #include "core/recovery.h"
 #include "core/text.h"
@@ -277,6 +280,134 @@ static void single_pass_second_factor(login_t *l, store_login_t const *row, uint
 	}
 }
 
+/* The facts the email hook gets, in its environment (and nothing else but PATH). */
+static int run_email_hook(login_t *l, store_login_t const *row, char const *code, char const *token,
+			  char const *link, int64_t expires, hook_result_t *hr)
+{
+	enum { NENV = 11 };
+	char env[NENV][1200];
+	char const *envp[NENV + 1];
+	char when[64];
+	time_t t = (time_t)expires;
+	struct tm tm;
+	int i, rc;
+
+	if (!gmtime_r(&t, &tm) || strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm) == 0) when[0] = '\0';
+	snprintf(env[0], sizeof(env[0]), "PATH=/usr/local/bin:/usr/bin:/bin");
+	snprintf(env[1], sizeof(env[1]), "VRMS2FA_LOGIN=%s", l->login);
+	snprintf(env[2], sizeof(env[2]), "VRMS2FA_EMAIL=%s", row->email);
+	snprintf(env[3], sizeof(env[3]), "VRMS2FA_COMPANY=%s", row->company);
+	snprintf(env[4], sizeof(env[4]), "VRMS2FA_ADDRESS=%s", l->address);
+	snprintf(env[5], sizeof(env[5]), "VRMS2FA_NAS=%s", l->req->nas);
+	snprintf(env[6], sizeof(env[6]), "VRMS2FA_CODE=%s", code);
+	snprintf(env[7], sizeof(env[7]), "VRMS2FA_TOKEN=%s", token);
+	snprintf(env[8], sizeof(env[8]), "VRMS2FA_LINK=%s", link);
+	snprintf(env[9], sizeof(env[9]), "VRMS2FA_EXPIRES=%lld", (long long)expires);
+	snprintf(env[10], sizeof(env[10]), "VRMS2FA_EXPIRES_UTC=%s", when);
+	for (i = 0; i < NENV; i++) envp[i] = env[i];
+	envp[NENV] = NULL;
+
+	rc = hook_run(l->cfg->email_hook_argv, envp, l->cfg->email_hook_timeout_ms, hr);
+	OPENSSL_cleanse(env, sizeof(env));
+	return rc;
+}
+
+/*
+ * A new confirmation (or new secrets for one whose email never went out),
+ * sent through the hook.  True when the email went out.
+ */
+static bool send_confirmation(login_t *l, store_login_t const *row, uint64_t pending_id)
+{
+	flow_config_t const *cfg = l->cfg;
+	char code[EMAIL_CODE_DIGITS + 1], token[EMAIL_TOKEN_TEXT_LEN + 1], link[1024];
+	uint8_t salt[EMAIL_SALT_LEN], code_hash[EMAIL_HASH_LEN], token_hash[EMAIL_HASH_LEN];
+	int64_t expires = l->req->now + cfg->email_code_lifetime;
+	uint64_t id = pending_id;
+	uint32_t sends = 0;
+	hook_result_t hr;
+	store_status_t rc;
+	bool sent = false;
+
+	if (store_email_sends_since(l->conn, row->user_id, l->req->now - 3600, &sends) != STORE_OK) {
+		database_failed(l, "email rate");
+		return false;
+	}
+	if (sends >= cfg->email_max_per_hour) {
+		say(l->res, FLOW_REJECT, MSG_EMAIL_LIMIT);
+		note(l->res, "confirmation emails per hour limit reached%s", "");
+		return false;
+	}
+	if (email_code_new(code) != 0 || email_token_new(token) != 0 || email_salt_new(salt) != 0 ||
+	    email_code_hash(code, EMAIL_CODE_DIGITS, salt, code_hash) != 0 ||
+	    email_token_hash(token, EMAIL_TOKEN_TEXT_LEN, token_hash) != 0 ||
+	    email_link(cfg->email_link_url, token, link, sizeof(link)) != 0) {
+		say(l->res, FLOW_FAIL, MSG_SERVICE);
+		note(l->res, "cannot make an email confirmation%s", "");
+		goto done;
+	}
+	rc = id ? store_email_renew(l->conn, id, salt, code_hash, token_hash, expires)
+		: store_email_create(l->conn, row->user_id, l->address, salt, code_hash, token_hash, l->req->now, expires, &id);
+	if (rc == STORE_OK) rc = store_email_record_send(l->conn, row->user_id, l->req->now);
+	if (rc != STORE_OK) {
+		database_failed(l, "email confirmation");
+		goto done;
+	}
+	if (run_email_hook(l, row, code, token, link, expires, &hr) != 0) {
+		say(l->res, FLOW_REJECT, MSG_EMAIL_FAILED);
+		snprintf(l->res->log, sizeof(l->res->log), "email hook failed (%s%d): %.200s",
+			 hr.timed_out ? "timed out, " : "exit ", hr.exit_status, hr.message);
+		audit(l, row->user_id, row->company_id, "email_failed", hr.timed_out ? "hook timed out" : "hook failed");
+		goto done;
+	}
+	if (store_email_mark_sent(l->conn, id, l->req->now) != STORE_OK) {
+		database_failed(l, "email sent");
+		goto done;
+	}
+	audit(l, row->user_id, row->company_id, "email_sent", "login confirmation");
+	sent = true;
+done:
+	OPENSSL_cleanse(code, sizeof(code));
+	OPENSSL_cleanse(token, sizeof(token));
+	OPENSSL_cleanse(link, sizeof(link));
+	return sent;
+}
+
+/* No 2FA, new address: confirm by email (a code to type back, or the link). */
+static void confirm_by_email(login_t *l, store_login_t const *row)
+{
+	char masked[STORE_EMAIL_MAX + 8], message[FLOW_MESSAGE_MAX];
+	store_email_t pending;
+	store_status_t rc;
+
+	if (!row->has_email) {
+		say(l->res, FLOW_REJECT, MSG_NO_EMAIL);
+		note(l->res, "new address and no email address to confirm it%s", "");
+		return;
+	}
+	if (text_mask_email(row->email, masked, sizeof(masked)) != 0) snprintf(masked, sizeof(masked), "your email address");
+	snprintf(message, sizeof(message), MSG_EMAIL_SENT, masked);
+
+	rc = store_email_pending(l->conn, row->user_id, l->address, l->req->now, &pending);
+	if (rc != STORE_OK && rc != STORE_NOT_FOUND) {
+		database_failed(l, "email confirmation");
+		return;
+	}
+	if (rc == STORE_OK && pending.sent) {
+		note(l->res, "pending email confirmation reused, no new email%s", "");
+	} else if (!send_confirmation(l, row, rc == STORE_OK ? pending.id : 0)) {
+		return;
+	} else {
+		note(l->res, "confirmation email sent%s", "");
+	}
+
+	if (l->cfg->single_pass) {
+		/* A gateway that cannot show a challenge: the link in the email confirms out of band. */
+		say(l->res, FLOW_REJECT, "We sent you an email. Confirm this login with its link, then log in again.");
+		return;
+	}
+	(void)open_challenge(l, row->user_id, CHALLENGE_EMAIL, message);
+}
+
 static void round1(login_t *l)
 {
 	flow_config_t const *cfg = l->cfg;
@@ -382,9 +513,14 @@ static void round1(login_t *l)
 		challenge_enrollment(l, &row);
 		return;
 
-	case DECISION_ACCEPT_WITH_REMINDER:
 	case DECISION_EMAIL_CONFIRM:
-		/* Email confirmation of new addresses is not wired yet: the reminder row applies. */
+		if (cfg->email_enabled) {
+			confirm_by_email(l, &row);
+			return;
+		}
+		/* email confirmation switched off by the operator: the reminder row applies */
+		/* fall through */
+	case DECISION_ACCEPT_WITH_REMINDER:
 		accept_with_reminder(l, &row, mandatory, grace_left);
 		note(l->res, "accepted without two-step verification (%s)", decision_name(decision));
 		return;
@@ -482,9 +618,35 @@ static void round2(login_t *l)
 		break;
 	}
 
-	case CHALLENGE_EMAIL:
-		note(l->res, "email confirmation is not enabled%s", "");
+	case CHALLENGE_EMAIL: {
+		store_email_t pending;
+		uint8_t hash[EMAIL_HASH_LEN];
+
+		how = "email";
+		rc = store_email_pending(l->conn, row.user_id, ch.address, req->now, &pending);
+		if (rc != STORE_OK && rc != STORE_NOT_FOUND) {
+			outcome = CODE_ERROR;
+			break;
+		}
+		if (rc == STORE_NOT_FOUND || !pending.sent || !req->has_password) {
+			note(l->res, "no pending email confirmation%s", "");
+			break;
+		}
+		if (email_code_hash((char const *)req->password, req->password_len, pending.salt, hash) == 0 &&
+		    CRYPTO_memcmp(hash, pending.code_hash, EMAIL_HASH_LEN) == 0) {
+			rc = store_email_confirm_code(l->conn, pending.id, req->now);
+			if (rc == STORE_OK) {
+				outcome = CODE_OK;
+				audit(l, row.user_id, row.company_id, "email_confirmed", "by code");
+			} else if (rc != STORE_CONFLICT) {
+				outcome = CODE_ERROR;
+			}
+		} else {
+			note(l->res, "wrong emailed code%s", "");
+		}
+		OPENSSL_cleanse(hash, sizeof(hash));
 		break;
+	}
 	}
 
 	if (outcome == CODE_ERROR) {
@@ -497,8 +659,17 @@ static void round2(login_t *l)
 			note(l->res, "State spent by a concurrent request%s", "");
 			return;
 		}
-		reset_failures(l, &row);
 		trust_address(l, row.user_id, row.company_id, how);
+		if (ch.kind == CHALLENGE_EMAIL) {
+			bool mandatory = policy_is_mandatory(row.level, row.group_mask, row.group);
+			int64_t left = mandatory && row.has_deadline ? row.grace_deadline - req->now : 0;
+
+			accept_with_reminder(l, &row, mandatory, left > 0 ? left : 0);
+			l->res->enrolled = 0;
+			note(l->res, "login confirmed with the emailed code%s", "");
+			return;
+		}
+		reset_failures(l, &row);
 		l->res->enrolled = 1;
 		say(l->res, FLOW_ACCEPT, ch.kind == CHALLENGE_ENROLL ?
 		    "Two-step verification is now active on your account." : "");

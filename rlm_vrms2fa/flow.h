@@ -35,6 +35,13 @@ typedef struct {
 	char const			*issuer;
 	secretbox_keyring_t const	*keyring;
 	char const			*dummy_hash;		/* verified for unknown users (equal timing) */
+
+	bool				email_enabled;		/* confirm new addresses of users without 2FA */
+	char const * const		*email_hook_argv;	/* NULL-terminated; argv[0] absolute */
+	uint32_t			email_hook_timeout_ms;
+	uint32_t			email_code_lifetime;	/* seconds */
+	char const			*email_link_url;	/* with "{token}" */
+	uint32_t			email_max_per_hour;
 } flow_config_t;
 
 typedef struct {
@@ -88,5 +95,9 @@ void flow_login(flow_config_t const *cfg, store_conn_t *conn, flow_request_t con
 #define MSG_CODE_FAILED		"The code is incorrect or has expired."
 #define MSG_STATE_INVALID	"The verification has expired or is not valid. Log in again."
 #define MSG_SERVICE		"The service is temporarily unavailable. Try again later."
+#define MSG_EMAIL_SENT		"We sent a confirmation code to %s. Enter it to continue."
+#define MSG_EMAIL_FAILED	"We could not send the confirmation email. Try again later."
+#define MSG_EMAIL_LIMIT		"Too many confirmation emails were sent. Try again later."
+#define MSG_NO_EMAIL		"Your account has no email address to confirm this login. Contact your administrator."
 
 #endif

@@ -45,6 +45,18 @@ static CONF_PARSER const lockout_parser[] = {
 	CONF_PARSER_TERMINATOR
 };
 
+static CONF_PARSER const email_parser[] = {
+	{ "enabled", FR_CONF_OFFSET(PW_TYPE_BOOLEAN, vrms2fa_settings_t, email_enabled), "yes" },
+	{ "hook", FR_CONF_OFFSET(PW_TYPE_STRING, vrms2fa_settings_t, email_hook),
+	  "/usr/libexec/rlm_vrms2fa/vrms2fa-email-hook /etc/freeradius/3.0/vrms2fa-email.conf" },
+	{ "hook_timeout", FR_CONF_OFFSET(PW_TYPE_INTEGER, vrms2fa_settings_t, email_hook_timeout), "5" },
+	{ "code_lifetime", FR_CONF_OFFSET(PW_TYPE_INTEGER, vrms2fa_settings_t, email_code_lifetime), "900" },
+	{ "link_url", FR_CONF_OFFSET(PW_TYPE_STRING, vrms2fa_settings_t, email_link_url),
+	  "https://vrms.example.com/login/confirm?token={token}" },
+	{ "max_per_hour", FR_CONF_OFFSET(PW_TYPE_INTEGER, vrms2fa_settings_t, email_max_per_hour), "5" },
+	CONF_PARSER_TERMINATOR
+};
+
 CONF_PARSER const vrms2fa_settings_parser[] = {
 	{ "database", FR_CONF_POINTER(PW_TYPE_SUBSECTION, NULL), (void const *) database_parser },
 	{ "key_file", FR_CONF_OFFSET(PW_TYPE_STRING | PW_TYPE_REQUIRED | PW_TYPE_NOT_EMPTY, vrms2fa_settings_t, key_file), NULL },
@@ -54,6 +66,7 @@ CONF_PARSER const vrms2fa_settings_parser[] = {
 	{ "totp", FR_CONF_POINTER(PW_TYPE_SUBSECTION, NULL), (void const *) totp_parser },
 	{ "challenge", FR_CONF_POINTER(PW_TYPE_SUBSECTION, NULL), (void const *) challenge_parser },
 	{ "trust", FR_CONF_POINTER(PW_TYPE_SUBSECTION, NULL), (void const *) trust_parser },
+	{ "email", FR_CONF_POINTER(PW_TYPE_SUBSECTION, NULL), (void const *) email_parser },
 	{ "lockout", FR_CONF_POINTER(PW_TYPE_SUBSECTION, NULL), (void const *) lockout_parser },
 	CONF_PARSER_TERMINATOR
 };
@@ -109,6 +122,20 @@ int vrms2fa_settings_check(vrms2fa_settings_t const *s, CONF_SECTION *cs,
 	}
 	if (s->trust_lifetime > 3650) return out_of_range(cs, "trust.lifetime", s->trust_lifetime, "must be 0..3650 days");
 
+	if (s->email_hook_timeout < 1 || s->email_hook_timeout > 30) {
+		return out_of_range(cs, "email.hook_timeout", s->email_hook_timeout, "must be 1..30 seconds");
+	}
+	if (s->email_code_lifetime < 60 || s->email_code_lifetime > 86400) {
+		return out_of_range(cs, "email.code_lifetime", s->email_code_lifetime, "must be 60..86400 seconds");
+	}
+	if (s->email_max_per_hour < 1 || s->email_max_per_hour > 100) {
+		return out_of_range(cs, "email.max_per_hour", s->email_max_per_hour, "must be 1..100");
+	}
+	if (!strstr(s->email_link_url, "{token}")) {
+		cf_log_err_cs(cs, "Invalid value \"%s\" for 'email.link_url': must contain {token}", s->email_link_url);
+		return -1;
+	}
+
 	lockout->max_failures = s->lockout_failures;
 	lockout->base_seconds = s->lockout_base;
 	lockout->max_seconds = s->lockout_max;
@@ -127,5 +154,33 @@ int vrms2fa_settings_check(vrms2fa_settings_t const *s, CONF_SECTION *cs,
 	store->connect_timeout = s->db_connect_timeout;
 	store->read_timeout = s->db_query_timeout;
 	store->write_timeout = s->db_query_timeout;
+	return 0;
+}
+
+int vrms2fa_hook_argv(TALLOC_CTX *ctx, CONF_SECTION *cs, char const *command, char const *argv[HOOK_ARGS_MAX + 1])
+{
+	char const *p = command;
+	int argc = 0;
+
+	while (*p) {
+		size_t n;
+
+		while (*p == ' ' || *p == '\t') p++;
+		if (!*p) break;
+		n = strcspn(p, " \t");
+		if (argc == HOOK_ARGS_MAX) {
+			cf_log_err_cs(cs, "Invalid value for 'email.hook': more than %d words", HOOK_ARGS_MAX);
+			return -1;
+		}
+		argv[argc] = talloc_strndup(ctx, p, n);
+		if (!argv[argc]) return -1;
+		argc++;
+		p += n;
+	}
+	argv[argc] = NULL;
+	if (argc == 0 || argv[0][0] != '/') {
+		cf_log_err_cs(cs, "Invalid value \"%s\" for 'email.hook': must start with an absolute path", command);
+		return -1;
+	}
 	return 0;
 }

@@ -47,6 +47,14 @@ typedef struct {
 	uint32_t	trust_lifetime;		/* days; 0 = never expires */
 	bool		require_message_authenticator;
 
+	/* email confirmation of new addresses */
+	bool		email_enabled;
+	char const	*email_hook;
+	uint32_t	email_hook_timeout;
+	uint32_t	email_code_lifetime;
+	char const	*email_link_url;
+	uint32_t	email_max_per_hour;
+
 	/* lockout */
 	uint32_t	lockout_failures;
 	uint32_t	lockout_base;
@@ -59,6 +67,14 @@ extern CONF_PARSER const vrms2fa_settings_parser[];
  * Range and consistency checks after parsing; logs the offending option
  * through cf_log_err_cs and returns -1.  Fills the derived values.
  */
+#define HOOK_ARGS_MAX 16
+
+/*
+ * Split the email hook command on spaces into argv (no shell, no
+ * expansion); argv[0] must be an absolute path.  0 ok, -1 after logging.
+ */
+int vrms2fa_hook_argv(TALLOC_CTX *ctx, CONF_SECTION *cs, char const *command, char const *argv[HOOK_ARGS_MAX + 1]);
+
 int vrms2fa_settings_check(vrms2fa_settings_t const *settings, CONF_SECTION *cs,
 			   totp_params_t *totp, lockout_config_t *lockout, store_config_t *store);
 

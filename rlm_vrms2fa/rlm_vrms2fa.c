@@ -34,6 +34,7 @@ typedef struct {
 	char			dummy_hash[PASSWORD_HASH_MAX + 1];
 	store_config_t		store;
 	flow_config_t		flow;
+	char const		*hook_argv[HOOK_ARGS_MAX + 1];
 	fr_connection_pool_t	*pool;
 } rlm_vrms2fa_t;
 
@@ -146,6 +147,14 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	inst->flow.issuer = s->issuer;
 	inst->flow.keyring = &inst->keyring;
 	inst->flow.dummy_hash = inst->dummy_hash;
+
+	inst->flow.email_enabled = s->email_enabled;
+	if (s->email_enabled && vrms2fa_hook_argv(inst, conf, s->email_hook, inst->hook_argv) != 0) return -1;
+	inst->flow.email_hook_argv = inst->hook_argv;
+	inst->flow.email_hook_timeout_ms = s->email_hook_timeout * 1000;
+	inst->flow.email_code_lifetime = s->email_code_lifetime;
+	inst->flow.email_link_url = s->email_link_url;
+	inst->flow.email_max_per_hour = s->email_max_per_hour;
 
 	if (mysql_library_init(0, NULL, NULL) != 0) {
 		cf_log_err_cs(conf, "mysql_library_init failed");

@@ -167,6 +167,45 @@ typedef struct {
 store_status_t store_recovery_unused(store_conn_t *conn, uint64_t user_id, store_recovery_set_t *out);
 store_status_t store_recovery_use(store_conn_t *conn, uint64_t user_id, uint8_t slot, int64_t now);
 
+/* Email confirmations of new addresses (users without 2FA). */
+#include "../core/email_code.h"
+
+typedef struct {
+	uint64_t	id;
+	uint8_t		salt[EMAIL_SALT_LEN];
+	uint8_t		code_hash[EMAIL_HASH_LEN];
+	int64_t		expires_at;
+	bool		sent;
+} store_email_t;
+
+/* The newest unexpired, unconfirmed confirmation of (user, address); STORE_NOT_FOUND when none. */
+store_status_t store_email_pending(store_conn_t *conn, uint64_t user_id, char const *address, int64_t now,
+				   store_email_t *out);
+store_status_t store_email_create(store_conn_t *conn, uint64_t user_id, char const *address,
+				  uint8_t const salt[EMAIL_SALT_LEN], uint8_t const code_hash[EMAIL_HASH_LEN],
+				  uint8_t const token_hash[EMAIL_HASH_LEN], int64_t now, int64_t expires_at, uint64_t *id);
+/* New code and token for a confirmation whose email was never sent. */
+store_status_t store_email_renew(store_conn_t *conn, uint64_t id, uint8_t const salt[EMAIL_SALT_LEN],
+				 uint8_t const code_hash[EMAIL_HASH_LEN], uint8_t const token_hash[EMAIL_HASH_LEN],
+				 int64_t expires_at);
+store_status_t store_email_mark_sent(store_conn_t *conn, uint64_t id, int64_t now);
+/* Rate limit: count the sends of the user since 'since', and record one more. */
+store_status_t store_email_sends_since(store_conn_t *conn, uint64_t user_id, int64_t since, uint32_t *count);
+store_status_t store_email_record_send(store_conn_t *conn, uint64_t user_id, int64_t now);
+/* Confirm by code (a conditional update: STORE_CONFLICT when already confirmed or expired). */
+store_status_t store_email_confirm_code(store_conn_t *conn, uint64_t id, int64_t now);
+
+typedef struct {
+	uint64_t	id;
+	uint64_t	user_id;
+	uint64_t	company_id;
+	char		login[LOGIN_NAME_MAX + 1];
+	char		address[ADDR_TEXT_MAX];
+} store_email_link_t;
+/* Confirm by link token: STORE_NOT_FOUND when unknown, expired or already confirmed. */
+store_status_t store_email_confirm_token(store_conn_t *conn, uint8_t const token_hash[EMAIL_HASH_LEN], int64_t now,
+					 store_email_link_t *out);
+
 /* Audit trail.  detail and source must never hold a secret or a code. */
 store_status_t store_audit(store_conn_t *conn, int64_t now, char const *actor, uint64_t user_id,
 			   uint64_t company_id, char const *event, char const *detail, char const *source);

@@ -1,0 +1,181 @@
+/*
+ * hook.c - the double-fork runner of external programs (see hook.h).
+ * Between fork and exec only async-signal-safe calls are made.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hook.h"
+
+#define HOOK_OUTPUT_MAX 4096
+#define STATUS_MARK "\n#vrms2fa-hook-status "
+
+/* Async-signal-safe: write a decimal number. */
+static void write_number(int fd, int n)
+{
+	char buf[16];
+	size_t i = sizeof(buf);
+	unsigned u = n < 0 ? (unsigned)-n : (unsigned)n;
+
+	do {
+		buf[--i] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u && i > 1);
+	if (n < 0) buf[--i] = '-';
+	(void)!write(fd, buf + i, sizeof(buf) - i);
+}
+
+static void close_other_fds(void)
+{
+	int fd;
+
+	for (fd = 3; fd < 1024; fd++) (void)close(fd);
+}
+
+static void __attribute__((noreturn)) run_grandchild(char const *const argv[], char const *const envp[], int errfd)
+{
+	int devnull = open("/dev/null", O_RDWR);
+	static char const msg[] = "cannot execute the hook program (errno ";
+
+	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 || dup2(errfd, 2) < 0) _exit(126);
+	close_other_fds();
+	execve(argv[0], (char *const *)(uintptr_t)argv, (char *const *)(uintptr_t)envp);
+	{
+		int e = errno;
+		(void)!write(2, msg, sizeof(msg) - 1);
+		write_number(2, e);
+		(void)!write(2, ")\n", 2);
+	}
+	_exit(127);
+}
+
+static void __attribute__((noreturn)) run_intermediate(char const *const argv[], char const *const envp[], int writefd)
+{
+	pid_t pid;
+	int status = 0, code;
+
+	(void)setpgid(0, 0);
+	pid = fork();
+	if (pid < 0) _exit(125);
+	if (pid == 0) run_grandchild(argv, envp, writefd);
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) _exit(124);
+	}
+	code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+	(void)!write(writefd, STATUS_MARK, sizeof(STATUS_MARK) - 1);
+	write_number(writefd, code);
+	(void)!write(writefd, "\n", 1);
+	_exit(0);
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The last non-empty line before the status mark, made printable. */
+static void last_line(char const *out, size_t len, char *msg, size_t msglen)
+{
+	size_t end = len, start;
+	size_t i, j = 0;
+
+	while (end > 0 && (out[end - 1] == '\n' || out[end - 1] == '\r')) end--;
+	start = end;
+	while (start > 0 && out[start - 1] != '\n') start--;
+	for (i = start; i < end && j + 1 < msglen; i++) {
+		unsigned char c = (unsigned char)out[i];
+		msg[j++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+	}
+	msg[j] = '\0';
+}
+
+int hook_run(char const *const argv[], char const *const envp[], unsigned timeout_ms, hook_result_t *res)
+{
+	char out[HOOK_OUTPUT_MAX + 1];
+	size_t used = 0;
+	long long deadline;
+	int fds[2];
+	pid_t pid;
+	char *mark;
+
+	memset(res, 0, sizeof(*res));
+	res->exit_status = -1;
+	if (!argv || !argv[0] || argv[0][0] != '/') {
+		snprintf(res->message, sizeof(res->message), "the hook must be an absolute path");
+		return -1;
+	}
+	if (pipe2(fds, O_CLOEXEC) != 0) {
+		snprintf(res->message, sizeof(res->message), "pipe: %s", strerror(errno));
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		snprintf(res->message, sizeof(res->message), "fork: %s", strerror(errno));
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	if (pid == 0) run_intermediate(argv, envp, fds[1]);
+	close(fds[1]);
+
+	deadline = now_ms() + timeout_ms;
+	for (;;) {
+		struct pollfd p = { .fd = fds[0], .events = POLLIN };
+		long long left = deadline - now_ms();
+		ssize_t n;
+		int rc;
+
+		if (left <= 0) {
+			res->timed_out = true;
+			break;
+		}
+		rc = poll(&p, 1, (int)left);
+		if (rc < 0 && errno == EINTR) continue;
+		if (rc < 0) break;
+		if (rc == 0) {
+			res->timed_out = true;
+			break;
+		}
+		if (used == HOOK_OUTPUT_MAX) {		/* keep the tail: the status comes last */
+			memmove(out, out + HOOK_OUTPUT_MAX / 2, HOOK_OUTPUT_MAX / 2);
+			used = HOOK_OUTPUT_MAX / 2;
+		}
+		n = read(fds[0], out + used, HOOK_OUTPUT_MAX - used);
+		if (n < 0 && errno == EINTR) continue;
+		if (n <= 0) break;
+		used += (size_t)n;
+	}
+	close(fds[0]);
+	out[used] = '\0';
+
+	if (res->timed_out) (void)kill(-pid, SIGKILL);
+	/* radiusd's reaper may have taken it already (ECHILD): either way it is gone. */
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
+
+	mark = NULL;
+	for (char *p = out; (p = strstr(p, STATUS_MARK)); p++) mark = p;
+	if (mark && !res->timed_out) {
+		res->exit_status = (int)strtol(mark + strlen(STATUS_MARK), NULL, 10);
+		used = (size_t)(mark - out);
+	}
+	last_line(out, used, res->message, sizeof(res->message));
+	if (res->timed_out) {
+		snprintf(res->message, sizeof(res->message), "the hook did not finish within %u ms", timeout_ms);
+	} else if (res->exit_status < 0 && res->message[0] == '\0') {
+		snprintf(res->message, sizeof(res->message), "the hook ended without a status");
+	}
+	return res->exit_status == 0 ? 0 : -1;
+}
