@@ -98,5 +98,6 @@ int cmd_trusted(admin_t *a, int argc, char **argv);
 int cmd_lockout(admin_t *a, int argc, char **argv);
 int cmd_audit(admin_t *a, int argc, char **argv);
 int cmd_email(admin_t *a, int argc, char **argv);
+int cmd_key(admin_t *a, int argc, char **argv);
 
 #endif

@@ -14,13 +14,17 @@
 #include "../rlm_vrms2fa/core/otpauth.h"
 #include "../rlm_vrms2fa/core/base32.h"
 #include "../rlm_vrms2fa/core/recovery.h"
+#include "qr.h"
 
 #define NEW_SECRET_LEN 20
 
 static int enroll_begin(admin_t *a, int argc, char **argv)
 {
-	static char const usage[] = "vrms2fa-admin enroll begin LOGIN";
-	char const *pos[1] = { NULL };
+	static char const usage[] = "vrms2fa-admin enroll begin LOGIN [--qr ansi|png|svg] [--out FILE]";
+	char const *qr_arg = NULL, *out_path = NULL, *pos[1] = { NULL };
+	admin_option_t opts[] = { { "--qr", true, &qr_arg, NULL }, { "--out", true, &out_path, NULL }, { NULL, false, NULL, NULL } };
+	qr_format_t qr_format = QR_ANSI;
+	char qr_err[256];
 	uint8_t secret[NEW_SECRET_LEN], sealed[NEW_SECRET_LEN + SECRETBOX_OVERHEAD];
 	char key[64], grouped[96], uri[OTPAUTH_URI_MAX];
 	size_t sealed_len = 0;
@@ -28,7 +32,19 @@ static int enroll_begin(admin_t *a, int argc, char **argv)
 	store_status_t rc;
 	int err;
 
-	admin_parse(argc, argv, NULL, pos, 1, 0, usage);
+	admin_parse(argc, argv, opts, pos, 1, 0, usage);
+	if (qr_arg && qr_format_parse(qr_arg, &qr_format) != 0) {
+		fprintf(stderr, "vrms2fa-admin: --qr takes ansi, png or svg\nusage: %s\n", usage);
+		return EXIT_USAGE;
+	}
+	if (out_path && !qr_arg) {
+		fprintf(stderr, "vrms2fa-admin: --out goes with --qr\nusage: %s\n", usage);
+		return EXIT_USAGE;
+	}
+	if (qr_arg && qr_format != QR_ANSI && !out_path) {
+		fprintf(stderr, "vrms2fa-admin: --qr %s needs --out FILE\nusage: %s\n", qr_arg, usage);
+		return EXIT_USAGE;
+	}
 	if ((err = admin_connect(a)) || (err = admin_keyring(a))) return err;
 	if ((err = admin_user(a, pos[0], &u))) return err;
 	if (u.totp_status == TOTP_STATUS_ACTIVE) {
@@ -49,6 +65,10 @@ static int enroll_begin(admin_t *a, int argc, char **argv)
 	if (rc != STORE_OK) return admin_db_fail(a, "enroll begin");
 	admin_audit(a, "vrms2fa-admin", u.id, u.company.id, "enrollment_started", "by the admin tool");
 
+	if (qr_arg && out_path && qr_write_file(uri, qr_format, out_path, qr_err, sizeof(qr_err)) != 0) {
+		OPENSSL_cleanse(uri, sizeof(uri));
+		return admin_fail("%s", qr_err);
+	}
 	if (a->json) {
 		json_t j = { 0 };
 
@@ -59,11 +79,21 @@ static int enroll_begin(admin_t *a, int argc, char **argv)
 		json_str(&j, "algorithm", totp_algo_name(a->totp.algo));
 		json_int(&j, "digits", a->totp.digits);
 		json_int(&j, "period", a->totp.period);
+		json_str(&j, "key_grouped", grouped);
+		if (out_path) json_str(&j, "qr_file", out_path);
 		json_close(&j, '}');
 		json_end(&j);
 	} else {
-		printf("Add this key to the authentication app of %s:\n\n    %s\n\n", u.login, grouped);
-		printf("or scan the QR code of:\n\n    %s\n\n", uri);
+		if (qr_arg && qr_format == QR_ANSI && !out_path) {
+			printf("Scan this QR code with the authentication app of %s:\n\n", u.login);
+			if (qr_write_ansi(uri, stdout) != 0) return admin_fail("cannot draw the QR code");
+			printf("\n");
+		} else if (out_path) {
+			printf("QR code written to %s (mode 0600: it holds the key).\n\n", out_path);
+		}
+		printf("Key for manual entry (%s, %u digits, %u s):\n\n    %s\n\n", totp_algo_name(a->totp.algo),
+		       a->totp.digits, a->totp.period, grouped);
+		printf("otpauth URI:\n\n    %s\n\n", uri);
 		printf("Then confirm with: vrms2fa-admin enroll confirm %s CODE\n", u.login);
 	}
 	OPENSSL_cleanse(key, sizeof(key));

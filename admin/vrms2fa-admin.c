@@ -27,7 +27,7 @@ static char const usage_text[] =
 	"  user add LOGIN --company NAME --group GROUP --email ADDR (--password-stdin | --password-hash HASH)\n"
 	"  user set LOGIN [--group GROUP] [--email ADDR] [--password-stdin | --password-hash HASH] [--disabled yes|no]\n"
 	"  user show LOGIN\n"
-	"  enroll begin LOGIN                          prints the key and the otpauth URI\n"
+	"  enroll begin LOGIN [--qr ansi|png|svg] [--out FILE]   prints the key and the otpauth URI\n"
 	"  enroll confirm LOGIN CODE [--address ADDR]\n"
 	"  enroll reset LOGIN\n"
 	"  recovery-codes LOGIN                        a new set, shown once\n"
@@ -37,6 +37,8 @@ static char const usage_text[] =
 	"  lockout clear LOGIN\n"
 	"  email confirm TOKEN                         confirm a login by its emailed link\n"
 	"  audit [--user LOGIN] [--since TIME]\n"
+	"  key status                                  secrets per encryption key\n"
+	"  key rotate                                  re-encrypt every secret under the current key_id\n"
 	"\n"
 	"GROUP is administrator, company_user, owner or supplier.  Every command takes --help.\n"
 	"The configuration is the module's: the vrms2fa section of " VRMS2FA_DEFAULT_CONFIG " by default.\n";
@@ -57,6 +59,7 @@ static command_t const commands[] = {
 	{ "lockout", cmd_lockout },
 	{ "audit", cmd_audit },
 	{ "email", cmd_email },
+	{ "key", cmd_key },
 	{ NULL, NULL }
 };
 

@@ -72,6 +72,7 @@ sed -e "s|^\(\t\tserver = \).*|\1\"\"|" \
     -e "s|^\(\t\tsocket = \).*|\1\"$db_sock\"|" \
     -e "s|^\(\t\tpassword = \).*|\1\"$db_password\"|" \
     -e "s|^\(\tkey_file = \).*|\1\"$state/vrms2fa.key\"|" \
+    -e "s|^\(\t\tenabled = \).*|\1no|" \
     raddb/mods-available/vrms2fa > "$state/raddb/mods-enabled/vrms2fa"
 sed -e "s|^\(\t\tport = \).*|\1$port|" raddb/sites-available/vrms2fa > "$state/raddb/sites-enabled/vrms2fa"
 cat > "$state/raddb/dictionary" <<EOD
@@ -138,7 +139,8 @@ cat <<EOT
 rlm_vrms2fa is running: radiusd on 127.0.0.1:$port (shared secret "$secret"),
 MariaDB in demo/ (socket $db_sock).
 
-A user without two-step verification (Access-Accept with a reminder):
+A user without two-step verification (Access-Accept with a reminder; email
+confirmation of new addresses is off in this demo, see README "Email"):
     radtest -t pap demo demo-password 127.0.0.1:$port 0 $secret
 
 A user to set up two-step verification for: scan the QR code below (or type

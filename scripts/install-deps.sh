@@ -34,6 +34,7 @@ libmariadb-dev
 libargon2-dev
 libcrypt-dev
 libqrencode-dev
+libpng-dev
 # build: unit tests
 libcmocka-dev
 # server: FreeRADIUS, its client tools and the SQL driver
@@ -49,7 +50,7 @@ rsync
 oathtool
 qrencode
 zbar-tools
-# tests: python test harness and fake SMTP server
+# tests: python test harness and a real SMTP server (aiosmtpd)
 python3
 python3-pytest
 python3-aiosmtpd

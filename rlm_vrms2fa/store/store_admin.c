@@ -305,3 +305,70 @@ store_status_t store_audit_list(store_conn_t *conn, uint64_t user_id, int64_t si
 
 	return store_run(conn, SQL_AUDIT_LIST, params, NELEMS(params), cols, NELEMS(cols), audit_row, &a, NULL, NULL);
 }
+
+static char const SQL_SECRETS_NOT_UNDER[] =
+	"SELECT user_id, key_id, sealed FROM totp_secrets WHERE key_id <> ? ORDER BY user_id LIMIT ?";
+
+typedef struct {
+	store_sealed_row_t	row;
+	int64_t			key_id;
+	store_sealed_fn		fn;
+	void			*arg;
+} sealed_rows_t;
+
+static int sealed_row(void *arg)
+{
+	sealed_rows_t *r = arg;
+
+	r->row.key_id = (uint32_t)r->key_id;
+	return r->fn(&r->row, r->arg);
+}
+
+store_status_t store_secrets_not_under(store_conn_t *conn, uint32_t current, uint32_t limit, store_sealed_fn fn, void *arg)
+{
+	sealed_rows_t r = { .fn = fn, .arg = arg };
+	store_param_t params[] = { P_I64(current), P_I64(limit) };
+	store_col_t cols[] = {
+		C_U64(&r.row.user_id, NULL), C_I64(&r.key_id, NULL),
+		C_BLOB(r.row.sealed, sizeof(r.row.sealed), &r.row.sealed_len, NULL),
+	};
+
+	return store_run(conn, SQL_SECRETS_NOT_UNDER, params, NELEMS(params), cols, NELEMS(cols), sealed_row, &r, NULL, NULL);
+}
+
+static char const SQL_SECRET_RESEAL[] =
+	"UPDATE totp_secrets SET sealed = ?, key_id = ? WHERE user_id = ? AND sealed = ?";
+
+store_status_t store_secret_reseal(store_conn_t *conn, uint64_t user_id, uint8_t const *old_sealed, size_t old_len,
+				   uint8_t const *sealed, size_t sealed_len, uint32_t key_id)
+{
+	store_param_t params[] = { P_BLOB(sealed, sealed_len), P_I64(key_id), P_U64(user_id), P_BLOB(old_sealed, old_len) };
+	store_status_t rc;
+	uint64_t affected;
+
+	rc = store_exec(conn, SQL_SECRET_RESEAL, params, NELEMS(params), &affected);
+	if (rc != STORE_OK) return rc;
+	return affected == 1 ? STORE_OK : STORE_CONFLICT;
+}
+
+static char const SQL_SECRETS_PER_KEY[] = "SELECT key_id, COUNT(*) FROM totp_secrets GROUP BY key_id ORDER BY key_id";
+
+typedef struct {
+	int64_t			key_id, count;
+	store_key_count_fn	fn;
+	void			*arg;
+} key_counts_t;
+
+static int key_count_row(void *arg)
+{
+	key_counts_t *k = arg;
+	return k->fn((uint32_t)k->key_id, (uint64_t)k->count, k->arg);
+}
+
+store_status_t store_secrets_per_key(store_conn_t *conn, store_key_count_fn fn, void *arg)
+{
+	key_counts_t k = { .fn = fn, .arg = arg };
+	store_col_t cols[] = { C_I64(&k.key_id, NULL), C_I64(&k.count, NULL) };
+
+	return store_run(conn, SQL_SECRETS_PER_KEY, NULL, 0, cols, NELEMS(cols), key_count_row, &k, NULL, NULL);
+}

@@ -94,4 +94,20 @@ typedef int (*store_audit_fn)(store_audit_row_t const *row, void *arg);
 /* user_id 0: all users. */
 store_status_t store_audit_list(store_conn_t *conn, uint64_t user_id, int64_t since, store_audit_fn fn, void *arg);
 
+/* Key rotation: secrets sealed under another key than 'current', at most 'limit' of them. */
+typedef struct {
+	uint64_t	user_id;
+	uint32_t	key_id;
+	uint8_t		sealed[STORE_SEALED_MAX];
+	size_t		sealed_len;
+} store_sealed_row_t;
+
+typedef int (*store_sealed_fn)(store_sealed_row_t const *row, void *arg);
+store_status_t store_secrets_not_under(store_conn_t *conn, uint32_t current, uint32_t limit, store_sealed_fn fn, void *arg);
+/* Replace a sealed secret if it is still the one read (STORE_CONFLICT otherwise). */
+store_status_t store_secret_reseal(store_conn_t *conn, uint64_t user_id, uint8_t const *old_sealed, size_t old_len,
+				   uint8_t const *sealed, size_t sealed_len, uint32_t key_id);
+typedef int (*store_key_count_fn)(uint32_t key_id, uint64_t count, void *arg);
+store_status_t store_secrets_per_key(store_conn_t *conn, store_key_count_fn fn, void *arg);
+
 #endif
