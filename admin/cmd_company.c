@@ -179,7 +179,13 @@ int cmd_policy(admin_t *a, int argc, char **argv)
 		 level_name(c.level), level_name(level), old_groups, new_groups);
 	admin_audit(a, by, admin_user_row.id, c.id, "policy_changed", detail);
 
-	if (store_company_get(a->conn, c.name, &c) != STORE_OK) return admin_db_fail(a, "company show");
+	{
+		char name[STORE_COMPANY_MAX + 1];
+
+		/* store_company_get clears its output first: do not pass a name that lives in it */
+		snprintf(name, sizeof(name), "%s", c.name);
+		if (store_company_get(a->conn, name, &c) != STORE_OK) return admin_db_fail(a, "company show");
+	}
 	print_company(a, &c);
 	return 0;
 }

@@ -136,6 +136,14 @@ int vrms2fa_settings_check(vrms2fa_settings_t const *s, CONF_SECTION *cs,
 		return -1;
 	}
 
+	if (s->lockout_failures < 1 || s->lockout_failures > 100) {
+		return out_of_range(cs, "lockout.failures", s->lockout_failures, "must be 1..100 (NIST SP 800-63B allows 100)");
+	}
+	if (s->lockout_base < 1) return out_of_range(cs, "lockout.duration", s->lockout_base, "must be at least 1 second");
+	if (s->lockout_max < s->lockout_base) {
+		return out_of_range(cs, "lockout.max_duration", s->lockout_max, "must be at least lockout.duration");
+	}
+
 	lockout->max_failures = s->lockout_failures;
 	lockout->base_seconds = s->lockout_base;
 	lockout->max_seconds = s->lockout_max;

@@ -11,6 +11,7 @@ RCSID("$Id$")
 #include <freeradius/connection.h>
 
 #include <mysql.h>
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include "module_config.h"
@@ -95,7 +96,9 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	vrms2fa_settings_t const *s = &inst->settings;
 	DICT_VALUE const *dval;
 	char err[512];
-	uint8_t random_password[32];
+	uint8_t random_bytes[16];
+	char random_password[2 * sizeof(random_bytes) + 1];
+	size_t i;
 
 	if (vrms2fa_settings_check(s, conf, &inst->flow.totp, &inst->flow.lockout, &inst->store) != 0) return -1;
 
@@ -130,12 +133,19 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	}
 
 	/* Unknown users are checked against this hash so that they take as long as known ones. */
-	if (RAND_bytes(random_password, sizeof(random_password)) != 1 ||
-	    password_hash_new((char const *)random_password, sizeof(random_password),
-			      inst->dummy_hash, sizeof(inst->dummy_hash)) != 0) {
+	if (RAND_bytes(random_bytes, sizeof(random_bytes)) != 1) {
+		cf_log_err_cs(conf, "The random generator failed");
+		return -1;
+	}
+	for (i = 0; i < sizeof(random_bytes); i++) {
+		snprintf(random_password + 2 * i, 3, "%02x", random_bytes[i]);
+	}
+	if (password_hash_new(random_password, strlen(random_password), inst->dummy_hash, sizeof(inst->dummy_hash)) != 0) {
 		cf_log_err_cs(conf, "Cannot make the dummy password hash");
 		return -1;
 	}
+	OPENSSL_cleanse(random_bytes, sizeof(random_bytes));
+	OPENSSL_cleanse(random_password, sizeof(random_password));
 
 	inst->flow.totp_window = s->totp_window;
 	inst->flow.challenge_lifetime = s->challenge_lifetime;

@@ -8,6 +8,7 @@ Run:  cd <repo> && /usr/bin/python3 -m pytest -q tests/e2e
 Build dir: $VRMS2FA_BUILD_DIR (default: the repository root, in-tree build).
 """
 import os
+import signal
 import time
 from dataclasses import dataclass, field
 from typing import Optional
@@ -20,6 +21,18 @@ import harness as H
 # --------------------------------------------------------------------------
 # What the run is made of
 # --------------------------------------------------------------------------
+
+def pytest_configure(config):
+    # A run stopped with SIGTERM (a CI timeout, kill PID) still stops the
+    # MariaDB and radiusd it started (they run in sessions of their own, so
+    # they do not get the terminal's or the process group's signals).
+    def on_term(signum, frame):
+        H._stop_everything()
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+    if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
+        signal.signal(signal.SIGTERM, on_term)
+
 
 @pytest.fixture(scope="session")
 def built():
@@ -89,8 +102,19 @@ def dictdir(workdir):
 
 
 @pytest.fixture(scope="session")
-def radiusd_pool(workdir, mariadb, key_file, schema, dictdir):
-    pool = H.RadiusdPool(workdir, mariadb, key_file, dictdir)
+def outbox(workdir):
+    """Where the stub email hook leaves the facts of each email it 'sent'."""
+    return H.EmailOutbox(workdir / "outbox")
+
+
+@pytest.fixture(scope="session")
+def radiusd_pool(workdir, mariadb, key_file, schema, dictdir, outbox):
+    # Email confirmation of new addresses (on in the shipped file) is off
+    # unless a test turns it on: users without 2FA then get in with the
+    # reminder, which keeps the tests of the password step about the password.
+    # When on, the hook is the stub, and the tests read its outbox.
+    defaults = {("email", "enabled"): "no", ("email", "hook"): outbox.hook()}
+    pool = H.RadiusdPool(workdir, mariadb, key_file, dictdir, defaults)
     yield pool
     pool.stop_all()
 
@@ -146,11 +170,21 @@ class World:
             args += ["--grace-days", grace_days]
         self.admin(*args)
         if level is not None:
-            pargs = ["policy", "set", name, "--level", level, "--by", by]
-            if groups:
-                pargs += ["--groups", ",".join(groups)]
-            self.admin(*pargs)
+            self.policy(name, level, groups, by)
         return name
+
+    def policy(self, company, level, groups, by):
+        """policy set, judged by its effect (company show): the exit status
+        of policy set itself is tested in test_foundation.py."""
+        pargs = ["policy", "set", company, "--level", level, "--by", by]
+        if groups:
+            pargs += ["--groups", ",".join(groups)]
+        r = self.admin(*pargs, check=False)
+        j = self.admin.json("company", "show", company)
+        assert j["level"] == level, (r, j)
+        if groups:
+            assert sorted(j["groups"]) == sorted(groups), (r, j)
+        return j
 
     def user(self, password=None, login=None, company=None, group="company_user", hash=None,
              email=None, enroll=False, address=None):
@@ -198,7 +232,7 @@ def world(admin):
 # Figures worth reading in the summary (the parallel tests)
 # --------------------------------------------------------------------------
 
-FIGURES = []
+FIGURES = H.FIGURES
 
 
 @pytest.fixture(scope="session")

@@ -139,7 +139,7 @@ def new_address():
     """A fresh client address for Calling-Station-Id (documentation prefix,
     never contacted: it is only a value in a packet)."""
     _addr_counter[0] += 1
-    return "2001:db8:%x::%x" % (os.getpid() & 0xffff, _addr_counter[0])
+    return "2001:db8:%x::%x" % (0x1000 | (os.getpid() & 0xfff), _addr_counter[0])
 
 
 # --------------------------------------------------------------------------
@@ -320,6 +320,85 @@ class MariaDB:
 
 
 # --------------------------------------------------------------------------
+# A TCP forwarder on loopback: the database "goes down" when it stops
+# --------------------------------------------------------------------------
+
+class TcpForwarder:
+    """127.0.0.1:port -> 127.0.0.1:upstream.  stop() closes the listener and
+    every forwarded connection (the database looks dead: refused, and open
+    connections reset); start() listens again on the same port."""
+
+    def __init__(self, upstream_port, port=None):
+        import threading
+        self._threading = threading
+        self.upstream = upstream_port
+        self.port = port or free_port("tcp")
+        self.listener = None
+        self.conns = []
+        self.lock = threading.Lock()
+
+    def start(self):
+        ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        ls.bind(("127.0.0.1", self.port))
+        ls.listen(64)
+        self.listener = ls
+        self._threading.Thread(target=self._accept, args=(ls,), daemon=True).start()
+        return self
+
+    def _accept(self, ls):
+        while True:
+            try:
+                c, _ = ls.accept()
+            except OSError:
+                return
+            try:
+                u = socket.create_connection(("127.0.0.1", self.upstream), timeout=5)
+                u.settimeout(None)
+            except OSError:
+                c.close()
+                continue
+            with self.lock:
+                self.conns += [c, u]
+            for a, b in ((c, u), (u, c)):
+                self._threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(src, dst):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def stop(self):
+        if self.listener is not None:
+            try:
+                self.listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            self.listener.close()
+            self.listener = None
+        with self.lock:
+            conns, self.conns = self.conns, []
+        for c in conns:
+            try:
+                c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                c.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            c.close()
+
+
+# --------------------------------------------------------------------------
 # The module's configuration, with overrides
 # --------------------------------------------------------------------------
 
@@ -416,6 +495,49 @@ def write_dictionary_dir(path):
     path.mkdir(parents=True, exist_ok=True)
     (path / "dictionary").write_text("$INCLUDE %s\n$INCLUDE %s\n" % (FR_DICTIONARY, DICT_SRC))
     return path
+
+
+# --------------------------------------------------------------------------
+# A stub of the email hook: keeps the facts of every email in an outbox
+# --------------------------------------------------------------------------
+
+EMAIL_STUB = """#!/bin/sh
+# Test stub of the email hook: one file per email with the VRMS2FA_* facts
+# the module gave it.  Usage: stub OUTBOX [fail|slow]
+outbox="$1"
+n="$(date +%s%N)-$$"
+env | grep '^VRMS2FA_' | sort > "$outbox/.$n" || exit 3
+mv "$outbox/.$n" "$outbox/$n.env"
+case "$2" in
+fail) echo "stub: the mail server said no" >&2; exit 1 ;;
+slow) sleep 30 ;;
+esac
+exit 0
+"""
+
+
+class EmailOutbox:
+    def __init__(self, base):
+        self.dir = Path(base)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.stub = self.dir.parent / "email-hook-stub"
+        self.stub.write_text(EMAIL_STUB)
+        os.chmod(self.stub, 0o755)
+
+    def hook(self, mode=""):
+        """The `email.hook` value (no spaces in these paths)."""
+        return ("%s %s %s" % (self.stub, self.dir, mode)).strip()
+
+    def emails(self, login=None):
+        out = []
+        for f in sorted(self.dir.glob("*.env")):
+            facts = {}
+            for line in f.read_text().splitlines():
+                k, _, v = line.partition("=")
+                facts[k] = v
+            if login is None or facts.get("VRMS2FA_LOGIN") == login:
+                out.append(facts)
+        return out
 
 
 # --------------------------------------------------------------------------
@@ -559,16 +681,15 @@ class Reply:
         return "<Reply %s %r in %.3fs>" % (self.code, self.attrs, self.elapsed)
 
 
-def parse_radclient(stdout):
-    code = None
-    attrs = {}
+def parse_radclient_all(stdout):
+    """Every reply radclient printed: a list of (code, attrs)."""
+    replies = []
     block = None
     for line in stdout.splitlines():
         m = re.match(r"^Received (Access-[A-Za-z]+|[A-Za-z-]+) Id ", line)
         if m:
-            code = m.group(1)
-            attrs = {}
-            block = attrs
+            block = {}
+            replies.append((m.group(1), block))
             continue
         if line.startswith("Sent "):
             block = None
@@ -583,7 +704,41 @@ def parse_radclient(stdout):
             block.setdefault(name, []).append(value)
         elif block is not None and line.strip():
             block = None
-    return code, attrs
+    return replies
+
+
+def parse_radclient(stdout):
+    """The last reply radclient printed: (code or None, attrs)."""
+    replies = parse_radclient_all(stdout)
+    return replies[-1] if replies else (None, {})
+
+
+def _lines(attrs, src_ip, ma):
+    items = list(attrs.items()) if isinstance(attrs, dict) else list(attrs)
+    lines = ["%s = %s" % (n, format_value(n, v)) for n, v in items if v is not None]
+    if ma and not any(n == "Message-Authenticator" for n, _ in items):
+        lines.append("Message-Authenticator = 0x00")
+    if src_ip:
+        lines.append("Packet-Src-IP-Address = %s" % src_ip)
+    return lines
+
+
+def radius_burst(port, secret, packets, src_ip=None, ma=True, dictdir=None, timeout=5):
+    """Send all packets at once from ONE radclient (-p N: all in flight
+    together, one socket, distinct Ids).  Returns (replies, elapsed): one
+    Reply per answer received, in the order they came."""
+    data = "\n".join("\n".join(_lines(p, src_ip, ma)) + "\n" for p in packets)
+    cmd = [RADCLIENT, "-x", "-p", str(len(packets)), "-t", str(timeout), "-r", "1"]
+    if dictdir:
+        cmd += ["-d", str(dictdir)]
+    cmd += ["127.0.0.1:%d" % port, "auth", secret]
+    t0 = time.monotonic()
+    r = subprocess.run(cmd, input=data.encode("utf-8", "surrogateescape"), capture_output=True,
+                       timeout=timeout * 2 + 30)
+    elapsed = time.monotonic() - t0
+    out = r.stdout.decode("utf-8", "replace")
+    err = r.stderr.decode("utf-8", "replace")
+    return [Reply(code, attrs, out, err, elapsed, data) for code, attrs in parse_radclient_all(out)], elapsed
 
 
 def radius(port, secret, attrs, src_ip=None, ma=True, dictdir=None, timeout=3, retries=1):
@@ -591,12 +746,7 @@ def radius(port, secret, attrs, src_ip=None, ma=True, dictdir=None, timeout=3, r
     attrs: a list of (name, value) pairs or a dict.  Strings are sent quoted
     (any bytes: give bytes), State as hex.  Message-Authenticator is added
     unless ma=False; src_ip binds the source address (Packet-Src-IP-Address)."""
-    items = list(attrs.items()) if isinstance(attrs, dict) else list(attrs)
-    lines = ["%s = %s" % (n, format_value(n, v)) for n, v in items if v is not None]
-    if ma and not any(n == "Message-Authenticator" for n, _ in items):
-        lines.append("Message-Authenticator = 0x00")
-    if src_ip:
-        lines.append("Packet-Src-IP-Address = %s" % src_ip)
+    lines = _lines(attrs, src_ip, ma)
     cmd = [RADCLIENT, "-x", "-t", str(timeout), "-r", str(retries)]
     if dictdir:
         cmd += ["-d", str(dictdir)]
@@ -698,6 +848,16 @@ def render_site(port):
     return text[:m.start()] + new + text[m.end():]
 
 
+class StartFailed(RuntimeError):
+    def __init__(self, message, log):
+        RuntimeError.__init__(self, message)
+        self.log = log
+
+
+# Lines for the summary at the end of the run (conftest prints them).
+FIGURES = []
+
+
 class Radiusd:
     """One private radiusd: its own raddb, log, port and shared secret."""
 
@@ -733,6 +893,10 @@ class Radiusd:
             self.dictdir = write_dictionary_dir(self.base / "radclient-dict")
 
     def start(self, timeout=20):
+        """Start and wait for "Ready to process requests"."""
+        return self._start_once(timeout)
+
+    def _start_once(self, timeout):
         if self.proc is not None and self.proc.poll() is None:
             return self
         self._mark = self.logfile.stat().st_size if self.logfile.exists() else 0
@@ -753,14 +917,27 @@ class Radiusd:
             if self.proc.poll() is not None:
                 rc = self.proc.returncode
                 self.stop()
-                raise RuntimeError("radiusd exited with %s at start:\n%s\n%s"
-                                   % (rc, tail(self.logfile), tail(self.base / "stdout.log")))
+                raise StartFailed("radiusd exited with %s at start:\n%s\n%s"
+                                  % (rc, tail(self.logfile), tail(self.base / "stdout.log")),
+                                  self._log_since_mark())
             if self._ready():
                 return self
             if time.time() > deadline:
                 self.stop()
                 raise RuntimeError("radiusd not ready within %d s:\n%s" % (timeout, tail(self.logfile)))
             time.sleep(0.1)
+
+    def _log_since_mark(self):
+        text = ""
+        for f in (self.logfile, self.base / "stdout.log"):
+            try:
+                with open(f, "rb") as fh:
+                    if f == self.logfile:
+                        fh.seek(self._mark)
+                    text += fh.read().decode("utf-8", "replace")
+            except OSError:
+                pass
+        return text
 
     def _ready(self):
         try:
@@ -784,6 +961,11 @@ class Radiusd:
                     pass
                 setattr(self, f, None)
 
+    def check_config(self):
+        """radiusd -XC on this instance's configuration (modules instantiated, nothing served)."""
+        return subprocess.run([FREERADIUS, "-XC", "-d", str(self.raddb)], capture_output=True, text=True,
+                              timeout=60)
+
     def restart(self):
         self.stop()
         return self.start()
@@ -801,23 +983,30 @@ class Radiusd:
         return radius(self.port, self.secret, attrs, src_ip=src_ip, ma=ma, dictdir=self.dictdir,
                       timeout=timeout, retries=retries)
 
-    def round1(self, user, password, csid=None, nas_ip="127.0.0.1", src_ip=None, ma=True, extra=()):
-        attrs = [("User-Name", user), ("User-Password", password)]
-        if csid is not None:
-            attrs.append(("Calling-Station-Id", csid))
-        if nas_ip:
-            attrs.append(("NAS-IP-Address", Raw(nas_ip)))
-        attrs += list(extra)
-        return self.request(attrs, src_ip=src_ip, ma=ma)
+    def burst(self, packets, src_ip=None, ma=True):
+        return radius_burst(self.port, self.secret, packets, src_ip=src_ip, ma=ma, dictdir=self.dictdir)
 
-    def round2(self, user, code, state, csid=None, nas_ip="127.0.0.1", src_ip=None, ma=True):
+    @staticmethod
+    def round2_attrs(user, code, state, csid=None, nas_ip="127.0.0.1"):
         attrs = [("User-Name", user), ("User-Password", code)]
         if csid is not None:
             attrs.append(("Calling-Station-Id", csid))
         if nas_ip:
             attrs.append(("NAS-IP-Address", Raw(nas_ip)))
         attrs.append(("State", state if isinstance(state, (bytes, Raw)) else Raw(state)))
-        return self.request(attrs, src_ip=src_ip, ma=ma)
+        return attrs
+
+    def round1(self, user, password, csid=None, nas_ip="127.0.0.1", src_ip=None, ma=True, extra=(), timeout=3):
+        attrs = [("User-Name", user), ("User-Password", password)]
+        if csid is not None:
+            attrs.append(("Calling-Station-Id", csid))
+        if nas_ip:
+            attrs.append(("NAS-IP-Address", Raw(nas_ip)))
+        attrs += list(extra)
+        return self.request(attrs, src_ip=src_ip, ma=ma, timeout=timeout)
+
+    def round2(self, user, code, state, csid=None, nas_ip="127.0.0.1", src_ip=None, ma=True):
+        return self.request(self.round2_attrs(user, code, state, csid, nas_ip), src_ip=src_ip, ma=ma)
 
     def login(self, user, password, code=None, csid=None, src_ip=None, src_ip2=None, ma=True):
         """Round 1, then (when challenged and a code is given) round 2 with the
@@ -841,17 +1030,20 @@ class Radiusd:
 class RadiusdPool:
     """Creates radiusd instances; shares those whose configuration is the same."""
 
-    def __init__(self, base, db, key_file, dictdir):
+    def __init__(self, base, db, key_file, dictdir, defaults=None):
         self.base = Path(base)
         self.db = db
         self.key_file = key_file
         self.dictdir = dictdir
+        self.defaults = dict(defaults or {})	# under every instance's own overrides
         self.shared = {}
         self.all = []
 
     def new(self, overrides=None, debug=False):
         d = self.base / ("radiusd-%d" % len(self.all))
-        r = Radiusd(d, self.db, self.key_file, overrides, debug=debug, dictdir=self.dictdir)
+        conf = dict(self.defaults)
+        conf.update(overrides or {})
+        r = Radiusd(d, self.db, self.key_file, conf, debug=debug, dictdir=self.dictdir)
         self.all.append(r)
         return r.start()
 
