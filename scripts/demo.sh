@@ -93,6 +93,9 @@ log {
 	destination = files
 	file = \${logdir}/radius.log
 	auth = yes
+	auth_badpass = no
+	auth_goodpass = no
+	suppress_secrets = yes
 }
 security {
 	allow_core_dumps = no

@@ -154,9 +154,9 @@ static char const SQL_TRUST_ADD[] =
 	" VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 	" ON DUPLICATE KEY UPDATE how = VALUES(how), proven_at = VALUES(proven_at),"
 	" last_used_at = VALUES(last_used_at), expires_at = VALUES(expires_at)";
-/* last_used_at is refreshed at most once an hour, so the trusted path rarely writes. */
+/* The caller refreshes last_used_at at most once an hour, so the trusted path rarely writes. */
 static char const SQL_TRUST_TOUCH[] =
-	"UPDATE trusted_addresses SET last_used_at = ? WHERE user_id = ? AND address = ? AND last_used_at < ?";
+	"UPDATE trusted_addresses SET last_used_at = ? WHERE user_id = ? AND address = ?";
 
 store_status_t store_trust_add(store_conn_t *conn, uint64_t user_id, char const *address, addr_kind_t kind,
 			       char const *how, int64_t now, int64_t expires_at)
@@ -172,7 +172,7 @@ store_status_t store_trust_add(store_conn_t *conn, uint64_t user_id, char const 
 
 store_status_t store_trust_touch(store_conn_t *conn, uint64_t user_id, char const *address, int64_t now)
 {
-	store_param_t params[] = { P_I64(now), P_U64(user_id), P_TEXT(address), P_I64(now - 3600) };
+	store_param_t params[] = { P_I64(now), P_U64(user_id), P_TEXT(address) };
 
 	return store_exec(conn, SQL_TRUST_TOUCH, params, NELEMS(params), NULL);
 }
