@@ -13,6 +13,7 @@ static CONF_PARSER const database_parser[] = {
 	{ "name", FR_CONF_OFFSET(PW_TYPE_STRING | PW_TYPE_NOT_EMPTY, vrms2fa_settings_t, db_name), "vrms2fa" },
 	{ "connect_timeout", FR_CONF_OFFSET(PW_TYPE_INTEGER, vrms2fa_settings_t, db_connect_timeout), "3" },
 	{ "query_timeout", FR_CONF_OFFSET(PW_TYPE_INTEGER, vrms2fa_settings_t, db_query_timeout), "5" },
+	{ "wsrep_sync_wait", FR_CONF_OFFSET(PW_TYPE_INTEGER, vrms2fa_settings_t, db_wsrep_sync_wait), "0" },
 	CONF_PARSER_TERMINATOR
 };
 
@@ -89,6 +90,9 @@ int vrms2fa_settings_check(vrms2fa_settings_t const *s, CONF_SECTION *cs,
 	if (s->db_query_timeout == 0 || s->db_query_timeout > 60) {
 		return out_of_range(cs, "database.query_timeout", s->db_query_timeout, "must be 1..60 seconds");
 	}
+	if (s->db_wsrep_sync_wait > 15) {
+		return out_of_range(cs, "database.wsrep_sync_wait", s->db_wsrep_sync_wait, "must be 0..15 (Galera: 3)");
+	}
 	if (s->key_id == 0) return out_of_range(cs, "key_id", s->key_id, "must be a key id from key_file (1 or more)");
 
 	if (strcmp(s->password_check, "internal") != 0 && strcmp(s->password_check, "external") != 0) {
@@ -162,6 +166,7 @@ int vrms2fa_settings_check(vrms2fa_settings_t const *s, CONF_SECTION *cs,
 	store->connect_timeout = s->db_connect_timeout;
 	store->read_timeout = s->db_query_timeout;
 	store->write_timeout = s->db_query_timeout;
+	store->wsrep_sync_wait = s->db_wsrep_sync_wait;
 	return 0;
 }
 

@@ -24,6 +24,7 @@ typedef struct {
 	char const	*db_name;
 	uint32_t	db_connect_timeout;
 	uint32_t	db_query_timeout;
+	uint32_t	db_wsrep_sync_wait;
 
 	/* secrets */
 	char const	*key_file;

@@ -111,6 +111,18 @@ store_conn_t *store_open(store_config_t const *cfg, char *err, size_t errlen)
 		free(conn);
 		return NULL;
 	}
+	if (cfg->wsrep_sync_wait) {
+		char sql[64];
+
+		/* a number we range-checked, not outside data */
+		snprintf(sql, sizeof(sql), "SET SESSION wsrep_sync_wait = %u", cfg->wsrep_sync_wait & 15u);
+		if (mysql_real_query(conn->mysql, sql, strlen(sql)) != 0) {
+			snprintf(err, errlen, "cannot set wsrep_sync_wait: %s", mysql_error(conn->mysql));
+			mysql_close(conn->mysql);
+			free(conn);
+			return NULL;
+		}
+	}
 	return conn;
 
 options_failed:

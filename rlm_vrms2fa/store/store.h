@@ -43,6 +43,7 @@ typedef struct {
 	uint32_t	connect_timeout;	/* seconds */
 	uint32_t	read_timeout;
 	uint32_t	write_timeout;
+	uint32_t	wsrep_sync_wait;	/* Galera: SET SESSION wsrep_sync_wait (0: leave the server's) */
 } store_config_t;
 
 typedef struct store_conn store_conn_t;
