@@ -36,6 +36,18 @@ int admin_connect(admin_t *a);
 /* Load the key file named by the configuration; 0 ok, else an exit status. */
 int admin_keyring(admin_t *a);
 
+/*
+ * Run body inside one transaction and commit.  A deadlock or a Galera
+ * certification conflict (STORE_RETRY, from a statement or from the commit)
+ * has rolled the whole transaction back: it is run again from the start, at
+ * most ADMIN_TX_ATTEMPTS times in all, so body must be safe to run again
+ * (no output, nothing kept from an earlier attempt).  Returns STORE_OK when
+ * committed, else what body or the commit returned (then rolled back).
+ */
+#define ADMIN_TX_ATTEMPTS 5
+typedef store_status_t (*admin_tx_fn)(admin_t *a, void *arg);
+store_status_t admin_transaction(admin_t *a, admin_tx_fn body, void *arg);
+
 /* One line on stderr, "vrms2fa-admin: ...".  Returns EXIT_REFUSED. */
 int admin_fail(char const *fmt, ...) CC_HINT(format(printf, 1, 2));
 /* A database error as one line; returns EXIT_REFUSED. */

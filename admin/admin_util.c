@@ -40,6 +40,27 @@ int admin_db_fail(admin_t *a, char const *what)
 	return admin_fail("%s: database error: %s", what, store_last_error(a->conn));
 }
 
+store_status_t admin_transaction(admin_t *a, admin_tx_fn body, void *arg)
+{
+	store_status_t rc;
+	unsigned attempt;
+
+	for (attempt = 1; ; attempt++) {
+		rc = store_begin(a->conn);
+		if (rc == STORE_OK) {
+			rc = body(a, arg);
+			if (rc == STORE_OK) rc = store_commit(a->conn);	/* rolls back itself when it fails */
+			else store_rollback(a->conn);
+		}
+		if (rc != STORE_RETRY || attempt == ADMIN_TX_ATTEMPTS) return rc;
+		{
+			struct timespec pause = { 0, (long)attempt * 20000000L };	/* 20, 40, 60, 80 ms */
+
+			nanosleep(&pause, NULL);
+		}
+	}
+}
+
 static int read_config(admin_t *a)
 {
 	CONF_SECTION *root, *cs;

@@ -97,27 +97,35 @@ int cmd_company(admin_t *a, int argc, char **argv)
 	return EXIT_USAGE;
 }
 
+typedef struct {
+	store_company_t const	*c;
+	security_level_t	level;
+	unsigned		mask;
+} policy_tx_t;
+
+static store_status_t policy_tx(admin_t *a, void *arg)
+{
+	policy_tx_t const *p = arg;
+	store_status_t rc;
+
+	rc = store_company_set_policy(a->conn, p->c->id, p->level, p->mask);
+	if (rc != STORE_OK) return rc;
+	if (p->level == LEVEL_HIGH) {
+		int64_t deadline = a->now + (int64_t)p->c->grace_days * 86400;
+
+		rc = store_grace_start(a->conn, p->c->id, p->mask, deadline);
+		if (rc != STORE_OK) return rc;
+		return store_grace_lift(a->conn, p->c->id, p->mask);
+	}
+	return store_grace_lift(a->conn, p->c->id, 0);
+}
+
 static int apply_policy(admin_t *a, store_company_t const *c, security_level_t level, unsigned mask)
 {
-	if (store_begin(a->conn) != STORE_OK) return admin_db_fail(a, "policy set");
-	if (store_company_set_policy(a->conn, c->id, level, mask) != STORE_OK) goto failed;
-	if (level == LEVEL_HIGH) {
-		int64_t deadline = a->now + (int64_t)c->grace_days * 86400;
+	policy_tx_t p = { .c = c, .level = level, .mask = mask };
 
-		if (store_grace_start(a->conn, c->id, mask, deadline) != STORE_OK) goto failed;
-		if (store_grace_lift(a->conn, c->id, mask) != STORE_OK) goto failed;
-	} else if (store_grace_lift(a->conn, c->id, 0) != STORE_OK) {
-		goto failed;
-	}
-	if (store_commit(a->conn) != STORE_OK) return admin_db_fail(a, "policy set");
+	if (admin_transaction(a, policy_tx, &p) != STORE_OK) return admin_db_fail(a, "policy set");
 	return 0;
-
-failed:
-	{
-		int rc = admin_db_fail(a, "policy set");
-		store_rollback(a->conn);
-		return rc;
-	}
 }
 
 int cmd_policy(admin_t *a, int argc, char **argv)

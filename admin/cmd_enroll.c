@@ -102,6 +102,27 @@ static int enroll_begin(admin_t *a, int argc, char **argv)
 	return 0;
 }
 
+/* Activation and the trusted address, in one transaction (admin_transaction). */
+typedef struct {
+	uint64_t	user_id;
+	uint64_t	counter;
+	char const	*address;
+	addr_kind_t	kind;
+} enroll_confirm_tx_t;
+
+static store_status_t enroll_confirm_tx(admin_t *a, void *arg)
+{
+	enroll_confirm_tx_t const *t = arg;
+	store_status_t rc;
+
+	rc = store_secret_activate(a->conn, t->user_id, t->counter, a->now);
+	if (rc == STORE_OK && t->kind != ADDR_INVALID) {
+		int64_t expires = a->settings.trust_lifetime ? a->now + (int64_t)a->settings.trust_lifetime * 86400 : 0;
+		rc = store_trust_add(a->conn, t->user_id, t->address, t->kind, "enrollment", a->now, expires);
+	}
+	return rc;
+}
+
 static int enroll_confirm(admin_t *a, int argc, char **argv)
 {
 	static char const usage[] = "vrms2fa-admin enroll confirm LOGIN CODE [--address ADDR]";
@@ -114,6 +135,7 @@ static int enroll_confirm(admin_t *a, int argc, char **argv)
 	store_secret_t secret;
 	store_user_t u;
 	uint64_t counter = 0;
+	enroll_confirm_tx_t t;
 	totp_result_t r;
 	store_status_t rc;
 	int err;
@@ -138,19 +160,10 @@ static int enroll_confirm(admin_t *a, int argc, char **argv)
 	OPENSSL_cleanse(key, sizeof(key));
 	if (r != TOTP_MATCH) return admin_fail("the code is incorrect or has expired");
 
-	if (store_begin(a->conn) != STORE_OK) return admin_db_fail(a, "enroll confirm");
-	rc = store_secret_activate(a->conn, u.id, counter, a->now);
-	if (rc == STORE_OK && kind != ADDR_INVALID) {
-		int64_t expires = a->settings.trust_lifetime ? a->now + (int64_t)a->settings.trust_lifetime * 86400 : 0;
-		rc = store_trust_add(a->conn, u.id, address, kind, "enrollment", a->now, expires);
-	}
-	if (rc != STORE_OK) {
-		err = rc == STORE_CONFLICT ? admin_fail("the enrollment was confirmed or reset meanwhile")
-					   : admin_db_fail(a, "enroll confirm");
-		store_rollback(a->conn);
-		return err;
-	}
-	if (store_commit(a->conn) != STORE_OK) return admin_db_fail(a, "enroll confirm");
+	t = (enroll_confirm_tx_t){ .user_id = u.id, .counter = counter, .address = address, .kind = kind };
+	rc = admin_transaction(a, enroll_confirm_tx, &t);
+	if (rc == STORE_CONFLICT) return admin_fail("the enrollment was confirmed or reset meanwhile");
+	if (rc != STORE_OK) return admin_db_fail(a, "enroll confirm");
 	admin_audit(a, "vrms2fa-admin", u.id, u.company.id, "enrollment_confirmed", "by the admin tool");
 	if (kind != ADDR_INVALID) admin_audit(a, "vrms2fa-admin", u.id, u.company.id, "address_trusted", "address trusted by enrollment");
 
@@ -170,6 +183,18 @@ static int enroll_confirm(admin_t *a, int argc, char **argv)
 	return 0;
 }
 
+static store_status_t enroll_reset_tx(admin_t *a, void *arg)
+{
+	store_user_t const *u = arg;
+	store_status_t rc;
+
+	rc = store_secret_reset(a->conn, u->id);
+	if (rc == STORE_OK && policy_is_mandatory(u->company.level, u->company.group_mask, u->group)) {
+		rc = store_user_set_deadline(a->conn, u->id, a->now + (int64_t)u->company.grace_days * 86400);
+	}
+	return rc;
+}
+
 static int enroll_reset(admin_t *a, int argc, char **argv)
 {
 	static char const usage[] = "vrms2fa-admin enroll reset LOGIN";
@@ -181,15 +206,7 @@ static int enroll_reset(admin_t *a, int argc, char **argv)
 	if ((err = admin_connect(a))) return err;
 	if ((err = admin_user(a, pos[0], &u))) return err;
 
-	if (store_begin(a->conn) != STORE_OK) return admin_db_fail(a, "enroll reset");
-	if (store_secret_reset(a->conn, u.id) != STORE_OK ||
-	    (policy_is_mandatory(u.company.level, u.company.group_mask, u.group) &&
-	     store_user_set_deadline(a->conn, u.id, a->now + (int64_t)u.company.grace_days * 86400) != STORE_OK)) {
-		err = admin_db_fail(a, "enroll reset");
-		store_rollback(a->conn);
-		return err;
-	}
-	if (store_commit(a->conn) != STORE_OK) return admin_db_fail(a, "enroll reset");
+	if (admin_transaction(a, enroll_reset_tx, &u) != STORE_OK) return admin_db_fail(a, "enroll reset");
 	admin_audit(a, "vrms2fa-admin", u.id, u.company.id, "enrollment_reset",
 		    "secret, recovery codes and trusted addresses removed");
 	if (a->json) {
@@ -221,6 +238,19 @@ int cmd_enroll(admin_t *a, int argc, char **argv)
 	return EXIT_USAGE;
 }
 
+typedef struct {
+	uint64_t	user_id;
+	uint8_t const	*salt;
+	uint8_t const	(*hashes)[RECOVERY_HASH_LEN];
+} recovery_tx_t;
+
+static store_status_t recovery_tx(admin_t *a, void *arg)
+{
+	recovery_tx_t const *t = arg;
+
+	return store_recovery_replace(a->conn, t->user_id, t->salt, t->hashes);
+}
+
 int cmd_recovery_codes(admin_t *a, int argc, char **argv)
 {
 	static char const usage[] = "vrms2fa-admin recovery-codes LOGIN";
@@ -228,6 +258,7 @@ int cmd_recovery_codes(admin_t *a, int argc, char **argv)
 	char codes[RECOVERY_CODE_COUNT][RECOVERY_CODE_TEXT_LEN + 1];
 	uint8_t hashes[RECOVERY_CODE_COUNT][RECOVERY_HASH_LEN], salt[RECOVERY_SALT_LEN];
 	char normalised[RECOVERY_CODE_CHARS + 1];
+	recovery_tx_t t;
 	store_user_t u;
 	size_t i;
 	int err;
@@ -249,14 +280,8 @@ int cmd_recovery_codes(admin_t *a, int argc, char **argv)
 	}
 	OPENSSL_cleanse(normalised, sizeof(normalised));
 
-	if (store_begin(a->conn) != STORE_OK) return admin_db_fail(a, "recovery-codes");
-	if (store_recovery_replace(a->conn, u.id, salt, (uint8_t const (*)[RECOVERY_HASH_LEN])hashes) != STORE_OK) {
-		err = admin_db_fail(a, "recovery-codes");
-		store_rollback(a->conn);
-		OPENSSL_cleanse(codes, sizeof(codes));
-		return err;
-	}
-	if (store_commit(a->conn) != STORE_OK) {
+	t = (recovery_tx_t){ .user_id = u.id, .salt = salt, .hashes = (uint8_t const (*)[RECOVERY_HASH_LEN])hashes };
+	if (admin_transaction(a, recovery_tx, &t) != STORE_OK) {
 		OPENSSL_cleanse(codes, sizeof(codes));
 		return admin_db_fail(a, "recovery-codes");
 	}

@@ -238,15 +238,37 @@ int cmd_audit(admin_t *a, int argc, char **argv)
 	return 0;
 }
 
+/* The confirmation and the trusted address, in one transaction (admin_transaction). */
+typedef struct {
+	uint8_t const		*token_hash;
+	store_email_link_t	*link;
+} email_confirm_tx_t;
+
+static store_status_t email_confirm_tx(admin_t *a, void *arg)
+{
+	email_confirm_tx_t const *t = arg;
+	char address[ADDR_TEXT_MAX];
+	addr_kind_t kind;
+	store_status_t rc;
+
+	rc = store_email_confirm_token(a->conn, t->token_hash, a->now, t->link);
+	if (rc != STORE_OK) return rc;
+	kind = addr_normalise(t->link->address, strlen(t->link->address), address);
+	if (kind != ADDR_INVALID) {
+		int64_t expires = a->settings.trust_lifetime ? a->now + (int64_t)a->settings.trust_lifetime * 86400 : 0;
+		rc = store_trust_add(a->conn, t->link->user_id, address, kind, "email", a->now, expires);
+	}
+	return rc;
+}
+
 int cmd_email(admin_t *a, int argc, char **argv)
 {
 	static char const usage[] = "vrms2fa-admin email confirm TOKEN";
 	char const *pos[2] = { NULL, NULL };
 	uint8_t token_hash[EMAIL_HASH_LEN];
 	store_email_link_t link;
+	email_confirm_tx_t t = { .token_hash = token_hash, .link = &link };
 	store_status_t rc;
-	addr_kind_t kind;
-	char address[ADDR_TEXT_MAX];
 	int err;
 
 	admin_parse(argc, argv, NULL, pos, 2, 0, usage);
@@ -259,21 +281,9 @@ int cmd_email(admin_t *a, int argc, char **argv)
 	}
 	if ((err = admin_connect(a))) return err;
 
-	if (store_begin(a->conn) != STORE_OK) return admin_db_fail(a, "email confirm");
-	rc = store_email_confirm_token(a->conn, token_hash, a->now, &link);
-	if (rc == STORE_OK) {
-		kind = addr_normalise(link.address, strlen(link.address), address);
-		if (kind != ADDR_INVALID) {
-			int64_t expires = a->settings.trust_lifetime ? a->now + (int64_t)a->settings.trust_lifetime * 86400 : 0;
-			rc = store_trust_add(a->conn, link.user_id, address, kind, "email", a->now, expires);
-		}
-	}
-	if (rc != STORE_OK) {
-		store_rollback(a->conn);
-		if (rc == STORE_NOT_FOUND) return admin_fail("unknown, expired or already used confirmation token");
-		return admin_db_fail(a, "email confirm");
-	}
-	if (store_commit(a->conn) != STORE_OK) return admin_db_fail(a, "email confirm");
+	rc = admin_transaction(a, email_confirm_tx, &t);
+	if (rc == STORE_NOT_FOUND) return admin_fail("unknown, expired or already used confirmation token");
+	if (rc != STORE_OK) return admin_db_fail(a, "email confirm");
 	admin_audit(a, "vrms2fa-admin", link.user_id, link.company_id, "email_confirmed", "by link");
 	if (link.address[0]) admin_audit(a, "vrms2fa-admin", link.user_id, link.company_id, "address_trusted", "address trusted by email");
 

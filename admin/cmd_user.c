@@ -143,6 +143,57 @@ static int parse_yes_no(char const *value, bool *out)
 	return 0;
 }
 
+/* What "user set" changes, run (and on a conflict run again) inside one transaction. */
+typedef struct {
+	char const	*login;
+	store_user_t	*u;		/* read again at the start of each attempt */
+	bool		set_group, set_email, set_password, set_disabled;
+	user_group_t	group;
+	char const	*email;
+	char const	*hash;
+	bool		disabled;
+	char		detail[256];
+} user_set_tx_t;
+
+static store_status_t user_set_tx(admin_t *a, void *arg)
+{
+	user_set_tx_t *t = arg;
+	store_user_t *u = t->u;
+	char *detail = t->detail;
+	size_t size = sizeof(t->detail);
+	store_status_t rc;
+
+	detail[0] = '\0';
+	rc = store_user_get(a->conn, t->login, u);
+	if (rc != STORE_OK) return rc;
+	if (t->set_group) {
+		bool covered = policy_is_mandatory(u->company.level, u->company.group_mask, t->group);
+
+		if ((rc = store_user_set_group(a->conn, u->id, t->group)) != STORE_OK) return rc;
+		if (covered && !u->has_deadline && u->totp_status != TOTP_STATUS_ACTIVE) {
+			rc = store_user_set_deadline(a->conn, u->id, a->now + (int64_t)u->company.grace_days * 86400);
+		} else if (!covered && u->has_deadline) {
+			rc = store_user_set_deadline(a->conn, u->id, 0);
+		}
+		if (rc != STORE_OK) return rc;
+		snprintf(detail + strlen(detail), size - strlen(detail), "group %s -> %s; ",
+			 group_name(u->group), group_name(t->group));
+	}
+	if (t->set_email) {
+		if ((rc = store_user_set_email(a->conn, u->id, t->email)) != STORE_OK) return rc;
+		snprintf(detail + strlen(detail), size - strlen(detail), "email changed; ");
+	}
+	if (t->set_password) {
+		if ((rc = store_user_set_password_hash(a->conn, u->id, t->hash)) != STORE_OK) return rc;
+		snprintf(detail + strlen(detail), size - strlen(detail), "password changed; ");
+	}
+	if (t->set_disabled) {
+		if ((rc = store_user_set_disabled(a->conn, u->id, t->disabled)) != STORE_OK) return rc;
+		snprintf(detail + strlen(detail), size - strlen(detail), "disabled %s; ", t->disabled ? "yes" : "no");
+	}
+	return STORE_OK;
+}
+
 static int user_set(admin_t *a, int argc, char **argv)
 {
 	static char const usage[] = "vrms2fa-admin user set LOGIN [--group GROUP] [--email ADDR] "
@@ -154,8 +205,10 @@ static int user_set(admin_t *a, int argc, char **argv)
 		{ "--password-hash", true, &hash_arg, NULL }, { "--password-stdin", false, NULL, &from_stdin },
 		{ "--disabled", true, &disabled_arg, NULL }, { NULL, false, NULL, NULL },
 	};
-	char hash[PASSWORD_HASH_MAX + 1], detail[256] = "";
+	char hash[PASSWORD_HASH_MAX + 1];
 	user_group_t group = GROUP_ADMINISTRATOR;
+	user_set_tx_t t;
+	store_status_t rc;
 	store_user_t u;
 	int err;
 
@@ -175,44 +228,25 @@ static int user_set(admin_t *a, int argc, char **argv)
 	if ((err = admin_connect(a))) return err;
 	if ((err = admin_user(a, pos[0], &u))) return err;
 
-	if (store_begin(a->conn) != STORE_OK) return admin_db_fail(a, "user set");
-	if (group_arg) {
-		bool covered = policy_is_mandatory(u.company.level, u.company.group_mask, group);
-
-		if (store_user_set_group(a->conn, u.id, group) != STORE_OK) goto failed;
-		if (covered && !u.has_deadline && u.totp_status != TOTP_STATUS_ACTIVE) {
-			if (store_user_set_deadline(a->conn, u.id, a->now + (int64_t)u.company.grace_days * 86400) != STORE_OK) {
-				goto failed;
-			}
-		} else if (!covered && u.has_deadline && store_user_set_deadline(a->conn, u.id, 0) != STORE_OK) {
-			goto failed;
-		}
-		snprintf(detail + strlen(detail), sizeof(detail) - strlen(detail), "group %s -> %s; ",
-			 group_name(u.group), group_name(group));
-	}
-	if (email) {
-		if (store_user_set_email(a->conn, u.id, email) != STORE_OK) goto failed;
-		snprintf(detail + strlen(detail), sizeof(detail) - strlen(detail), "email changed; ");
-	}
-	if (from_stdin || hash_arg) {
-		if (store_user_set_password_hash(a->conn, u.id, hash) != STORE_OK) goto failed;
-		snprintf(detail + strlen(detail), sizeof(detail) - strlen(detail), "password changed; ");
-	}
-	if (disabled_arg) {
-		if (store_user_set_disabled(a->conn, u.id, disabled) != STORE_OK) goto failed;
-		snprintf(detail + strlen(detail), sizeof(detail) - strlen(detail), "disabled %s; ", disabled ? "yes" : "no");
-	}
-	if (store_commit(a->conn) != STORE_OK) return admin_db_fail(a, "user set");
+	memset(&t, 0, sizeof(t));
+	t.login = pos[0];
+	t.u = &u;
+	t.set_group = group_arg != NULL;
+	t.group = group;
+	t.set_email = email != NULL;
+	t.email = email;
+	t.set_password = from_stdin || hash_arg;
+	t.hash = hash;
+	t.set_disabled = disabled_arg != NULL;
+	t.disabled = disabled;
+	rc = admin_transaction(a, user_set_tx, &t);
 	OPENSSL_cleanse(hash, sizeof(hash));
-	if (detail[0]) admin_audit(a, "vrms2fa-admin", u.id, u.company.id, "user_changed", detail);
+	if (rc == STORE_NOT_FOUND) return admin_fail("no such user: %s", pos[0]);
+	if (rc != STORE_OK) return admin_db_fail(a, "user set");
+	if (t.detail[0]) admin_audit(a, "vrms2fa-admin", u.id, u.company.id, "user_changed", t.detail);
 	if ((err = admin_user(a, pos[0], &u))) return err;
 	print_user(a, &u);
 	return 0;
-
-failed:
-	err = admin_db_fail(a, "user set");
-	store_rollback(a->conn);
-	return err;
 }
 
 static int user_show(admin_t *a, int argc, char **argv)

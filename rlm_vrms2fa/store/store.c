@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <mysql.h>
 #include <errmsg.h>
@@ -17,6 +18,13 @@
 #define STORE_MAX_STATEMENTS	96
 #define STORE_MAX_BINDS		24
 #define STORE_ERROR_LEN		256
+/*
+ * A statement run on its own (autocommit) that fails with a deadlock or a
+ * Galera certification conflict (STORE_RETRY) was rolled back whole, so it
+ * is run again, at most this many times in all.  Inside a transaction the
+ * whole transaction is gone: the caller retries it (vrms2fa-admin).
+ */
+#define STORE_STATEMENT_ATTEMPTS	3
 
 typedef struct {
 	char const	*sql;		/* identity: the address of the query's text */
@@ -26,6 +34,7 @@ typedef struct {
 struct store_conn {
 	MYSQL			*mysql;
 	bool			broken;
+	bool			in_transaction;	/* between store_begin and store_commit/rollback */
 	char			error[STORE_ERROR_LEN];
 	size_t			nstatements;
 	cached_statement_t	statements[STORE_MAX_STATEMENTS];
@@ -157,11 +166,13 @@ uint64_t store_insert_id(store_conn_t *conn)
 	return mysql_insert_id(conn->mysql);
 }
 
-static MYSQL_STMT *statement_for(store_conn_t *conn, char const *sql)
+/* NULL with *status set on failure (STORE_RETRY when a deadlock or a Galera conflict surfaced here). */
+static MYSQL_STMT *statement_for(store_conn_t *conn, char const *sql, store_status_t *status)
 {
 	MYSQL_STMT *stmt;
 	size_t i;
 
+	*status = STORE_ERROR;
 	for (i = 0; i < conn->nstatements; i++) {
 		if (conn->statements[i].sql == sql) return conn->statements[i].stmt;
 	}
@@ -171,11 +182,11 @@ static MYSQL_STMT *statement_for(store_conn_t *conn, char const *sql)
 	}
 	stmt = mysql_stmt_init(conn->mysql);
 	if (!stmt) {
-		fail(conn, mysql_errno(conn->mysql), "mysql_stmt_init", mysql_error(conn->mysql));
+		*status = fail(conn, mysql_errno(conn->mysql), "mysql_stmt_init", mysql_error(conn->mysql));
 		return NULL;
 	}
 	if (mysql_stmt_prepare(stmt, sql, strlen(sql)) != 0) {
-		fail(conn, mysql_stmt_errno(stmt), "prepare", mysql_stmt_error(stmt));
+		*status = fail(conn, mysql_stmt_errno(stmt), "prepare", mysql_stmt_error(stmt));
 		mysql_stmt_close(stmt);
 		return NULL;
 	}
@@ -316,8 +327,9 @@ store_status_t store_run(store_conn_t *conn, char const *sql,
 		return STORE_ERROR;
 	}
 
-	stmt = statement_for(conn, sql);
-	if (!stmt) return conn->broken ? STORE_ERROR : STORE_ERROR;
+	stmt = statement_for(conn, sql, &status);
+	if (!stmt) return status;
+	status = STORE_OK;
 
 	if (mysql_stmt_param_count(stmt) != nparams) {
 		snprintf(conn->error, sizeof(conn->error), "statement expects %lu parameters, %zu given",
@@ -386,7 +398,24 @@ done:
 store_status_t store_exec(store_conn_t *conn, char const *sql, store_param_t const *params, size_t nparams,
 			  uint64_t *affected)
 {
-	return store_run(conn, sql, params, nparams, NULL, 0, NULL, NULL, NULL, affected);
+	store_status_t status;
+	unsigned attempt;
+
+	for (attempt = 1; ; attempt++) {
+		status = store_run(conn, sql, params, nparams, NULL, 0, NULL, NULL, NULL, affected);
+		if (status != STORE_RETRY || conn->in_transaction || attempt == STORE_STATEMENT_ATTEMPTS) return status;
+		/*
+		 * Rolled back whole: run it again from scratch.  A conditional
+		 * UPDATE is judged again against the row the winner wrote (on
+		 * Galera, wsrep_sync_wait's UPDATE bit makes this node apply it
+		 * first; without it, a stale run would fail certification again).
+		 */
+		{
+			struct timespec pause = { 0, (long)attempt * 2000000L };	/* 2 ms, 4 ms */
+
+			nanosleep(&pause, NULL);
+		}
+	}
 }
 
 store_status_t store_exec_script(store_conn_t *conn, char const *script)
@@ -416,6 +445,7 @@ store_status_t store_begin(store_conn_t *conn)
 	if (mysql_autocommit(conn->mysql, 0) != 0) {
 		return fail(conn, mysql_errno(conn->mysql), "begin", mysql_error(conn->mysql));
 	}
+	conn->in_transaction = true;
 	return STORE_OK;
 }
 
@@ -423,6 +453,7 @@ store_status_t store_commit(store_conn_t *conn)
 {
 	store_status_t status = STORE_OK;
 
+	conn->in_transaction = false;
 	if (conn->broken) return STORE_ERROR;
 	if (mysql_commit(conn->mysql) != 0) {
 		status = fail(conn, mysql_errno(conn->mysql), "commit", mysql_error(conn->mysql));
@@ -436,6 +467,7 @@ store_status_t store_commit(store_conn_t *conn)
 
 void store_rollback(store_conn_t *conn)
 {
+	conn->in_transaction = false;
 	if (conn->broken) return;
 	if (mysql_rollback(conn->mysql) != 0) {
 		fail(conn, mysql_errno(conn->mysql), "rollback", mysql_error(conn->mysql));

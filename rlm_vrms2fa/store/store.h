@@ -29,7 +29,8 @@ typedef enum {
 	STORE_OK = 0,
 	STORE_NOT_FOUND,	/* no such row */
 	STORE_CONFLICT,		/* a conditional write changed nothing (already used, raced, refused) */
-	STORE_RETRY,		/* deadlock or cluster certification conflict: the caller may retry */
+	STORE_RETRY,		/* deadlock or cluster certification conflict, after store_exec's own retries
+				   of a statement on its own; in a transaction: run it again from the start */
 	STORE_ERROR		/* the query failed; see store_last_error() */
 } store_status_t;
 

@@ -292,8 +292,13 @@ store_status_t store_challenge_create(store_conn_t *conn, uint8_t const digest[C
 	};
 	store_status_t rc;
 
+	/*
+	 * Housekeeping, best effort: servers pruning the same expired rows at
+	 * once conflict (an InnoDB deadlock, a Galera certification failure on
+	 * another node's delete).  The loser leaves them to the next login.
+	 */
 	rc = store_exec(conn, SQL_CHALLENGE_PRUNE, prune, NELEMS(prune), NULL);
-	if (rc != STORE_OK) return rc;
+	if (rc != STORE_OK && rc != STORE_RETRY) return rc;
 	return store_exec(conn, SQL_CHALLENGE_CREATE, params, NELEMS(params), NULL);
 }
 
