@@ -16,6 +16,20 @@ static char const *status_name(totp_status_t s)
 	return s == TOTP_STATUS_ACTIVE ? "active" : s == TOTP_STATUS_PENDING ? "pending" : "none";
 }
 
+/* local@domain: one '@', both sides non-empty, clean UTF-8 without spaces, at most 254 bytes. */
+static bool email_valid(char const *email)
+{
+	char const *at = strchr(email, '@');
+	size_t len = strlen(email), i;
+
+	if (!at || at == email || at[1] == '\0' || strchr(at + 1, '@') || len > STORE_EMAIL_MAX) return false;
+	if (!text_is_clean_utf8((uint8_t const *)email, len)) return false;
+	for (i = 0; i < len; i++) {
+		if (email[i] == ' ' || email[i] == ',' || email[i] == '<' || email[i] == '>') return false;
+	}
+	return true;
+}
+
 static void print_user(admin_t *a, store_user_t const *u)
 {
 	char when[64];
@@ -117,7 +131,7 @@ static int user_add(admin_t *a, int argc, char **argv)
 	if (!text_login_name_valid((uint8_t const *)pos[0], strlen(pos[0]), LOGIN_NAME_MAX)) {
 		return admin_fail("bad login name: 1 to %d bytes of UTF-8, no control characters", LOGIN_NAME_MAX);
 	}
-	if (!strchr(email, '@') || strlen(email) > STORE_EMAIL_MAX) return admin_fail("bad email address: %s", email);
+	if (!email_valid(email)) return admin_fail("bad email address: %s", email);
 	if ((err = password_option(from_stdin, hash_arg, hash, sizeof(hash), usage))) return err;
 	if ((err = admin_connect(a))) return err;
 
@@ -221,7 +235,7 @@ static int user_set(admin_t *a, int argc, char **argv)
 		fprintf(stderr, "vrms2fa-admin: --disabled takes yes or no\nusage: %s\n", usage);
 		return EXIT_USAGE;
 	}
-	if (email && email[0] && (!strchr(email, '@') || strlen(email) > STORE_EMAIL_MAX)) {
+	if (email && email[0] && !email_valid(email)) {
 		return admin_fail("bad email address: %s", email);
 	}
 	if ((from_stdin || hash_arg) && (err = password_option(from_stdin, hash_arg, hash, sizeof(hash), usage))) return err;

@@ -121,37 +121,72 @@ static bool open_challenge(login_t *l, uint64_t user_id, challenge_kind_t kind, 
 	return true;
 }
 
-/* A new pending secret, sealed for the user; the key and the URI go into the challenge. */
-static void challenge_enrollment(login_t *l, store_login_t const *row)
+/*
+ * The pending secret to show: the one already pending (made by "enroll
+ * begin" or an earlier challenge, so a key the user has scanned keeps
+ * working and two challenges at once show the same key), else a new one.
+ * 0 ok, -1 after setting the result.
+ */
+static int enrollment_secret(login_t *l, store_login_t const *row, uint8_t *secret, size_t cap, size_t *len,
+			     totp_params_t *params)
 {
-	uint8_t secret[NEW_SECRET_LEN], sealed[NEW_SECRET_LEN + SECRETBOX_OVERHEAD];
-	char grouped[128], message[FLOW_MESSAGE_MAX];
+	uint8_t sealed[NEW_SECRET_LEN + SECRETBOX_OVERHEAD];
 	size_t sealed_len = 0;
+	store_secret_t pending;
 	store_status_t rc;
 
-	if (RAND_priv_bytes(secret, sizeof(secret)) != 1 ||
-	    secretbox_seal(l->cfg->keyring, row->user_id, secret, sizeof(secret), sealed, sizeof(sealed), &sealed_len) != 0 ||
-	    otpauth_uri(l->cfg->issuer, l->login, &l->cfg->totp, secret, sizeof(secret), l->res->uri, sizeof(l->res->uri)) != 0 ||
-	    otpauth_key_grouped(secret, sizeof(secret), grouped, sizeof(grouped)) != 0) {
-		OPENSSL_cleanse(secret, sizeof(secret));
+	rc = store_secret_get(l->conn, row->user_id, &pending);
+	if (rc != STORE_OK && rc != STORE_NOT_FOUND) {
+		database_failed(l, "enrollment secret");
+		return -1;
+	}
+	if (rc == STORE_OK && pending.status == TOTP_STATUS_PENDING &&
+	    secretbox_open(l->cfg->keyring, row->user_id, pending.sealed, pending.sealed_len, secret, cap, len) == 0) {
+		*params = pending.params;
+		return 0;
+	}
+
+	if (cap < NEW_SECRET_LEN || RAND_priv_bytes(secret, NEW_SECRET_LEN) != 1 ||
+	    secretbox_seal(l->cfg->keyring, row->user_id, secret, NEW_SECRET_LEN, sealed, sizeof(sealed), &sealed_len) != 0) {
+		OPENSSL_cleanse(secret, cap);
 		say(l->res, FLOW_FAIL, MSG_SERVICE);
 		note(l->res, "cannot make an enrollment secret%s", "");
+		return -1;
+	}
+	*len = NEW_SECRET_LEN;
+	*params = l->cfg->totp;
+	rc = store_secret_put_pending(l->conn, row->user_id, sealed, sealed_len, l->cfg->keyring->current_id,
+				      params, l->req->now);
+	if (rc != STORE_OK) {
+		OPENSSL_cleanse(secret, cap);
+		database_failed(l, "enrollment secret");
+		return -1;
+	}
+	audit(l, row->user_id, row->company_id, "enrollment_started", "over RADIUS");
+	return 0;
+}
+
+/* No 2FA and it is due (or asked for): the key and the URI go into the challenge. */
+static void challenge_enrollment(login_t *l, store_login_t const *row)
+{
+	uint8_t secret[SECRETBOX_MAX_PLAINTEXT];
+	char grouped[SECRETBOX_MAX_PLAINTEXT * 2 + 64], message[FLOW_MESSAGE_MAX];
+	size_t secret_len = 0;
+	totp_params_t params;
+
+	if (enrollment_secret(l, row, secret, sizeof(secret), &secret_len, &params) != 0) return;
+	if (otpauth_uri(l->cfg->issuer, l->login, &params, secret, secret_len, l->res->uri, sizeof(l->res->uri)) != 0 ||
+	    otpauth_key_grouped(secret, secret_len, grouped, sizeof(grouped)) != 0) {
+		OPENSSL_cleanse(secret, sizeof(secret));
+		say(l->res, FLOW_FAIL, MSG_SERVICE);
+		note(l->res, "cannot format the enrollment key%s", "");
 		return;
 	}
 	OPENSSL_cleanse(secret, sizeof(secret));
-
-	rc = store_secret_put_pending(l->conn, row->user_id, sealed, sealed_len, l->cfg->keyring->current_id,
-				      &l->cfg->totp, l->req->now);
-	if (rc != STORE_OK) {
-		OPENSSL_cleanse(grouped, sizeof(grouped));
-		database_failed(l, "enrollment secret");
-		return;
-	}
 	snprintf(message, sizeof(message),
 		 "Two-step verification must be set up. Add this key to your authentication app: %s"
 		 " - then enter the code the app shows.", grouped);
 	OPENSSL_cleanse(grouped, sizeof(grouped));
-	audit(l, row->user_id, row->company_id, "enrollment_started", "over RADIUS");
 	if (open_challenge(l, row->user_id, CHALLENGE_ENROLL, message)) {
 		l->res->has_uri = true;
 		note(l->res, "enrollment challenge%s", "");
@@ -338,6 +373,11 @@ static bool send_confirmation(login_t *l, store_login_t const *row, uint64_t pen
 		note(l->res, "confirmation emails per hour limit reached%s", "");
 		return false;
 	}
+	if (!hook_gate_enter(cfg->email_gate)) {
+		say(l->res, FLOW_REJECT, MSG_EMAIL_FAILED);
+		note(l->res, "email not sent: email.max_running_hooks hooks are running already (mail server slow?)%s", "");
+		return false;
+	}
 	if (email_code_new(code) != 0 || email_token_new(token) != 0 || email_salt_new(salt) != 0 ||
 	    email_code_hash(code, EMAIL_CODE_DIGITS, salt, code_hash) != 0 ||
 	    email_token_hash(token, EMAIL_TOKEN_TEXT_LEN, token_hash) != 0 ||
@@ -367,6 +407,7 @@ static bool send_confirmation(login_t *l, store_login_t const *row, uint64_t pen
 	audit(l, row->user_id, row->company_id, "email_sent", "login confirmation");
 	sent = true;
 done:
+	hook_gate_leave(cfg->email_gate);
 	OPENSSL_cleanse(code, sizeof(code));
 	OPENSSL_cleanse(token, sizeof(token));
 	OPENSSL_cleanse(link, sizeof(link));

@@ -20,6 +20,7 @@
 #include "core/password.h"
 #include "core/secretbox.h"
 #include "core/totp.h"
+#include "hook.h"
 #include "store/store.h"
 
 typedef struct {
@@ -39,6 +40,7 @@ typedef struct {
 	bool				email_enabled;		/* confirm new addresses of users without 2FA */
 	char const * const		*email_hook_argv;	/* NULL-terminated; argv[0] absolute */
 	uint32_t			email_hook_timeout_ms;
+	hook_gate_t			*email_gate;		/* hooks running at once (mutable, shared) */
 	uint32_t			email_code_lifetime;	/* seconds */
 	char const			*email_link_url;	/* with "{token}" */
 	uint32_t			email_max_per_hour;

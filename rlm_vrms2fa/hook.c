@@ -102,6 +102,27 @@ static void last_line(char const *out, size_t len, char *msg, size_t msglen)
 	msg[j] = '\0';
 }
 
+void hook_gate_init(hook_gate_t *gate, unsigned max)
+{
+	gate->max = max;
+	atomic_init(&gate->running, 0);
+}
+
+bool hook_gate_enter(hook_gate_t *gate)
+{
+	unsigned now = atomic_load(&gate->running);
+
+	do {
+		if (now >= gate->max) return false;
+	} while (!atomic_compare_exchange_weak(&gate->running, &now, now + 1));
+	return true;
+}
+
+void hook_gate_leave(hook_gate_t *gate)
+{
+	atomic_fetch_sub(&gate->running, 1);
+}
+
 int hook_run(char const *const argv[], char const *const envp[], unsigned timeout_ms, hook_result_t *res)
 {
 	char out[HOOK_OUTPUT_MAX + 1];

@@ -11,6 +11,7 @@
 #ifndef VRMS2FA_HOOK_H
 #define VRMS2FA_HOOK_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #define HOOK_MESSAGE_MAX 256
@@ -20,6 +21,21 @@ typedef struct {
 	int	exit_status;			/* 0 success; -1 killed, timed out or not started */
 	char	message[HOOK_MESSAGE_MAX];	/* the last line the program wrote on stderr, printable ASCII */
 } hook_result_t;
+
+/*
+ * A limit on the hooks running at once, so that a mail server that hangs
+ * can hold at most 'max' of radiusd's worker threads (each for at most the
+ * hook's timeout); beyond it a send fails at once.  Owned by the module
+ * instance, shared by its threads.
+ */
+typedef struct {
+	unsigned	max;
+	atomic_uint	running;
+} hook_gate_t;
+
+void hook_gate_init(hook_gate_t *gate, unsigned max);
+bool hook_gate_enter(hook_gate_t *gate);	/* false: 'max' hooks are running already */
+void hook_gate_leave(hook_gate_t *gate);
 
 /*
  * argv[0] must be an absolute path.  Returns 0 when the program ran and

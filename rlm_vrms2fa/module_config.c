@@ -51,6 +51,7 @@ static CONF_PARSER const email_parser[] = {
 	{ "hook", FR_CONF_OFFSET(PW_TYPE_STRING, vrms2fa_settings_t, email_hook),
 	  "/usr/libexec/rlm_vrms2fa/vrms2fa-email-hook /etc/freeradius/3.0/vrms2fa-email.conf" },
 	{ "hook_timeout", FR_CONF_OFFSET(PW_TYPE_INTEGER, vrms2fa_settings_t, email_hook_timeout), "5" },
+	{ "max_running_hooks", FR_CONF_OFFSET(PW_TYPE_INTEGER, vrms2fa_settings_t, email_max_running_hooks), "4" },
 	{ "code_lifetime", FR_CONF_OFFSET(PW_TYPE_INTEGER, vrms2fa_settings_t, email_code_lifetime), "900" },
 	{ "link_url", FR_CONF_OFFSET(PW_TYPE_STRING, vrms2fa_settings_t, email_link_url),
 	  "https://vrms.example.com/login/confirm?token={token}" },
@@ -128,6 +129,10 @@ int vrms2fa_settings_check(vrms2fa_settings_t const *s, CONF_SECTION *cs,
 
 	if (s->email_hook_timeout < 1 || s->email_hook_timeout > 30) {
 		return out_of_range(cs, "email.hook_timeout", s->email_hook_timeout, "must be 1..30 seconds");
+	}
+	if (s->email_max_running_hooks < 1 || s->email_max_running_hooks > 64) {
+		return out_of_range(cs, "email.max_running_hooks", s->email_max_running_hooks,
+				    "must be 1..64 (well below the thread pool's max_servers)");
 	}
 	if (s->email_code_lifetime < 60 || s->email_code_lifetime > 86400) {
 		return out_of_range(cs, "email.code_lifetime", s->email_code_lifetime, "must be 60..86400 seconds");

@@ -52,6 +52,7 @@ typedef struct {
 	bool		email_enabled;
 	char const	*email_hook;
 	uint32_t	email_hook_timeout;
+	uint32_t	email_max_running_hooks;
 	uint32_t	email_code_lifetime;
 	char const	*email_link_url;
 	uint32_t	email_max_per_hour;

@@ -36,6 +36,7 @@ typedef struct {
 	store_config_t		store;
 	flow_config_t		flow;
 	char const		*hook_argv[HOOK_ARGS_MAX + 1];
+	hook_gate_t		hook_gate;	/* email hooks running at once: the only mutable instance state */
 	fr_connection_pool_t	*pool;
 } rlm_vrms2fa_t;
 
@@ -162,6 +163,8 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	if (s->email_enabled && vrms2fa_hook_argv(inst, conf, s->email_hook, inst->hook_argv) != 0) return -1;
 	inst->flow.email_hook_argv = inst->hook_argv;
 	inst->flow.email_hook_timeout_ms = s->email_hook_timeout * 1000;
+	hook_gate_init(&inst->hook_gate, s->email_max_running_hooks);
+	inst->flow.email_gate = &inst->hook_gate;
 	inst->flow.email_code_lifetime = s->email_code_lifetime;
 	inst->flow.email_link_url = s->email_link_url;
 	inst->flow.email_max_per_hour = s->email_max_per_hour;

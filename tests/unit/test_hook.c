@@ -160,6 +160,22 @@ static void test_missing_and_relative(void **state)
 	assert_int_equal(r.exit_status, -1);
 }
 
+static void test_gate(void **state)
+{
+	hook_gate_t gate;
+
+	(void)state;
+	hook_gate_init(&gate, 2);
+	assert_true(hook_gate_enter(&gate));
+	assert_true(hook_gate_enter(&gate));
+	assert_false(hook_gate_enter(&gate));	/* the third waits for nobody: refused at once */
+	hook_gate_leave(&gate);
+	assert_true(hook_gate_enter(&gate));
+	hook_gate_leave(&gate);
+	hook_gate_leave(&gate);
+	assert_int_equal(atomic_load(&gate.running), 0);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -183,6 +199,7 @@ int main(void)
 		cmocka_unit_test(test_environment_and_args),
 		cmocka_unit_test(test_timeout_kills),
 		cmocka_unit_test(test_missing_and_relative),
+		cmocka_unit_test(test_gate),
 	};
 	return cmocka_run_group_tests_name("hook", tests, setup, teardown);
 }
