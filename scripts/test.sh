@@ -39,6 +39,20 @@ for t in tests/unit/test_*; do
 	failed=$((failed + f))
 done
 
+# Fuzzing (libFuzzer, clang): each target runs 10 s on its committed corpus
+# (scripts/fuzz.sh, tests/fuzz/README.md); one target is one test.
+fuzz_log="$out/fuzz.log"
+scripts/fuzz.sh 10 >"$fuzz_log" 2>&1
+summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$fuzz_log" | tail -n 1)
+p=$(echo "$summary" | sed -n 's/^\([0-9]*\) passed.*/\1/p')
+f=$(echo "$summary" | sed -n 's/.* \([0-9]*\) failed$/\1/p')
+p=${p:-0}
+f=${f:-0}
+[ "$p" -eq 0 ] && [ "$f" -eq 0 ] && f=1	# fuzz.sh ran nothing: that is a failure
+grep -v -E '^[0-9]+ passed, [0-9]+ failed$' "$fuzz_log"
+passed=$((passed + p))
+failed=$((failed + f))
+
 # End-to-end tests (pytest): real MariaDB, real radiusd with the module, real radclient.
 e2e_log="$out/e2e.log"
 /usr/bin/python3 -m pytest -p no:cacheprovider -q -rfE tests/e2e 2>&1 | tee "$e2e_log"

@@ -7,10 +7,13 @@
  *
  * The hash comes from the database, the password from the network: the
  * password is bounded (PASSWORD_MAX_LEN, refused beyond, never truncated),
- * one with a NUL byte never matches, argon2 cost parameters are bounded so
- * a hostile row cannot make us allocate gigabytes, and every copy of the
- * password is wiped.  New hashes are argon2id (OWASP's minimum profile).
+ * one with a NUL byte never matches, argon2 and yescrypt cost parameters
+ * are bounded so a hostile row cannot make us allocate gigabytes, the CPU
+ * cost of bcrypt and sha512-crypt is bounded so one cannot burn minutes, and
+ * every copy of the password is wiped.  New hashes are argon2id (OWASP's
+ * minimum profile).
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +28,16 @@
 #define ARGON2_MAX_M_KIB	(1024u * 1024u)	/* 1 GiB */
 #define ARGON2_MAX_T		64u
 #define ARGON2_MAX_P		16u
+
+/* yescrypt gets the same bounds: 128 * N * r bytes <= 1 GiB, p <= 16, t <= 64. */
+#define YESCRYPT_PREFIX		"$y$"
+#define YESCRYPT_MAX_BYTES	((uint64_t) ARGON2_MAX_M_KIB * 1024u)
+#define YESCRYPT_MAX_T		ARGON2_MAX_T
+#define YESCRYPT_MAX_P		ARGON2_MAX_P
+
+/* CPU cost bounds: far above what backends write (PHP bcrypt 10, passlib sha512 656000). */
+#define BCRYPT_MAX_COST		15u
+#define SHA512_MAX_ROUNDS	1000000u
 
 #define NEW_T_COST		2
 #define NEW_M_COST_KIB		19456
@@ -111,6 +124,68 @@ static int argon2_params_ok(char const *hash)
 	return m > 0 && t > 0 && par > 0;
 }
 
+/*
+ * yescrypt's parameters are variable-length base-64 integers (the
+ * decoding of libxcrypt's decode64_uint32, but refusing values that do not
+ * fit 32 bits instead of letting them wrap).  Returns the position after
+ * the value, or NULL.
+ */
+static char const *yescrypt_decode_u32(char const *s, uint32_t min, uint32_t *value)
+{
+	static char const ITOA64[] = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+	uint32_t start = 0, end = 47, chars = 1, bits = 0;
+	uint64_t v = min;
+	char const *p;
+	uint32_t c;
+
+	if (*s == '\0' || !(p = strchr(ITOA64, *s))) return NULL;
+	c = (uint32_t) (p - ITOA64);
+	s++;
+	while (c > end) {
+		v += (uint64_t) (end + 1 - start) << bits;
+		start = end + 1;
+		end = start + (62 - end) / 2;
+		chars++;
+		bits += 6;
+	}
+	v += (uint64_t) (c - start) << bits;
+	while (--chars) {
+		if (*s == '\0' || !(p = strchr(ITOA64, *s))) return NULL;
+		bits -= 6;
+		v += (uint64_t) (p - ITOA64) << bits;
+		s++;
+	}
+	if (v > UINT32_MAX) return NULL;
+	*value = (uint32_t) v;
+	return s;
+}
+
+/*
+ * "$y$" flavor N_log2 r [have [p] [t] [g]] "$..." with costs we are
+ * willing to pay: memory 128 * 2^N_log2 * r, p and t bounded as for
+ * argon2id; no hash upgrades (g) and no ROM, which libxcrypt never writes.
+ */
+static int yescrypt_params_ok(char const *hash)
+{
+	char const *s = hash + strlen(YESCRYPT_PREFIX);
+	uint32_t flavor, n_log2, r, have = 0, p = 1, t = 0, g = 0;
+
+	if (!(s = yescrypt_decode_u32(s, 0, &flavor))) return 0;
+	if (!(s = yescrypt_decode_u32(s, 1, &n_log2))) return 0;
+	if (!(s = yescrypt_decode_u32(s, 1, &r))) return 0;
+	if (*s != '$') {
+		if (!(s = yescrypt_decode_u32(s, 1, &have))) return 0;
+		if (have & ~7u) return 0;
+		if ((have & 1) && !(s = yescrypt_decode_u32(s, 2, &p))) return 0;
+		if ((have & 2) && !(s = yescrypt_decode_u32(s, 1, &t))) return 0;
+		if ((have & 4) && !(s = yescrypt_decode_u32(s, 1, &g))) return 0;
+	}
+	if (*s != '$') return 0;
+	if (n_log2 > 30) return 0;	/* 2^31 blocks of 128 bytes are over the cap already */
+	if ((uint64_t) r > YESCRYPT_MAX_BYTES >> (7 + n_log2)) return 0;
+	return p <= YESCRYPT_MAX_P && t <= YESCRYPT_MAX_T && g == 0;
+}
+
 static password_result_t verify_argon2id(char const *hash, char const *password, size_t len)
 {
 	int rc;
@@ -130,6 +205,29 @@ static password_result_t verify_argon2id(char const *hash, char const *password,
 	}
 }
 
+/* bcrypt "$2y$NN$...": NN at most BCRYPT_MAX_COST; sha512-crypt "$6$rounds=N$...": N at most SHA512_MAX_ROUNDS. */
+static int crypt_cost_ok(char const *hash)
+{
+	if (hash[0] == '$' && hash[1] == '2') {
+		char const *c = hash + 4;
+
+		if (c[0] < '0' || c[0] > '9' || c[1] < '0' || c[1] > '9' || c[2] != '$') return 0;
+		return (unsigned)((c[0] - '0') * 10 + (c[1] - '0')) <= BCRYPT_MAX_COST;
+	}
+	if (has_prefix(hash, "$6$rounds=")) {
+		char const *p = hash + strlen("$6$rounds=");
+		uint64_t rounds = 0;
+		int digits = 0;
+
+		while (*p >= '0' && *p <= '9') {
+			rounds = rounds * 10 + (uint64_t)(*p++ - '0');
+			if (++digits > 10) return 0;
+		}
+		return digits > 0 && *p == '$' && rounds <= SHA512_MAX_ROUNDS;
+	}
+	return 1;
+}
+
 static password_result_t verify_crypt(char const *hash, char const *password, size_t len)
 {
 	char buf[PASSWORD_MAX_LEN + 1];
@@ -138,6 +236,8 @@ static password_result_t verify_crypt(char const *hash, char const *password, si
 	password_result_t ret;
 	size_t hlen, rlen;
 
+	if (has_prefix(hash, YESCRYPT_PREFIX) && !yescrypt_params_ok(hash)) return PASSWORD_UNSUPPORTED;
+	if (!crypt_cost_ok(hash)) return PASSWORD_UNSUPPORTED;
 	data = calloc(1, sizeof(*data));
 	if (!data) return PASSWORD_ERROR;
 

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdbool.h>
 
-#define PASSWORD_MAX_LEN	256	/* longer passwords are refused, not truncated */
+#define PASSWORD_MAX_LEN	256	/* longer passwords are refused, not truncated (bcrypt itself reads only 72 bytes) */
 #define PASSWORD_HASH_MAX	512
 
 typedef enum {

@@ -11,7 +11,9 @@
 #include <cmocka.h>
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <crypt.h>
 
 #include "password.h"
@@ -247,6 +249,71 @@ static void test_unsupported(void **state)
 	assert_int_equal(VERIFY(huge, "password"), PASSWORD_UNSUPPORTED);
 }
 
+/*
+ * Fuzzing found (fuzz_password_hash, corpus regress-yescrypt-2GiB-oom): a
+ * hostile $y$ row could make password_verify allocate any amount of memory
+ * (2 GiB for jGT, more beyond), while argon2id was capped at 1 GiB.  Now
+ * yescrypt has the same caps, checked before libxcrypt runs.
+ */
+/* A hostile row must not burn minutes of CPU: over-cost bcrypt and sha512-crypt are refused at once. */
+static void test_cpu_cost_caps(void **state)
+{
+	char setting[CRYPT_GENSALT_OUTPUT_SIZE], hashbuf[CRYPT_OUTPUT_SIZE];
+	struct crypt_data *data = calloc(1, sizeof(*data));
+	char const *h;
+	struct timespec t0, t1;
+
+	(void)state;
+	assert_non_null(data);
+	/* cost 16 and 31: valid bcrypt strings (the salt of a cost-4 hash with the cost digits changed) */
+	assert_non_null(crypt_gensalt_rn("$2b$", 4, NULL, 0, setting, sizeof(setting)));
+	h = crypt_rn("pw", setting, data, (int)sizeof(*data));
+	assert_non_null(h);
+	snprintf(hashbuf, sizeof(hashbuf), "%s", h);
+	hashbuf[4] = '1'; hashbuf[5] = '6';
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(password_verify(hashbuf, "pw", 2), PASSWORD_UNSUPPORTED);
+	hashbuf[4] = '3'; hashbuf[5] = '1';
+	assert_int_equal(password_verify(hashbuf, "pw", 2), PASSWORD_UNSUPPORTED);
+	assert_int_equal(password_verify("$6$rounds=999999999$saltsalt$" "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "pw", 2),
+			 PASSWORD_UNSUPPORTED);
+	assert_int_equal(password_verify("$6$rounds=12345678901234$salt$xx", "pw", 2), PASSWORD_UNSUPPORTED);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec < 2);	/* refused without doing the work */
+	/* the bounds themselves still work: cost 15 is accepted as a format */
+	hashbuf[4] = '1'; hashbuf[5] = '5';
+	assert_true(password_hash_supported(hashbuf));
+	free(data);
+}
+
+static void test_yescrypt_cost_caps(void **state)
+{
+#define Y_SALT_HASH "$LdJMENpBABJJ3hIHjB1Bi.$HboGM6qPrsK.StKYGt6KErmUYtioHreJd98oIugoNB6"
+	static char const *const OVER[] = {
+		"$y$jGT" Y_SALT_HASH,		/* N = 2^19, r = 32: 2 GiB */
+		"$y$jJT" Y_SALT_HASH,		/* 16 GiB */
+		"$y$jS5" Y_SALT_HASH,		/* N = 2^31: over the cap whatever r */
+		"$y$j7zzzzzz" Y_SALT_HASH,	/* r does not fit 32 bits */
+		"$y$j75.D" Y_SALT_HASH,		/* p = 17 */
+		"$y$j751." Y_SALT_HASH,		/* g = 1: an upgraded hash */
+		"$y$j755." Y_SALT_HASH,		/* a ROM */
+		"$y$j75",			/* no '$' after the parameters */
+		"$y$j7",
+		"$y$",
+	};
+	size_t i;
+
+	(void) state;
+	for (i = 0; i < sizeof(OVER) / sizeof(OVER[0]); i++) {
+		password_result_t r = VERIFY(OVER[i], "pleaseletmein");
+
+		if (r != PASSWORD_UNSUPPORTED) fail_msg("hash \"%s\": got %d", OVER[i], (int) r);
+	}
+	/* Within the caps: still verified (1 MiB; and p = 11, 64 MiB, in KNOWN). */
+	assert_int_equal(VERIFY("$y$j75" Y_SALT_HASH, "pleaseletmein"), PASSWORD_MISMATCH);
+#undef Y_SALT_HASH
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -259,6 +326,8 @@ int main(void)
 		cmocka_unit_test(test_hash_new_refuses),
 		cmocka_unit_test(test_known_hashes),
 		cmocka_unit_test(test_unsupported),
+		cmocka_unit_test(test_yescrypt_cost_caps),
+		cmocka_unit_test(test_cpu_cost_caps),
 	};
 
 	return cmocka_run_group_tests_name("password", tests, NULL, NULL);
