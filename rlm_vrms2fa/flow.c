@@ -88,12 +88,22 @@ static bool trust_allowed(login_t const *l)
 	return true;
 }
 
-static void trust_address(login_t *l, uint64_t user_id, uint64_t company_id, char const *how)
+/*
+ * Trust the request's address for the user (or prove it again, which moves
+ * its expiry).  An address proven less than TRUST_TOUCH_INTERVAL ago and
+ * proven again by a code is left as it is: a gateway in single-pass mode
+ * proves it at every login.  Enrollment, email and recovery always write.
+ */
+static void trust_address(login_t *l, store_login_t const *row, char const *how)
 {
+	uint64_t user_id = row->user_id, company_id = row->company_id;
 	int64_t expires = l->cfg->trust_lifetime ? l->req->now + l->cfg->trust_lifetime : 0;
 	char detail[64];
 
 	if (!trust_allowed(l)) return;
+	if (strcmp(how, "code") == 0 && row->trusted && row->trusted_proven_at >= l->req->now - TRUST_TOUCH_INTERVAL) {
+		return;
+	}
 	if (store_trust_add(l->conn, user_id, l->address, l->addr_kind, how, l->req->now, expires) != STORE_OK) return;
 	snprintf(detail, sizeof(detail), "address trusted by %s", how);
 	audit(l, user_id, company_id, "address_trusted", detail);
@@ -132,17 +142,11 @@ static int enrollment_secret(login_t *l, store_login_t const *row, uint8_t *secr
 {
 	uint8_t sealed[NEW_SECRET_LEN + SECRETBOX_OVERHEAD];
 	size_t sealed_len = 0;
-	store_secret_t pending;
 	store_status_t rc;
 
-	rc = store_secret_get(l->conn, row->user_id, &pending);
-	if (rc != STORE_OK && rc != STORE_NOT_FOUND) {
-		database_failed(l, "enrollment secret");
-		return -1;
-	}
-	if (rc == STORE_OK && pending.status == TOTP_STATUS_PENDING &&
-	    secretbox_open(l->cfg->keyring, row->user_id, pending.sealed, pending.sealed_len, secret, cap, len) == 0) {
-		*params = pending.params;
+	if (row->totp_status == TOTP_STATUS_PENDING &&
+	    secretbox_open(l->cfg->keyring, row->user_id, row->secret.sealed, row->secret.sealed_len, secret, cap, len) == 0) {
+		*params = row->secret.params;
 		return 0;
 	}
 
@@ -258,25 +262,21 @@ done:
 typedef enum { CODE_OK, CODE_WRONG, CODE_ERROR } code_outcome_t;
 
 /* The second factor for a user with active 2FA: TOTP (with the replay guard) or a recovery code. */
-static code_outcome_t verify_second_factor(login_t *l, uint64_t user_id, uint64_t company_id,
+static code_outcome_t verify_second_factor(login_t *l, store_login_t const *row,
 					   uint8_t const *code, size_t code_len, char const **how)
 {
-	store_secret_t secret;
 	uint64_t counter = 0;
 	store_status_t rc;
 	totp_result_t r;
 
-	rc = store_secret_get(l->conn, user_id, &secret);
-	if (rc == STORE_NOT_FOUND || (rc == STORE_OK && secret.status != TOTP_STATUS_ACTIVE)) {
+	if (row->totp_status != TOTP_STATUS_ACTIVE) {
 		note(l->res, "no active TOTP secret%s", "");
 		return CODE_WRONG;
 	}
-	if (rc != STORE_OK) return CODE_ERROR;
-
-	r = check_code(l, user_id, &secret, code, code_len, &counter);
+	r = check_code(l, row->user_id, &row->secret, code, code_len, &counter);
 	if (r == TOTP_ERROR) return CODE_ERROR;
 	if (r == TOTP_MATCH) {
-		rc = store_secret_advance(l->conn, user_id, counter);
+		rc = store_secret_advance(l->conn, row->user_id, counter);
 		if (rc == STORE_OK) {
 			*how = "code";
 			return CODE_OK;
@@ -285,9 +285,9 @@ static code_outcome_t verify_second_factor(login_t *l, uint64_t user_id, uint64_
 		note(l->res, "code of an already used time step refused (replay)%s", "");
 		return CODE_WRONG;
 	}
-	if (use_recovery_code(l, user_id, code, code_len)) {
+	if (use_recovery_code(l, row->user_id, code, code_len)) {
 		*how = "recovery";
-		audit(l, user_id, company_id, "recovery_code_used", "");
+		audit(l, row->user_id, row->company_id, "recovery_code_used", "");
 		return CODE_OK;
 	}
 	note(l->res, "wrong or expired code%s", "");
@@ -299,10 +299,10 @@ static void single_pass_second_factor(login_t *l, store_login_t const *row, uint
 {
 	char const *how = "code";
 
-	switch (verify_second_factor(l, row->user_id, row->company_id, code, code_len, &how)) {
+	switch (verify_second_factor(l, row, code, code_len, &how)) {
 	case CODE_OK:
 		reset_failures(l, row);
-		trust_address(l, row->user_id, row->company_id, how);
+		trust_address(l, row, how);
 		l->res->enrolled = 1;
 		say(l->res, FLOW_ACCEPT, "");
 		note(l->res, "password and code accepted (single pass)%s", "");
@@ -469,7 +469,7 @@ static void round1(login_t *l)
 		note(l->res, "no User-Password%s", "");
 		return;
 	}
-	if (store_login_lookup(l->conn, l->login, l->login_len, l->address, req->now, &row) != STORE_OK) {
+	if (store_login_lookup(l->conn, l->login, l->login_len, l->address, req->now, NULL, &row) != STORE_OK) {
 		database_failed(l, "login lookup");
 		return;
 	}
@@ -480,14 +480,8 @@ static void round1(login_t *l)
 	}
 
 	if (cfg->single_pass && row.user_found && row.totp_status == TOTP_STATUS_ACTIVE) {
-		store_secret_t secret;
-
-		if (store_secret_get(l->conn, row.user_id, &secret) != STORE_OK) {
-			database_failed(l, "secret lookup");
-			return;
-		}
-		if (password_len > secret.params.digits) {
-			code_len = secret.params.digits;
+		if (password_len > row.secret.params.digits) {
+			code_len = row.secret.params.digits;
 			password_len -= code_len;
 			code = password + password_len;
 		} else {
@@ -591,7 +585,7 @@ static void round2(login_t *l)
 	}
 	OPENSSL_cleanse(raw, sizeof(raw));
 
-	rc = store_challenge_take_attempt(l->conn, digest, req->now, &ch);
+	rc = store_challenge_take_attempt(l->conn, digest, req->now);
 	if (rc == STORE_NOT_FOUND) {
 		say(l->res, FLOW_REJECT, MSG_STATE_INVALID);
 		note(l->res, "unknown, expired, spent or exhausted State%s", "");
@@ -601,19 +595,20 @@ static void round2(login_t *l)
 		database_failed(l, "challenge");
 		return;
 	}
-	if (strlen(ch.login) != l->login_len || memcmp(ch.login, l->login, l->login_len) != 0 ||
+	if (store_login_lookup(l->conn, l->login, l->login_len, l->address, req->now, digest, &row) != STORE_OK) {
+		database_failed(l, "login lookup");
+		return;
+	}
+	ch = row.challenge;
+	if (!row.has_challenge || !row.user_found || ch.user_id != row.user_id ||
 	    strcmp(ch.nas, req->nas) != 0 || strcmp(ch.address, l->address) != 0) {
 		say(l->res, FLOW_REJECT, MSG_STATE_INVALID);
 		note(l->res, "State belongs to another user, NAS or address%s", "");
 		return;
 	}
-	if (store_login_lookup(l->conn, l->login, l->login_len, l->address, req->now, &row) != STORE_OK) {
-		database_failed(l, "login lookup");
-		return;
-	}
-	if (!row.user_found || row.disabled || row.user_id != ch.user_id) {
+	if (row.disabled) {
 		say(l->res, FLOW_REJECT, MSG_STATE_INVALID);
-		note(l->res, "user gone or disabled since round 1%s", "");
+		note(l->res, "user disabled since round 1%s", "");
 		return;
 	}
 	if (row.locked_until > req->now) {
@@ -625,25 +620,19 @@ static void round2(login_t *l)
 	switch (ch.kind) {
 	case CHALLENGE_CODE:
 		if (req->has_password) {
-			outcome = verify_second_factor(l, row.user_id, row.company_id, req->password, req->password_len, &how);
+			outcome = verify_second_factor(l, &row, req->password, req->password_len, &how);
 		}
 		break;
 
 	case CHALLENGE_ENROLL: {
-		store_secret_t secret;
 		uint64_t counter = 0;
 
 		how = "enrollment";
-		rc = store_secret_get(l->conn, row.user_id, &secret);
-		if (rc != STORE_OK && rc != STORE_NOT_FOUND) {
-			outcome = CODE_ERROR;
-			break;
-		}
-		if (rc == STORE_NOT_FOUND || secret.status != TOTP_STATUS_PENDING || !req->has_password) {
+		if (row.totp_status != TOTP_STATUS_PENDING || !req->has_password) {
 			note(l->res, "no pending secret to confirm%s", "");
 			break;
 		}
-		switch (check_code(l, row.user_id, &secret, req->password, req->password_len, &counter)) {
+		switch (check_code(l, row.user_id, &row.secret, req->password, req->password_len, &counter)) {
 		case TOTP_MATCH:
 			rc = store_secret_activate(l->conn, row.user_id, counter, req->now);
 			if (rc == STORE_OK) {
@@ -704,7 +693,7 @@ static void round2(login_t *l)
 			note(l->res, "State spent by a concurrent request%s", "");
 			return;
 		}
-		trust_address(l, row.user_id, row.company_id, how);
+		trust_address(l, &row, how);
 		if (ch.kind == CHALLENGE_EMAIL) {
 			bool mandatory = policy_is_mandatory(row.level, row.group_mask, row.group);
 			int64_t left = mandatory && row.has_deadline ? row.grace_deadline - req->now : 0;

@@ -16,7 +16,7 @@
 #include "store_private.h"
 
 #define STORE_MAX_STATEMENTS	96
-#define STORE_MAX_BINDS		24
+#define STORE_MAX_BINDS		40
 #define STORE_ERROR_LEN		256
 /*
  * A statement run on its own (autocommit) that fails with a deadlock or a

@@ -68,7 +68,31 @@ typedef enum {
 	TOTP_STATUS_ACTIVE
 } totp_status_t;
 
-/* What round 1 needs, in one query. */
+/* A TOTP secret as stored. */
+#define STORE_SEALED_MAX 255
+typedef struct {
+	totp_status_t	status;
+	uint8_t		sealed[STORE_SEALED_MAX];
+	size_t		sealed_len;
+	uint32_t	key_id;
+	totp_params_t	params;
+	uint64_t	last_counter;
+} store_secret_t;
+
+/* Challenges (the module's State). */
+typedef enum { CHALLENGE_CODE = 0, CHALLENGE_ENROLL, CHALLENGE_EMAIL } challenge_kind_t;
+char const *challenge_kind_name(challenge_kind_t kind);
+
+typedef struct {
+	uint64_t		user_id;
+	challenge_kind_t	kind;
+	char			nas[ADDR_TEXT_MAX];
+	char			address[ADDR_TEXT_MAX];
+	int64_t			expires_at;
+	uint32_t		attempts_left;	/* after the attempt just taken */
+} store_challenge_t;
+
+/* What a login needs, in one query. */
 typedef struct {
 	/* the login name's failure record (present whether the user exists or not) */
 	uint32_t	failures;
@@ -92,12 +116,25 @@ typedef struct {
 	uint32_t	grace_days;
 	totp_status_t	totp_status;
 
+	store_secret_t	secret;			/* valid when totp_status != TOTP_STATUS_NONE */
+
 	bool		trusted;		/* a trust row for this address, unexpired at 'now' */
 	int64_t		trusted_last_used;
+	int64_t		trusted_proven_at;
+
+	bool		has_challenge;		/* round 2: the challenge row of the State, if any */
+	store_challenge_t challenge;
 } store_login_t;
 
+/*
+ * Everything a login needs in one round trip: the failure record of the
+ * name (known or not), the user, the company's policy, the TOTP secret,
+ * whether this address is trusted for this user now, and (when digest is
+ * not NULL, in round 2) the challenge of the State.
+ */
 store_status_t store_login_lookup(store_conn_t *conn, char const *login, size_t login_len,
-				  char const *address, int64_t now, store_login_t *out);
+				  char const *address, int64_t now,
+				  uint8_t const *digest /* CHALLENGE_TOKEN_DIGEST_LEN or NULL */, store_login_t *out);
 
 /* Lockout bookkeeping (login_failures). *locked_now is true when this failure started a lockout. */
 store_status_t store_failure_record(store_conn_t *conn, char const *login, size_t login_len,
@@ -108,17 +145,6 @@ store_status_t store_failure_reset(store_conn_t *conn, char const *login, size_t
 store_status_t store_trust_add(store_conn_t *conn, uint64_t user_id, char const *address, addr_kind_t kind,
 			       char const *how, int64_t now, int64_t expires_at /* 0: never */);
 store_status_t store_trust_touch(store_conn_t *conn, uint64_t user_id, char const *address, int64_t now);
-
-/* A TOTP secret as stored. */
-#define STORE_SEALED_MAX 255
-typedef struct {
-	totp_status_t	status;
-	uint8_t		sealed[STORE_SEALED_MAX];
-	size_t		sealed_len;
-	uint32_t	key_id;
-	totp_params_t	params;
-	uint64_t	last_counter;
-} store_secret_t;
 
 store_status_t store_secret_get(store_conn_t *conn, uint64_t user_id, store_secret_t *out);
 /* Replace any pending secret; STORE_CONFLICT if an active one exists. */
@@ -131,29 +157,16 @@ store_status_t store_secret_activate(store_conn_t *conn, uint64_t user_id, uint6
 /* Remove the secret, the recovery codes and all trusted addresses of the user. */
 store_status_t store_secret_reset(store_conn_t *conn, uint64_t user_id);
 
-/* Challenges (the module's State). */
-typedef enum { CHALLENGE_CODE = 0, CHALLENGE_ENROLL, CHALLENGE_EMAIL } challenge_kind_t;
-char const *challenge_kind_name(challenge_kind_t kind);
-
-typedef struct {
-	uint64_t		user_id;
-	challenge_kind_t	kind;
-	char			login[LOGIN_NAME_MAX + 1];
-	char			nas[ADDR_TEXT_MAX];
-	char			address[ADDR_TEXT_MAX];
-	int64_t			expires_at;
-	uint32_t		attempts_left;	/* after the attempt just taken */
-} store_challenge_t;
-
 store_status_t store_challenge_create(store_conn_t *conn, uint8_t const digest[CHALLENGE_TOKEN_DIGEST_LEN],
 				      uint64_t user_id, challenge_kind_t kind, char const *nas, char const *address,
 				      int64_t now, int64_t expires_at, uint32_t attempts);
 /*
  * Take one attempt of an open, unexpired, unspent challenge (a conditional
- * decrement) and read it.  STORE_NOT_FOUND when there is none left to take.
+ * decrement; store_login_lookup reads it).  STORE_NOT_FOUND when there is
+ * none left to take.
  */
 store_status_t store_challenge_take_attempt(store_conn_t *conn, uint8_t const digest[CHALLENGE_TOKEN_DIGEST_LEN],
-					    int64_t now, store_challenge_t *out);
+					    int64_t now);
 /* Mark spent; STORE_CONFLICT when it already was. */
 store_status_t store_challenge_spend(store_conn_t *conn, uint8_t const digest[CHALLENGE_TOKEN_DIGEST_LEN]);
 

@@ -37,69 +37,110 @@ static totp_status_t totp_status_parse(char const *s, bool is_null)
 	return TOTP_STATUS_NONE;
 }
 
-/*
- * Round 1 in one round trip: the failure record of the name (known or not),
- * the user, the company's policy, whether 2FA is set up, and whether this
- * address is trusted for this user right now.
- */
-static char const SQL_LOGIN_LOOKUP[] =
-	"SELECT f.failures, f.lockouts, f.locked_until,"
-	" u.id, u.company_id, c.name, u.user_group, u.disabled, u.email, u.password_hash, u.grace_deadline,"
-	" c.security_level, c.group_mask, c.grace_days, s.status,"
-	" t.last_used_at"
-	" FROM (SELECT 1 AS one) q"
-	" LEFT JOIN login_failures f ON f.login = ?"
-	" LEFT JOIN users u ON u.login = ?"
-	" LEFT JOIN companies c ON c.id = u.company_id"
-	" LEFT JOIN totp_secrets s ON s.user_id = u.id"
-	" LEFT JOIN trusted_addresses t ON t.user_id = u.id AND t.address = ?"
-	"   AND (t.expires_at IS NULL OR t.expires_at > ?)";
+#define LOOKUP_COLUMNS \
+	"SELECT f.failures, f.lockouts, f.locked_until," \
+	" u.id, u.company_id, c.name, u.user_group, u.disabled, u.email, u.password_hash, u.grace_deadline," \
+	" c.security_level, c.group_mask, c.grace_days," \
+	" s.status, s.sealed, s.key_id, s.algorithm, s.digits, s.period, s.last_counter," \
+	" t.last_used_at, t.proven_at"
+#define LOOKUP_JOINS \
+	" FROM (SELECT 1 AS one) q" \
+	" LEFT JOIN login_failures f ON f.login = ?" \
+	" LEFT JOIN users u ON u.login = ?" \
+	" LEFT JOIN companies c ON c.id = u.company_id" \
+	" LEFT JOIN totp_secrets s ON s.user_id = u.id" \
+	" LEFT JOIN trusted_addresses t ON t.user_id = u.id AND t.address = ?" \
+	"   AND (t.expires_at IS NULL OR t.expires_at > ?)"
+
+static char const SQL_LOGIN_LOOKUP[] = LOOKUP_COLUMNS LOOKUP_JOINS;
+static char const SQL_LOGIN_LOOKUP_CHALLENGE[] =
+	LOOKUP_COLUMNS ", ch.user_id, ch.kind, ch.nas, ch.address, ch.expires_at, ch.attempts_left"
+	LOOKUP_JOINS " LEFT JOIN challenges ch ON ch.token_digest = ?";
+
+/* The values of the columns that need parsing, and their NULL flags. */
+typedef struct {
+	int64_t	failures, lockouts, disabled, group_mask, grace_days, user_id, company_id;
+	int64_t	key_id, digits, period, ch_attempts;
+	bool	id_null, email_null, hash_null, deadline_null, status_null, trusted_null, ch_null;
+	char	group[32], level[16], status[16], algo[16], ch_kind[16];
+} lookup_raw_t;
+
+static store_status_t lookup_finish(lookup_raw_t const *r, store_login_t *out)
+{
+	out->failures = (uint32_t)r->failures;
+	out->lockouts = (uint32_t)r->lockouts;
+	if (r->id_null) return STORE_OK;		/* unknown login: only the failure record matters */
+
+	out->user_found = true;
+	out->user_id = (uint64_t)r->user_id;
+	out->company_id = (uint64_t)r->company_id;
+	if (group_parse(r->group, &out->group) != 0) return STORE_ERROR;
+	out->disabled = r->disabled != 0;
+	out->has_email = !r->email_null && out->email[0] != '\0';
+	out->has_password_hash = !r->hash_null && out->password_hash[0] != '\0';
+	out->has_deadline = !r->deadline_null;
+	if (level_parse(r->level, &out->level) != 0) return STORE_ERROR;
+	out->group_mask = (unsigned)r->group_mask & GROUP_MASK_ALL;
+	out->grace_days = (uint32_t)r->grace_days;
+	out->totp_status = totp_status_parse(r->status, r->status_null);
+	out->trusted = !r->trusted_null;
+
+	if (out->totp_status != TOTP_STATUS_NONE) {
+		out->secret.status = out->totp_status;
+		out->secret.key_id = (uint32_t)r->key_id;
+		if (totp_algo_parse(r->algo, &out->secret.params.algo) != 0) return STORE_ERROR;
+		out->secret.params.digits = (unsigned)r->digits;
+		out->secret.params.period = (unsigned)r->period;
+		if (!totp_params_valid(&out->secret.params)) return STORE_ERROR;
+	}
+	if (!r->ch_null) {
+		out->has_challenge = true;
+		if (challenge_kind_parse(r->ch_kind, &out->challenge.kind) != 0) return STORE_ERROR;
+		out->challenge.attempts_left = (uint32_t)r->ch_attempts;
+	}
+	return STORE_OK;
+}
 
 store_status_t store_login_lookup(store_conn_t *conn, char const *login, size_t login_len,
-				  char const *address, int64_t now, store_login_t *out)
+				  char const *address, int64_t now, uint8_t const *digest, store_login_t *out)
 {
-	int64_t failures = 0, lockouts = 0, disabled = 0, group_mask = 0, grace_days = 0, user_id = 0, company_id = 0;
-	bool id_null = true, email_null = true, hash_null = true, deadline_null = true, status_null = true;
-	bool trusted_null = true;
-	char group[32] = "", level[16] = "", status[16] = "";
-	store_param_t params[] = { P_TEXTN(login, login_len), P_TEXTN(login, login_len), P_TEXT(address), P_I64(now) };
-	store_col_t cols[] = {
-		C_I64(&failures, NULL), C_I64(&lockouts, NULL), C_I64(&out->locked_until, NULL),
-		C_I64(&user_id, &id_null), C_I64(&company_id, NULL), C_TEXT(out->company, sizeof(out->company), NULL),
-		C_TEXT(group, sizeof(group), NULL), C_I64(&disabled, NULL),
-		C_TEXT(out->email, sizeof(out->email), &email_null),
-		C_TEXT(out->password_hash, sizeof(out->password_hash), &hash_null),
-		C_I64(&out->grace_deadline, &deadline_null),
-		C_TEXT(level, sizeof(level), NULL), C_I64(&group_mask, NULL), C_I64(&grace_days, NULL),
-		C_TEXT(status, sizeof(status), &status_null),
-		C_I64(&out->trusted_last_used, &trusted_null),
+	lookup_raw_t r;
+	store_param_t params[] = {
+		P_TEXTN(login, login_len), P_TEXTN(login, login_len), P_TEXT(address), P_I64(now),
+		P_BLOB(digest, CHALLENGE_TOKEN_DIGEST_LEN),
 	};
+	store_col_t cols[] = {
+		C_I64(&r.failures, NULL), C_I64(&r.lockouts, NULL), C_I64(&out->locked_until, NULL),
+		C_I64(&r.user_id, &r.id_null), C_I64(&r.company_id, NULL), C_TEXT(out->company, sizeof(out->company), NULL),
+		C_TEXT(r.group, sizeof(r.group), NULL), C_I64(&r.disabled, NULL),
+		C_TEXT(out->email, sizeof(out->email), &r.email_null),
+		C_TEXT(out->password_hash, sizeof(out->password_hash), &r.hash_null),
+		C_I64(&out->grace_deadline, &r.deadline_null),
+		C_TEXT(r.level, sizeof(r.level), NULL), C_I64(&r.group_mask, NULL), C_I64(&r.grace_days, NULL),
+		C_TEXT(r.status, sizeof(r.status), &r.status_null),
+		C_BLOB(out->secret.sealed, sizeof(out->secret.sealed), &out->secret.sealed_len, NULL),
+		C_I64(&r.key_id, NULL), C_TEXT(r.algo, sizeof(r.algo), NULL), C_I64(&r.digits, NULL),
+		C_I64(&r.period, NULL), C_U64(&out->secret.last_counter, NULL),
+		C_I64(&out->trusted_last_used, &r.trusted_null), C_I64(&out->trusted_proven_at, NULL),
+		/* round 2 only */
+		C_U64(&out->challenge.user_id, &r.ch_null), C_TEXT(r.ch_kind, sizeof(r.ch_kind), NULL),
+		C_TEXT(out->challenge.nas, sizeof(out->challenge.nas), NULL),
+		C_TEXT(out->challenge.address, sizeof(out->challenge.address), NULL),
+		C_I64(&out->challenge.expires_at, NULL), C_I64(&r.ch_attempts, NULL),
+	};
+	size_t nparams = NELEMS(params) - (digest ? 0 : 1);
+	size_t ncols = NELEMS(cols) - (digest ? 0 : 6);
 	store_status_t rc;
 	uint64_t rows;
 
 	memset(out, 0, sizeof(*out));
-	rc = store_run(conn, SQL_LOGIN_LOOKUP, params, NELEMS(params), cols, NELEMS(cols), NULL, NULL, &rows, NULL);
+	memset(&r, 0, sizeof(r));
+	r.ch_null = true;
+	rc = store_run(conn, digest ? SQL_LOGIN_LOOKUP_CHALLENGE : SQL_LOGIN_LOOKUP, params, nparams, cols, ncols,
+		       NULL, NULL, &rows, NULL);
 	if (rc != STORE_OK) return rc;
 	if (rows != 1) return STORE_ERROR;
-
-	out->failures = (uint32_t)failures;
-	out->lockouts = (uint32_t)lockouts;
-	if (id_null) return STORE_OK;		/* unknown login: only the failure record matters */
-
-	out->user_found = true;
-	out->user_id = (uint64_t)user_id;
-	out->company_id = (uint64_t)company_id;
-	if (group_parse(group, &out->group) != 0) return STORE_ERROR;
-	out->disabled = disabled != 0;
-	out->has_email = !email_null && out->email[0] != '\0';
-	out->has_password_hash = !hash_null && out->password_hash[0] != '\0';
-	out->has_deadline = !deadline_null;
-	if (level_parse(level, &out->level) != 0) return STORE_ERROR;
-	out->group_mask = (unsigned)group_mask & GROUP_MASK_ALL;
-	out->grace_days = (uint32_t)grace_days;
-	out->totp_status = totp_status_parse(status, status_null);
-	out->trusted = !trusted_null;
-	return STORE_OK;
+	return lookup_finish(&r, out);
 }
 
 static char const SQL_FAILURE_BUMP[] =
@@ -293,47 +334,33 @@ store_status_t store_challenge_create(store_conn_t *conn, uint8_t const digest[C
 	store_status_t rc;
 
 	/*
-	 * Housekeeping, best effort: servers pruning the same expired rows at
-	 * once conflict (an InnoDB deadlock, a Galera certification failure on
-	 * another node's delete).  The loser leaves them to the next login.
+	 * Housekeeping, best effort, and only on about one challenge in 64
+	 * (the digest's first byte is uniformly random): it removes up to 100
+	 * long-expired rows, far more than 64 challenges leave behind.
+	 * Servers pruning the same rows at once conflict (an InnoDB deadlock,
+	 * a Galera certification failure): the loser leaves them to the next.
 	 */
-	rc = store_exec(conn, SQL_CHALLENGE_PRUNE, prune, NELEMS(prune), NULL);
-	if (rc != STORE_OK && rc != STORE_RETRY) return rc;
+	if (digest[0] < 4) {
+		rc = store_exec(conn, SQL_CHALLENGE_PRUNE, prune, NELEMS(prune), NULL);
+		if (rc != STORE_OK && rc != STORE_RETRY) return rc;
+	}
 	return store_exec(conn, SQL_CHALLENGE_CREATE, params, NELEMS(params), NULL);
 }
 
 static char const SQL_CHALLENGE_TAKE[] =
 	"UPDATE challenges SET attempts_left = attempts_left - 1"
 	" WHERE token_digest = ? AND spent = 0 AND attempts_left > 0 AND expires_at > ?";
-static char const SQL_CHALLENGE_READ[] =
-	"SELECT c.user_id, c.kind, u.login, c.nas, c.address, c.expires_at, c.attempts_left"
-	" FROM challenges c JOIN users u ON u.id = c.user_id WHERE c.token_digest = ?";
 
 store_status_t store_challenge_take_attempt(store_conn_t *conn, uint8_t const digest[CHALLENGE_TOKEN_DIGEST_LEN],
-					    int64_t now, store_challenge_t *out)
+					    int64_t now)
 {
 	store_param_t take[] = { P_BLOB(digest, CHALLENGE_TOKEN_DIGEST_LEN), P_I64(now) };
-	store_param_t key[] = { P_BLOB(digest, CHALLENGE_TOKEN_DIGEST_LEN) };
-	char kind[16];
-	int64_t attempts = 0;
-	store_col_t cols[] = {
-		C_U64(&out->user_id, NULL), C_TEXT(kind, sizeof(kind), NULL), C_TEXT(out->login, sizeof(out->login), NULL),
-		C_TEXT(out->nas, sizeof(out->nas), NULL), C_TEXT(out->address, sizeof(out->address), NULL),
-		C_I64(&out->expires_at, NULL), C_I64(&attempts, NULL),
-	};
 	store_status_t rc;
-	uint64_t affected, rows;
+	uint64_t affected;
 
-	memset(out, 0, sizeof(*out));
 	rc = store_exec(conn, SQL_CHALLENGE_TAKE, take, NELEMS(take), &affected);
 	if (rc != STORE_OK) return rc;
-	if (affected != 1) return STORE_NOT_FOUND;
-	rc = store_run(conn, SQL_CHALLENGE_READ, key, NELEMS(key), cols, NELEMS(cols), NULL, NULL, &rows, NULL);
-	if (rc != STORE_OK) return rc;
-	if (rows != 1) return STORE_NOT_FOUND;
-	if (challenge_kind_parse(kind, &out->kind) != 0) return STORE_ERROR;
-	out->attempts_left = (uint32_t)attempts;
-	return STORE_OK;
+	return affected == 1 ? STORE_OK : STORE_NOT_FOUND;
 }
 
 static char const SQL_CHALLENGE_SPEND[] =
