@@ -2,6 +2,8 @@
  * vrms2fa-admin.c - the command-line tool for operators and for the VRMS
  * backend's scripts: global options, then one command (DESIGN section 9).
  * Exit status: 0 done, 1 refused or failed (one line on stderr), 2 usage.
+ * The argument parser of the commands exits by itself (--help, usage
+ * errors): the command's resources are released on that way out too.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +49,24 @@ typedef struct {
 	char const	*name;
 	int		(*run)(admin_t *a, int argc, char **argv);
 } command_t;
+
+/* The running command's state, released by release() on every way out. */
+static admin_t *running;
+
+/* Close the database, wipe the keys, free the memory of the running command. */
+static void release(void)
+{
+	admin_t *a = running;
+
+	if (!a) return;
+	running = NULL;
+	if (a->conn) store_close(a->conn);
+	a->conn = NULL;
+	if (a->keyring_loaded) secretbox_keyring_wipe(&a->keyring);
+	a->keyring_loaded = false;
+	talloc_free(a->ctx);
+	a->ctx = NULL;
+}
 
 static command_t const commands[] = {
 	{ "db", cmd_db },
@@ -110,9 +130,12 @@ int main(int argc, char **argv)
 
 	a.ctx = talloc_new(NULL);
 	if (!a.ctx) return admin_fail("out of memory");
+	running = &a;
+	if (atexit(release) != 0) {	/* exit() in admin_parse() while a is alive */
+		release();
+		return admin_fail("cannot register the exit handler");
+	}
 	rc = c->run(&a, argc - i - 1, argv + i + 1);
-	if (a.conn) store_close(a.conn);
-	if (a.keyring_loaded) secretbox_keyring_wipe(&a.keyring);
-	talloc_free(a.ctx);
+	release();	/* before a goes out of scope: the exit handler then has nothing left to do */
 	return rc;
 }

@@ -6,7 +6,7 @@
 # Tests start their own MariaDB (a private data folder) and radiusd on free
 # loopback ports and stop them, also when a test fails.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 top=$(pwd)
 out="$top/tests/out"
 mkdir -p "$out"
@@ -65,6 +65,32 @@ p=${p:-0}; f=${f:-0}; e=${e:-0}
 echo "e2e: $p passed, $((f + e)) failed"
 passed=$((passed + p))
 failed=$((failed + f + e))
+
+# The suite again with the module and the admin tool built with AddressSanitizer
+# and UndefinedBehaviorSanitizer, the module loaded into radiusd
+# (scripts/test-sanitized.sh), and radiusd under Valgrind through 10,000
+# requests (scripts/valgrind.sh); tests/sanitizers/README.md.  Both at once:
+# the first mostly waits on radiusd and MariaDB, the second keeps one core.
+# A sanitizer or Valgrind report in our code counts as a failure, printed.
+add_last_line() { # LABEL LOG: add the last "N passed, N failed" of LOG to the totals
+	local summary p f
+	summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$2" | tail -n 1)
+	p=$(echo "$summary" | sed -n 's/^\([0-9]*\) passed.*/\1/p')
+	f=$(echo "$summary" | sed -n 's/.* \([0-9]*\) failed$/\1/p')
+	p=${p:-0}
+	f=${f:-0}
+	[ "$p" -eq 0 ] && [ "$f" -eq 0 ] && f=1	# nothing ran: that is a failure
+	echo "$1: $p passed, $f failed"
+	passed=$((passed + p))
+	failed=$((failed + f))
+}
+scripts/valgrind.sh 10000 >"$out/valgrind.log" 2>&1 &
+valgrind_pid=$!
+scripts/test-sanitized.sh 2>&1 | tee "$out/sanitized.log"
+wait "$valgrind_pid"
+cat "$out/valgrind.log"
+add_last_line sanitized "$out/sanitized.log"
+add_last_line valgrind "$out/valgrind.log"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

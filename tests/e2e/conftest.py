@@ -6,6 +6,8 @@ companies, users and enrollments through vrms2fa-admin.
 
 Run:  cd <repo> && /usr/bin/python3 -m pytest -q tests/e2e
 Build dir: $VRMS2FA_BUILD_DIR (default: the repository root, in-tree build).
+Sanitized runs (scripts/test-sanitized.sh): $VRMS2FA_RADIUSD_PRELOAD, the
+libraries every radiusd is started with (tests/sanitizers/README.md).
 """
 import os
 import signal

@@ -41,6 +41,34 @@ RADCLIENT = shutil.which("radclient") or "/usr/bin/radclient"
 RADTEST = shutil.which("radtest") or "/usr/bin/radtest"
 OATHTOOL = shutil.which("oathtool") or "/usr/bin/oathtool"
 
+# Sanitized runs (scripts/test-sanitized.sh, tests/sanitizers/README.md): the
+# libraries every radiusd is started with in LD_PRELOAD, in this order: the
+# shim that clears RTLD_DEEPBIND, then the sanitizer runtimes.  ASAN_OPTIONS
+# and UBSAN_OPTIONS come from the environment as they are.
+RADIUSD_PRELOAD = os.environ.get("VRMS2FA_RADIUSD_PRELOAD", "").strip()
+
+
+def radiusd_env():
+    """The environment of a radiusd (and of radiusd -XC)."""
+    env = dict(os.environ)
+    if RADIUSD_PRELOAD:
+        env["LD_PRELOAD"] = (RADIUSD_PRELOAD + " " + env.get("LD_PRELOAD", "")).strip()
+    return env
+
+
+# With AddressSanitizer in the process, UndefinedBehaviorSanitizer prints its
+# reports on stderr whatever log_path says: the admin tool's stderr is kept in
+# this folder when it has one (radiusd's ends up in its own log files, which
+# tests/sanitizers/check_reports.py searches).
+SANITIZER_REPORTS = os.environ.get("VRMS2FA_SANITIZER_REPORTS", "")
+_SANITIZER_MARK = re.compile(r"runtime error: |==ERROR: (?:Address|Leak|UndefinedBehavior)Sanitizer")
+
+
+def keep_sanitizer_stderr(program, stderr):
+    if SANITIZER_REPORTS and stderr and _SANITIZER_MARK.search(stderr):
+        path = Path(SANITIZER_REPORTS) / ("stderr.%s.%s" % (program, uuid.uuid4().hex[:12]))
+        path.write_text(stderr)
+
 # The Reply-Message texts of rlm_vrms2fa/flow.h, read from the header so
 # that the tests follow the product's wording instead of copying it.
 def _read_messages():
@@ -90,7 +118,8 @@ def _stop_everything():
 
 
 def _terminate(proc, timeout=10.0):
-    """SIGTERM our own child, SIGKILL it if it does not go; always reap it."""
+    """SIGTERM our own child, SIGKILL it if it does not go; always reap it.
+    Returns its exit status (negative: killed by that signal)."""
     if proc.poll() is None:
         try:
             proc.terminate()
@@ -105,6 +134,7 @@ def _terminate(proc, timeout=10.0):
                 pass
             proc.wait(timeout=10)
     _untrack(proc)
+    return proc.returncode
 
 
 def tail(path, lines=40):
@@ -559,6 +589,7 @@ class Admin:
             cmd.append("--json")
         cmd += [str(a) for a in args]
         r = subprocess.run(cmd, input=input, capture_output=True, text=True, env=self.env, timeout=120)
+        keep_sanitizer_stderr("vrms2fa-admin", r.stderr)
         if check and r.returncode != 0:
             raise AdminError("%s exited %d\nstdout: %s\nstderr: %s"
                              % (" ".join(cmd[1:]), r.returncode, r.stdout.strip(), r.stderr.strip()))
@@ -859,9 +890,13 @@ FIGURES = []
 
 
 class Radiusd:
-    """One private radiusd: its own raddb, log, port and shared secret."""
+    """One private radiusd: its own raddb, log, port and shared secret.
+    wrapper: a command radiusd runs under (valgrind ...); quiet: without -xx.
+    Under sanitizers or a wrapper, stop() waits longer for the exit, whose
+    leak check must run: exit_status is radiusd's status after stop()."""
 
-    def __init__(self, base, db, key_file, overrides=None, debug=False, dictdir=None, name="radiusd"):
+    def __init__(self, base, db, key_file, overrides=None, debug=False, dictdir=None, name="radiusd",
+                 wrapper=None, quiet=False):
         self.base = Path(base)
         self.db = db
         self.key_file = key_file
@@ -876,6 +911,10 @@ class Radiusd:
         self.secret = "s" + secrets.token_hex(12)
         self.proc = None
         self.dictdir = dictdir
+        self.wrapper = list(wrapper or [])
+        self.quiet = quiet
+        self.stop_timeout = 120.0 if self.wrapper else 60.0 if RADIUSD_PRELOAD else 10.0
+        self.exit_status = None
         self._write()
 
     def _write(self):
@@ -907,10 +946,11 @@ class Radiusd:
             cmd = [FREERADIUS, "-X", "-d", str(self.raddb)]
             out = self._dbg
         else:
-            cmd = [FREERADIUS, "-f", "-xx", "-l", str(self.logfile), "-d", str(self.raddb)]
+            cmd = [FREERADIUS, "-f"] + ([] if self.quiet else ["-xx"]) + ["-l", str(self.logfile),
+                                                                          "-d", str(self.raddb)]
             out = self._out
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(self.wrapper + cmd, stdin=subprocess.DEVNULL, stdout=out,
+                                     stderr=subprocess.STDOUT, start_new_session=True, env=radiusd_env())
         _track(self.proc, self.stop)
         deadline = time.time() + timeout
         while True:
@@ -921,11 +961,22 @@ class Radiusd:
                                   % (rc, tail(self.logfile), tail(self.base / "stdout.log")),
                                   self._log_since_mark())
             if self._ready():
+                self._check_preload()
                 return self
             if time.time() > deadline:
                 self.stop()
                 raise RuntimeError("radiusd not ready within %d s:\n%s" % (timeout, tail(self.logfile)))
             time.sleep(0.1)
+
+    def _check_preload(self):
+        """Under sanitizers: the runtimes really are in radiusd (else nothing would be checked)."""
+        if not RADIUSD_PRELOAD or self.wrapper:
+            return
+        maps = Path("/proc/%d/maps" % self.proc.pid).read_text()
+        missing = [lib for lib in RADIUSD_PRELOAD.split() if os.path.basename(lib) not in maps]
+        if missing:
+            self.stop()
+            raise RuntimeError("radiusd runs without the preloaded %s" % ", ".join(missing))
 
     def _log_since_mark(self):
         text = ""
@@ -950,7 +1001,7 @@ class Radiusd:
     def stop(self):
         if self.proc is None:
             return
-        _terminate(self.proc)
+        self.exit_status = _terminate(self.proc, self.stop_timeout)
         self.proc = None
         for f in ("_out", "_dbg"):
             fh = getattr(self, f, None)
@@ -964,7 +1015,7 @@ class Radiusd:
     def check_config(self):
         """radiusd -XC on this instance's configuration (modules instantiated, nothing served)."""
         return subprocess.run([FREERADIUS, "-XC", "-d", str(self.raddb)], capture_output=True, text=True,
-                              timeout=60)
+                              timeout=60, env=radiusd_env())
 
     def restart(self):
         self.stop()

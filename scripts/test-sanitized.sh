@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# test-sanitized.sh - the unit tests and the end-to-end suite again, with
+# rlm_vrms2fa.so and vrms2fa-admin built with AddressSanitizer and
+# UndefinedBehaviorSanitizer (scripts/build-sanitized.sh) and the module
+# loaded into the real radiusd, then a check of every sanitizer report
+# (tests/sanitizers/check_reports.py; the criterion is in
+# tests/sanitizers/README.md).  Ends with one line "N passed, N failed",
+# where each counted sanitizer report is one failure.  scripts/test.sh runs
+# it after the normal suite; it also runs alone (extra arguments go to pytest).
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+top=$(pwd)
+out="$top/tests/out/sanitized"
+reports="$out/reports"
+rm -rf "$reports"
+mkdir -p "$reports"
+
+if ! vars=$(scripts/build-sanitized.sh); then
+	echo "sanitized build failed"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+echo "$vars" | grep -v '^VRMS2FA_'
+VRMS2FA_BUILD_DIR=$(sed -n 's/^VRMS2FA_BUILD_DIR=//p' <<<"$vars")
+VRMS2FA_RADIUSD_PRELOAD=$(sed -n 's/^VRMS2FA_RADIUSD_PRELOAD=//p' <<<"$vars")
+export VRMS2FA_BUILD_DIR VRMS2FA_RADIUSD_PRELOAD
+
+# One log file per process (log_exe_name: asan.freeradius.PID, asan.vrms2fa-admin.PID).
+# fast_unwind_on_malloc=0: whole allocation stacks, through the Debian
+# libraries built without frame pointers (talloc, libmariadb, OpenSSL), so
+# that a leak allocated by a library on behalf of our code shows our frame.
+# verify_asan_link_order=0: radiusd is not linked with ASan; the runtime is
+# preloaded right after the RTLD_DEEPBIND shim instead of first.
+export ASAN_OPTIONS="log_path=$reports/asan:log_exe_name=1:detect_leaks=1:fast_unwind_on_malloc=0:verify_asan_link_order=0:halt_on_error=1:abort_on_error=0"
+export LSAN_OPTIONS="suppressions=$top/tests/sanitizers/lsan.supp:print_suppressions=0"
+# With ASan in the process UBSan prints on stderr whatever log_path says: the
+# harness keeps the admin tool's stderr when it has a report
+# (VRMS2FA_SANITIZER_REPORTS), and radiusd's is in the pytest folder, searched below.
+export UBSAN_OPTIONS="log_path=$reports/ubsan:print_stacktrace=1"
+export VRMS2FA_SANITIZER_REPORTS="$reports"
+
+passed=0
+failed=0
+
+# The unit tests, sanitized (cmocka: "[  PASSED  ] N test(s)." / "[  FAILED  ] N test(s)").
+for t in "$VRMS2FA_BUILD_DIR"/tests/unit/test_*; do
+	case "$t" in *.c | *.o) continue ;; esac
+	[ -x "$t" ] || continue
+	log="$out/$(basename "$t").log"
+	"$t" >"$log" 2>&1
+	rc=$?
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
+	p=${p:-0}
+	f=${f:-0}
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+	[ "$f" -ne 0 ] && cat "$log"
+	passed=$((passed + p))
+	failed=$((failed + f))
+done
+echo "sanitized unit: $passed passed, $failed failed"
+
+# The end-to-end suite, but for what runs no C code of ours under a sanitizer
+# or measures time (tests/sanitizers/README.md): the email hook's own tests
+# (Python), the benchmark, the Galera cluster (the same module paths as one
+# MariaDB, and three database servers), the Valgrind pass (normal build),
+# timing comparisons, and the 100 restarts of radiusd -XC.
+skip=(
+	--ignore=tests/e2e/test_email_hook.py
+	--ignore=tests/e2e/test_bench.py
+	--ignore=tests/e2e/test_galera.py
+	--ignore=tests/e2e/test_valgrind.py
+	--deselect=tests/e2e/test_hardening.py::test_reject_timing_does_not_tell
+	--deselect=tests/e2e/test_foundation.py::test_radiusd_starts_every_time
+	--deselect=tests/e2e/test_email_smtp.py::test_hung_mail_server_with_a_burst_of_new_addresses_does_not_stall_other_logins
+)
+e2e_log="$out/e2e.log"
+start=$(date +%s)
+tmp=$(mktemp -d /tmp/vrms2fa-sanitized.XXXXXX)	# short: MariaDB's socket path is in it
+/usr/bin/python3 -m pytest -p no:cacheprovider -q -rfE --basetemp="$tmp" "${skip[@]}" "$@" tests/e2e 2>&1 \
+	| tee "$e2e_log"
+summary=$(grep -E '^(=+ )?[0-9]+ (passed|failed|error)' "$e2e_log" | tail -n 1)
+p=$(echo "$summary" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+')
+f=$(echo "$summary" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+')
+e=$(echo "$summary" | grep -oE '[0-9]+ errors?' | grep -oE '[0-9]+')
+p=${p:-0}; f=${f:-0}; e=${e:-0}
+[ "$p" -eq 0 ] && [ "$f" -eq 0 ] && [ "$e" -eq 0 ] && f=1	# pytest ran nothing: that is a failure
+echo "sanitized e2e: $p passed, $((f + e)) failed in $(($(date +%s) - start)) s"
+passed=$((passed + p))
+failed=$((failed + f + e))
+
+# Every report of every sanitized process of the run.
+/usr/bin/python3 tests/sanitizers/check_reports.py --build "$VRMS2FA_BUILD_DIR" --stderr "$tmp" "$reports" \
+	| tee "$out/reports.txt"
+n=$(sed -n 's/^sanitizer reports: \([0-9]*\) counted.*/\1/p' "$out/reports.txt" | tail -n 1)
+[ -n "$n" ] || n=1	# the checker itself failed
+if [ "$n" -gt 0 ]; then
+	echo "sanitizers: $n report(s) count as failures (logs in $reports and $tmp)"
+	failed=$((failed + n))
+fi
+# radiusd's logs are kept when something failed
+if [ "$failed" -eq 0 ]; then rm -rf "$tmp"; else echo "sanitized run's files: $tmp"; fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
