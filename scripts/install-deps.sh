@@ -61,6 +61,8 @@ procps
 valgrind
 clang
 libclang-rt-14-dev
+# benchmark (bench/run.py): TOTP secrets sealed like the module seals them
+python3-cryptography
 "
 
 me=${0##*/}

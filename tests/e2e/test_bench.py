@@ -1,0 +1,68 @@
+"""
+test_bench.py - the benchmark works (issue #7): bench/run.py --quick starts
+its own MariaDB and six radiusd, drives each with bench/vrms2fa-bench for a
+few seconds, and writes the JSON that runs are compared with.
+
+Only that the machinery works is tested here.  The performance targets are
+measured by the benchmark, which prints figures and ratios; they are never
+asserted by a timed test (a shared or slow machine would make it flaky).
+"""
+import json
+import subprocess
+import sys
+import time
+
+import harness as H
+
+RUN = H.SRC / "bench" / "run.py"
+BENCH = H.BUILD / "bench" / "vrms2fa-bench"
+
+
+def test_quick_benchmark_runs_every_configuration(built, tmp_path, figures):
+    assert BENCH.exists(), "bench/vrms2fa-bench is not built (make)"
+    out = tmp_path / "results"
+    t0 = time.monotonic()
+    r = subprocess.run(["/usr/bin/python3", str(RUN), "--quick", "--out", str(out)],
+                       capture_output=True, text=True, timeout=300)
+    elapsed = time.monotonic() - t0
+    assert r.returncode == 0, "run.py --quick exited %d\n%s\n%s" % (r.returncode, r.stdout[-4000:], r.stderr[-4000:])
+
+    latest = json.loads((out / "latest.json").read_text())
+    stamped = [p for p in out.glob("*-quick.json")]
+    assert len(stamped) == 1, stamped
+    assert json.loads(stamped[0].read_text()) == latest
+
+    configs = latest["configs"]
+    assert sorted(configs, key=int) == ["1", "2", "3", "4", "5", "6"]
+    names = {k: v["name"] for k, v in configs.items()}
+    assert names == {"1": "ceiling", "2": "stock-pap", "3": "stock-totp", "4": "trusted",
+                     "5": "challenge", "6": "single-pass"}
+    for num, c in configs.items():
+        t = c["totals"]
+        assert t["accepts"] > 0, (num, c)
+        assert c["median"]["logins_per_s"] > 0, (num, c)
+        assert c["median"]["requests_per_s"] > 0, (num, c)
+        for k in ("p50", "p90", "p99", "max"):
+            assert c["median"]["latency_ms"][k] >= 0, (num, k, c)
+        assert c["rss_kib"]["before"] and c["rss_kib"]["after"], (num, c)
+    for num in ("4", "5", "6"):
+        t = configs[num]["totals"]
+        assert t["rejects"] == 0 and t["timeouts"] == 0, (num, t)
+        assert t["logins_failed"] == 0 and t["unexpected"] == 0, (num, t)
+        # rlm_vrms2fa signs every reply (BlastRADIUS); the generator verified each one
+        assert t["reply_ma_missing"] == 0, (num, t)
+    # the full challenge login: one challenge per accepted login, every login two rounds
+    five = configs["5"]["totals"]
+    assert five["challenges"] == five["accepts"] == five["logins_ok"], five
+
+    for k in ("4/2", "5/2", "6/3", "4/1"):
+        assert isinstance(latest["ratios"][k], float) and latest["ratios"][k] > 0, (k, latest["ratios"])
+    for k in ("4/2", "5/2", "6/3", "4/1"):
+        assert k in r.stdout, "the table lacks the ratio %s:\n%s" % (k, r.stdout)
+    assert "RSS" in r.stdout
+
+    figures.append("bench/run.py --quick: %.0f s; logins/s %s; ratios %s" % (
+        elapsed, ", ".join("%s %.0f" % (v["name"], v["median"]["logins_per_s"])
+                           for _, v in sorted(configs.items(), key=lambda kv: int(kv[0]))),
+        ", ".join("%s=%.2f" % (k, v) for k, v in latest["ratios"].items())))
+    sys.stdout.write(r.stdout)
