@@ -281,6 +281,20 @@ class MariaDB:
         if r.returncode != 0:
             raise RuntimeError("mariadb-install-db failed:\n%s\n%s" % (r.stdout[-3000:], r.stderr[-3000:]))
         self.port = free_port("tcp")
+        self.launch()
+        pw = self.password
+        self.sql(
+            "CREATE DATABASE %s CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;"
+            "CREATE USER '%s'@'localhost' IDENTIFIED BY '%s';"
+            "CREATE USER '%s'@'127.0.0.1' IDENTIFIED BY '%s';"
+            "GRANT ALL ON %s.* TO '%s'@'localhost';"
+            "GRANT ALL ON %s.* TO '%s'@'127.0.0.1';"
+            % (self.db, self.user, pw, self.user, pw, self.db, self.user, self.db, self.user))
+        return self
+
+    def launch(self, timeout=30):
+        """Start mariadbd on this data folder and port (again, after a kill)
+        and wait until it answers; returns the monotonic time it did."""
         self._log = open(self.logfile, "ab")
         self.proc = subprocess.Popen(
             ["mariadbd", "--no-defaults", "--datadir=%s" % self.datadir, "--socket=%s" % self.socket,
@@ -291,27 +305,18 @@ class MariaDB:
              "--max-connections=300"],
             stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
         _track(self.proc, self.stop)
-        deadline = time.time() + 30
+        deadline = time.time() + timeout
         while True:
             if self.proc.poll() is not None:
                 raise RuntimeError("mariadbd exited with %s:\n%s" % (self.proc.returncode, tail(self.logfile)))
             p = subprocess.run(["mariadb-admin", "--no-defaults", "-S", self.socket, "-uroot", "ping"],
                                capture_output=True, text=True)
             if p.returncode == 0 and "alive" in p.stdout:
-                break
+                return time.monotonic()
             if time.time() > deadline:
                 self.stop()
-                raise RuntimeError("mariadbd did not answer within 30 s:\n%s" % tail(self.logfile))
-            time.sleep(0.2)
-        pw = self.password
-        self.sql(
-            "CREATE DATABASE %s CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;"
-            "CREATE USER '%s'@'localhost' IDENTIFIED BY '%s';"
-            "CREATE USER '%s'@'127.0.0.1' IDENTIFIED BY '%s';"
-            "GRANT ALL ON %s.* TO '%s'@'localhost';"
-            "GRANT ALL ON %s.* TO '%s'@'127.0.0.1';"
-            % (self.db, self.user, pw, self.user, pw, self.db, self.user, self.db, self.user))
-        return self
+                raise RuntimeError("mariadbd did not answer within %d s:\n%s" % (timeout, tail(self.logfile)))
+            time.sleep(0.05)
 
     def sql(self, query, database=None, check=True):
         """Run SQL as root over the socket; returns stdout (tab-separated, no headers)."""

@@ -18,31 +18,14 @@ from conftest import World
 
 class KillableMariaDB(H.MariaDB):
     """A private MariaDB that can be killed (SIGKILL, no shutdown) and
-    brought back on the same data folder and port."""
+    brought back on the same data folder and port (MariaDB.launch)."""
 
     def kill(self):
         os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait(timeout=10)
 
     def relaunch(self):
-        self._log = open(self.logfile, "ab")
-        self.proc = subprocess.Popen(
-            ["mariadbd", "--no-defaults", "--datadir=%s" % self.datadir, "--socket=%s" % self.socket,
-             "--port=%d" % self.port, "--bind-address=127.0.0.1", "--user=root",
-             "--pid-file=%s" % self.pidfile, "--log-error=%s" % self.logfile,
-             "--innodb-buffer-pool-size=64M", "--innodb-log-file-size=16M",
-             "--innodb-flush-log-at-trx-commit=2", "--skip-log-bin", "--skip-name-resolve",
-             "--max-connections=300"],
-            stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
-        H._track(self.proc, self.stop)
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            p = subprocess.run(["mariadb-admin", "--no-defaults", "-S", self.socket, "-uroot", "ping"],
-                               capture_output=True, text=True)
-            if p.returncode == 0 and "alive" in p.stdout:
-                return time.monotonic()
-            time.sleep(0.05)
-        raise RuntimeError("mariadbd did not come back:\n%s" % H.tail(self.logfile))
+        return self.launch(timeout=60)
 
 
 @pytest.fixture(scope="module")
