@@ -39,10 +39,10 @@ for t in tests/unit/test_*; do
 	failed=$((failed + f))
 done
 
-# Fuzzing (libFuzzer, clang): each target runs 10 s on its committed corpus
+# Fuzzing (libFuzzer, clang): each target runs 5 s on its committed corpus
 # (scripts/fuzz.sh, tests/fuzz/README.md); one target is one test.
 fuzz_log="$out/fuzz.log"
-scripts/fuzz.sh 10 >"$fuzz_log" 2>&1
+scripts/fuzz.sh 5 >"$fuzz_log" 2>&1
 summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$fuzz_log" | tail -n 1)
 p=$(echo "$summary" | sed -n 's/^\([0-9]*\) passed.*/\1/p')
 f=$(echo "$summary" | sed -n 's/.* \([0-9]*\) failed$/\1/p')
