@@ -21,6 +21,19 @@ fi
 passed=0
 failed=0
 
+add_last_line() { # LABEL LOG: add the last "N passed, N failed" of LOG to the totals
+	local summary p f
+	summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$2" | tail -n 1)
+	p=$(echo "$summary" | sed -n 's/^\([0-9]*\) passed.*/\1/p')
+	f=$(echo "$summary" | sed -n 's/.* \([0-9]*\) failed$/\1/p')
+	p=${p:-0}
+	f=${f:-0}
+	[ "$p" -eq 0 ] && [ "$f" -eq 0 ] && f=1	# nothing ran: that is a failure
+	echo "$1: $p passed, $f failed"
+	passed=$((passed + p))
+	failed=$((failed + f))
+}
+
 # Unit tests (cmocka): each program prints "[  PASSED  ] N test(s)." and "[  FAILED  ] N test(s)".
 for t in tests/unit/test_*; do
 	case "$t" in *.c) continue ;; esac
@@ -43,15 +56,8 @@ done
 # (scripts/fuzz.sh, tests/fuzz/README.md); one target is one test.
 fuzz_log="$out/fuzz.log"
 scripts/fuzz.sh 5 >"$fuzz_log" 2>&1
-summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$fuzz_log" | tail -n 1)
-p=$(echo "$summary" | sed -n 's/^\([0-9]*\) passed.*/\1/p')
-f=$(echo "$summary" | sed -n 's/.* \([0-9]*\) failed$/\1/p')
-p=${p:-0}
-f=${f:-0}
-[ "$p" -eq 0 ] && [ "$f" -eq 0 ] && f=1	# fuzz.sh ran nothing: that is a failure
 grep -v -E '^[0-9]+ passed, [0-9]+ failed$' "$fuzz_log"
-passed=$((passed + p))
-failed=$((failed + f))
+add_last_line fuzz "$fuzz_log"
 
 # End-to-end tests (pytest): real MariaDB, real radiusd with the module, real radclient.
 e2e_log="$out/e2e.log"
@@ -72,18 +78,6 @@ failed=$((failed + f + e))
 # requests (scripts/valgrind.sh); tests/sanitizers/README.md.  Both at once:
 # the first mostly waits on radiusd and MariaDB, the second keeps one core.
 # A sanitizer or Valgrind report in our code counts as a failure, printed.
-add_last_line() { # LABEL LOG: add the last "N passed, N failed" of LOG to the totals
-	local summary p f
-	summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$2" | tail -n 1)
-	p=$(echo "$summary" | sed -n 's/^\([0-9]*\) passed.*/\1/p')
-	f=$(echo "$summary" | sed -n 's/.* \([0-9]*\) failed$/\1/p')
-	p=${p:-0}
-	f=${f:-0}
-	[ "$p" -eq 0 ] && [ "$f" -eq 0 ] && f=1	# nothing ran: that is a failure
-	echo "$1: $p passed, $f failed"
-	passed=$((passed + p))
-	failed=$((failed + f))
-}
 scripts/valgrind.sh 10000 >"$out/valgrind.log" 2>&1 &
 valgrind_pid=$!
 scripts/test-sanitized.sh 2>&1 | tee "$out/sanitized.log"

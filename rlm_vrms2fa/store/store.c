@@ -418,6 +418,16 @@ store_status_t store_exec(store_conn_t *conn, char const *sql, store_param_t con
 	}
 }
 
+store_status_t store_exec_one(store_conn_t *conn, char const *sql, store_param_t const *params, size_t nparams)
+{
+	store_status_t rc;
+	uint64_t affected = 0;
+
+	rc = store_exec(conn, sql, params, nparams, &affected);
+	if (rc != STORE_OK) return rc;
+	return affected == 1 ? STORE_OK : STORE_CONFLICT;
+}
+
 store_status_t store_exec_script(store_conn_t *conn, char const *script)
 {
 	MYSQL_RES *res;

@@ -343,12 +343,7 @@ store_status_t store_secret_reseal(store_conn_t *conn, uint64_t user_id, uint8_t
 				   uint8_t const *sealed, size_t sealed_len, uint32_t key_id)
 {
 	store_param_t params[] = { P_BLOB(sealed, sealed_len), P_I64(key_id), P_U64(user_id), P_BLOB(old_sealed, old_len) };
-	store_status_t rc;
-	uint64_t affected;
-
-	rc = store_exec(conn, SQL_SECRET_RESEAL, params, NELEMS(params), &affected);
-	if (rc != STORE_OK) return rc;
-	return affected == 1 ? STORE_OK : STORE_CONFLICT;
+	return store_exec_one(conn, SQL_SECRET_RESEAL, params, NELEMS(params));
 }
 
 static char const SQL_SECRETS_PER_KEY[] = "SELECT key_id, COUNT(*) FROM totp_secrets GROUP BY key_id ORDER BY key_id";

@@ -66,12 +66,7 @@ store_status_t store_email_renew(store_conn_t *conn, uint64_t id, uint8_t const 
 		P_BLOB(salt, EMAIL_SALT_LEN), P_BLOB(code_hash, EMAIL_HASH_LEN), P_BLOB(token_hash, EMAIL_HASH_LEN),
 		P_I64(expires_at), P_U64(id),
 	};
-	store_status_t rc;
-	uint64_t affected;
-
-	rc = store_exec(conn, SQL_EMAIL_RENEW, params, NELEMS(params), &affected);
-	if (rc != STORE_OK) return rc;
-	return affected == 1 ? STORE_OK : STORE_CONFLICT;
+	return store_exec_one(conn, SQL_EMAIL_RENEW, params, NELEMS(params));
 }
 
 static char const SQL_EMAIL_SENT[] =
@@ -118,12 +113,7 @@ static char const SQL_EMAIL_CONFIRM_CODE[] =
 store_status_t store_email_confirm_code(store_conn_t *conn, uint64_t id, int64_t now)
 {
 	store_param_t params[] = { P_I64(now), P_U64(id), P_I64(now) };
-	store_status_t rc;
-	uint64_t affected;
-
-	rc = store_exec(conn, SQL_EMAIL_CONFIRM_CODE, params, NELEMS(params), &affected);
-	if (rc != STORE_OK) return rc;
-	return affected == 1 ? STORE_OK : STORE_CONFLICT;
+	return store_exec_one(conn, SQL_EMAIL_CONFIRM_CODE, params, NELEMS(params));
 }
 
 static char const SQL_EMAIL_BY_TOKEN[] =

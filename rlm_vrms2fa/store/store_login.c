@@ -274,12 +274,7 @@ static char const SQL_SECRET_ADVANCE[] =
 store_status_t store_secret_advance(store_conn_t *conn, uint64_t user_id, uint64_t counter)
 {
 	store_param_t params[] = { P_U64(counter), P_U64(user_id), P_U64(counter) };
-	store_status_t rc;
-	uint64_t affected;
-
-	rc = store_exec(conn, SQL_SECRET_ADVANCE, params, NELEMS(params), &affected);
-	if (rc != STORE_OK) return rc;
-	return affected == 1 ? STORE_OK : STORE_CONFLICT;
+	return store_exec_one(conn, SQL_SECRET_ADVANCE, params, NELEMS(params));
 }
 
 static char const SQL_SECRET_ACTIVATE[] =
@@ -369,12 +364,7 @@ static char const SQL_CHALLENGE_SPEND[] =
 store_status_t store_challenge_spend(store_conn_t *conn, uint8_t const digest[CHALLENGE_TOKEN_DIGEST_LEN])
 {
 	store_param_t key[] = { P_BLOB(digest, CHALLENGE_TOKEN_DIGEST_LEN) };
-	store_status_t rc;
-	uint64_t affected;
-
-	rc = store_exec(conn, SQL_CHALLENGE_SPEND, key, NELEMS(key), &affected);
-	if (rc != STORE_OK) return rc;
-	return affected == 1 ? STORE_OK : STORE_CONFLICT;
+	return store_exec_one(conn, SQL_CHALLENGE_SPEND, key, NELEMS(key));
 }
 
 static char const SQL_RECOVERY_INSERT[] =
@@ -443,12 +433,7 @@ static char const SQL_RECOVERY_USE[] =
 store_status_t store_recovery_use(store_conn_t *conn, uint64_t user_id, uint8_t slot, int64_t now)
 {
 	store_param_t params[] = { P_I64(now), P_U64(user_id), P_I64(slot) };
-	store_status_t rc;
-	uint64_t affected;
-
-	rc = store_exec(conn, SQL_RECOVERY_USE, params, NELEMS(params), &affected);
-	if (rc != STORE_OK) return rc;
-	return affected == 1 ? STORE_OK : STORE_CONFLICT;
+	return store_exec_one(conn, SQL_RECOVERY_USE, params, NELEMS(params));
 }
 
 static char const SQL_AUDIT[] =

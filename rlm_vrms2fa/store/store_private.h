@@ -66,6 +66,12 @@ store_status_t store_run(store_conn_t *conn, char const *sql,
 store_status_t store_exec(store_conn_t *conn, char const *sql, store_param_t const *params, size_t nparams,
 			  uint64_t *affected);
 
+/*
+ * A conditional write judged by the rows it changed: STORE_OK when exactly
+ * one changed, STORE_CONFLICT when none did (used, raced, refused).
+ */
+store_status_t store_exec_one(store_conn_t *conn, char const *sql, store_param_t const *params, size_t nparams);
+
 /* Plain text SQL without parameters (schema migrations only; never with outside data). */
 store_status_t store_exec_script(store_conn_t *conn, char const *script);
 
