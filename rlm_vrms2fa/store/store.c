@@ -388,9 +388,16 @@ store_status_t store_run(store_conn_t *conn, char const *sql,
 
 done:
 	if (rows) *rows = nrows;
+	/*
+	 * mysql_stmt_store_result read the whole result into the client, so
+	 * freeing it leaves the statement ready to execute again: a reset
+	 * would only cost one more round trip per SELECT.  After an error the
+	 * server's side may still hold a result: reset it then.
+	 */
 	mysql_stmt_free_result(stmt);
-	if (mysql_stmt_reset(stmt) != 0 && status == STORE_OK) {
-		status = fail(conn, mysql_stmt_errno(stmt), "reset", mysql_stmt_error(stmt));
+	if (status != STORE_OK && !conn->broken && mysql_stmt_reset(stmt) != 0) {
+		(void) fail(conn, mysql_stmt_errno(stmt), "reset", mysql_stmt_error(stmt));
+		conn->broken = true;	/* a statement we cannot reset: start afresh */
 	}
 	return status;
 }
