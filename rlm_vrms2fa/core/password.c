@@ -1,7 +1,10 @@
 /*
  * password.c - verify the password hashes real web backends write.
  *
- *   $2y$ $2b$ $2a$ (bcrypt), $6$ (sha512-crypt), $y$ (yescrypt)
+ *   $6$ (sha512-crypt) in the canonical form backends write through
+ *       sha512_crypt.c (the same algorithm on OpenSSL's faster SHA-512),
+ *       then a constant-time comparison of the 86 hash characters;
+ *   $2y$ $2b$ $2a$ (bcrypt), $y$ (yescrypt) and any other $6$ hash
  *       through libxcrypt's crypt_rn, then a constant-time comparison;
  *   $argon2id$ through libargon2's argon2id_verify (constant-time itself).
  *
@@ -23,6 +26,7 @@
 #include <openssl/rand.h>
 
 #include "password.h"
+#include "sha512_crypt.h"
 
 #define ARGON2ID_PREFIX		"$argon2id$"
 #define ARGON2_MAX_M_KIB	(1024u * 1024u)	/* 1 GiB */
@@ -228,9 +232,28 @@ static int crypt_cost_ok(char const *hash)
 	return 1;
 }
 
+/* A canonical "$6$" hash (sha512_crypt_parse said yes): recompute its 86 characters and compare. */
+static password_result_t verify_sha512_crypt(sha512_crypt_setting_t const *setting, char const *password,
+					     size_t len)
+{
+	char out[SHA512_CRYPT_HASH_LEN + 1];
+	password_result_t ret;
+
+	if (sha512_crypt_encode(password, len, setting, out) != 0) {
+		ret = PASSWORD_ERROR;
+	} else if (CRYPTO_memcmp(out, setting->hash, SHA512_CRYPT_HASH_LEN) == 0) {
+		ret = PASSWORD_MATCH;
+	} else {
+		ret = PASSWORD_MISMATCH;
+	}
+	OPENSSL_cleanse(out, sizeof(out));
+	return ret;
+}
+
 static password_result_t verify_crypt(char const *hash, char const *password, size_t len)
 {
 	char buf[PASSWORD_MAX_LEN + 1];
+	sha512_crypt_setting_t setting;
 	struct crypt_data *data;
 	char const *result;
 	password_result_t ret;
@@ -238,6 +261,11 @@ static password_result_t verify_crypt(char const *hash, char const *password, si
 
 	if (has_prefix(hash, YESCRYPT_PREFIX) && !yescrypt_params_ok(hash)) return PASSWORD_UNSUPPORTED;
 	if (!crypt_cost_ok(hash)) return PASSWORD_UNSUPPORTED;
+	if (sha512_crypt_parse(hash, &setting)) {
+		ret = verify_sha512_crypt(&setting, password, len);
+		OPENSSL_cleanse(&setting, sizeof(setting));
+		return ret;
+	}
 	data = calloc(1, sizeof(*data));
 	if (!data) return PASSWORD_ERROR;
 

@@ -1,7 +1,9 @@
 /*
  * password.h - verify the password hashes real web backends write:
- * bcrypt ($2y$, $2b$, $2a$), sha512-crypt ($6$), yescrypt ($y$) through
- * libxcrypt's crypt_rn, and argon2id ($argon2id$) through libargon2.
+ * sha512-crypt ($6$: the canonical form through sha512_crypt.c on
+ * OpenSSL's SHA-512, any other through libxcrypt), bcrypt ($2y$, $2b$,
+ * $2a$) and yescrypt ($y$) through libxcrypt's crypt_rn, and argon2id
+ * ($argon2id$) through libargon2.
  * The final comparison is constant-time.  Also hashes new passwords
  * (argon2id by default) for the admin tool.
  */

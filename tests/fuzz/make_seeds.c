@@ -97,6 +97,61 @@ static void password_seeds(void)
 	puts_("fuzz_password_hash", "empty", "");
 }
 
+/* "hash NUL password" (len bytes) for fuzz_sha512_crypt. */
+static void put_sha(char const *name, char const *hash, char const *pw, size_t len)
+{
+	char buf[1024];
+	size_t hl = strlen(hash);
+
+	if (hl + 1 + len > sizeof(buf)) exit(1);
+	memcpy(buf, hash, hl);
+	buf[hl] = '\0';
+	memcpy(buf + hl + 1, pw, len);
+	put("fuzz_sha512_crypt", name, buf, hl + 1 + len);
+}
+
+/* As put_sha, with the hash libxcrypt computes for setting and pw. */
+static void put_sha_crypt(char const *name, char const *setting, char const *pw, size_t len)
+{
+	struct crypt_data *d = calloc(1, sizeof(*d));
+	char p[600];
+	char const *h;
+
+	if (!d || len >= sizeof(p)) exit(1);
+	memcpy(p, pw, len);
+	p[len] = '\0';
+	h = crypt_rn(p, setting, d, (int) sizeof(*d));
+	if (!h || h[0] == '*') exit(1);
+	put_sha(name, h, pw, len);
+	free(d);
+}
+
+static void sha512_crypt_seeds(void)
+{
+	char high[129], a[600];
+	size_t i;
+
+	for (i = 0; i < sizeof(high); i++) high[i] = (char) (0x80 + i % 128);
+	memset(a, 'a', sizeof(a));
+	/* the two canonical SHA-512 vectors of Drepper's specification */
+	put_sha("spec-hello-world", "$6$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1",
+		"Hello world!", 12);
+	put_sha("spec-rounds-10000", "$6$rounds=10000$saltstringsaltst$OW1/O6BYHV6BcXZu8QVeXbDWra3Oeqh0sbHbbMCVNSnCM/UrjmM0Dp8vOuZeHBy/YTBmSK6H9qs/y3RnOaw5v.",
+		"Hello world!", 12);
+	put_sha_crypt("rounds-1000", "$6$rounds=1000$abcdefghijklmnop$", "correct horse", 13);
+	put_sha_crypt("implicit-5000-high-bytes", "$6$Zz./09$", high, sizeof(high));
+	put_sha_crypt("rounds-1001-pw-64", "$6$rounds=1001$s$", a, 64);
+	put_sha_crypt("rounds-1000-pw-128", "$6$rounds=1000$salt$", a, 128);
+	/* settings alone (the target pads them with 86 hash characters), and refusals */
+	put_sha("setting-only", "$6$rounds=1000$abc", "pw", 2);
+	put_sha("setting-only-empty-pw", "$6$rounds=4999$0123456789abcdef", "", 0);
+	put_sha("pw-511", "$6$rounds=1000$x", a, 511);
+	put_sha("pw-512", "$6$rounds=1000$x", a, 512);
+	put_sha("refused-leading-zero", "$6$rounds=01000$abc", "pw", 2);
+	put_sha("refused-long-salt", "$6$saltstringsaltstring", "pw", 2);
+	put_sha("refused-salt-chars", "$6$a-b_c", "pw", 2);
+}
+
 static void token_seeds(void)
 {
 	uint8_t raw[CHALLENGE_TOKEN_RAW_LEN];
@@ -272,6 +327,7 @@ int main(int argc, char **argv)
 	top = argv[1];
 	if (mkdir(top, 0755) != 0 && errno != EEXIST) { perror(top); return 1; }
 	password_seeds();
+	sha512_crypt_seeds();
 	token_seeds();
 	secretbox_seeds();
 	totp_seeds();
