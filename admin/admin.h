@@ -69,6 +69,20 @@ typedef struct {
 void admin_parse(int argc, char **argv, admin_option_t const *opts, char const **pos, int npos, int optional_pos,
 		 char const *usage);
 
+/* One word of a command group: "add" of "user add", "begin" of "enroll begin". */
+typedef struct {
+	char const	*name;
+	int		(*run)(admin_t *a, int argc, char **argv);	/* argv after the word */
+} admin_subcommand_t;
+
+/*
+ * Run the subcommand argv[0] names, of the nsubs in subs.  --help or -h
+ * prints "usage: " usage on stdout and returns 0; no word or an unknown one
+ * prints it on stderr and returns EXIT_USAGE.
+ */
+int admin_dispatch(admin_t *a, int argc, char **argv, admin_subcommand_t const *subs, size_t nsubs,
+		   char const *usage);
+
 /* Read a password from standard input (one line, newline stripped).  0 ok, else an exit status. */
 int admin_read_password(char *out, size_t outlen, size_t *len);
 

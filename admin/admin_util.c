@@ -109,6 +109,24 @@ int admin_keyring(admin_t *a)
 	return 0;
 }
 
+int admin_dispatch(admin_t *a, int argc, char **argv, admin_subcommand_t const *subs, size_t nsubs,
+		   char const *usage)
+{
+	size_t i;
+
+	if (argc >= 1) {
+		for (i = 0; i < nsubs; i++) {
+			if (strcmp(argv[0], subs[i].name) == 0) return subs[i].run(a, argc - 1, argv + 1);
+		}
+		if (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0) {
+			printf("usage: %s\n", usage);
+			return 0;
+		}
+	}
+	fprintf(stderr, "usage: %s\n", usage);
+	return EXIT_USAGE;
+}
+
 void admin_parse(int argc, char **argv, admin_option_t const *opts, char const **pos, int npos, int optional_pos,
 		 char const *usage)
 {

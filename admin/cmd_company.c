@@ -87,14 +87,11 @@ static int company_show(admin_t *a, int argc, char **argv)
 
 int cmd_company(admin_t *a, int argc, char **argv)
 {
-	if (argc >= 1 && strcmp(argv[0], "add") == 0) return company_add(a, argc - 1, argv + 1);
-	if (argc >= 1 && strcmp(argv[0], "show") == 0) return company_show(a, argc - 1, argv + 1);
-	if (argc >= 1 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0)) {
-		printf("usage: vrms2fa-admin company add NAME [--grace-days N]\n       vrms2fa-admin company show NAME\n");
-		return 0;
-	}
-	fprintf(stderr, "usage: vrms2fa-admin company add NAME [--grace-days N]\n       vrms2fa-admin company show NAME\n");
-	return EXIT_USAGE;
+	static admin_subcommand_t const subs[] = { { "add", company_add }, { "show", company_show } };
+	static char const usage[] = "vrms2fa-admin company add NAME [--grace-days N]\n"
+				    "       vrms2fa-admin company show NAME";
+
+	return admin_dispatch(a, argc, argv, subs, sizeof(subs) / sizeof(subs[0]), usage);
 }
 
 typedef struct {

@@ -225,17 +225,12 @@ static int enroll_reset(admin_t *a, int argc, char **argv)
 
 int cmd_enroll(admin_t *a, int argc, char **argv)
 {
+	static admin_subcommand_t const subs[] = {
+		{ "begin", enroll_begin }, { "confirm", enroll_confirm }, { "reset", enroll_reset },
+	};
 	static char const usage[] = "vrms2fa-admin enroll begin|confirm|reset LOGIN ...  (--help on each)";
 
-	if (argc >= 1 && strcmp(argv[0], "begin") == 0) return enroll_begin(a, argc - 1, argv + 1);
-	if (argc >= 1 && strcmp(argv[0], "confirm") == 0) return enroll_confirm(a, argc - 1, argv + 1);
-	if (argc >= 1 && strcmp(argv[0], "reset") == 0) return enroll_reset(a, argc - 1, argv + 1);
-	if (argc >= 1 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0)) {
-		printf("usage: %s\n", usage);
-		return 0;
-	}
-	fprintf(stderr, "usage: %s\n", usage);
-	return EXIT_USAGE;
+	return admin_dispatch(a, argc, argv, subs, sizeof(subs) / sizeof(subs[0]), usage);
 }
 
 typedef struct {

@@ -279,15 +279,8 @@ static int user_show(admin_t *a, int argc, char **argv)
 
 int cmd_user(admin_t *a, int argc, char **argv)
 {
+	static admin_subcommand_t const subs[] = { { "add", user_add }, { "set", user_set }, { "show", user_show } };
 	static char const usage[] = "vrms2fa-admin user add|set|show LOGIN ...  (--help on each)";
 
-	if (argc >= 1 && strcmp(argv[0], "add") == 0) return user_add(a, argc - 1, argv + 1);
-	if (argc >= 1 && strcmp(argv[0], "set") == 0) return user_set(a, argc - 1, argv + 1);
-	if (argc >= 1 && strcmp(argv[0], "show") == 0) return user_show(a, argc - 1, argv + 1);
-	if (argc >= 1 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0)) {
-		printf("usage: %s\n", usage);
-		return 0;
-	}
-	fprintf(stderr, "usage: %s\n", usage);
-	return EXIT_USAGE;
+	return admin_dispatch(a, argc, argv, subs, sizeof(subs) / sizeof(subs[0]), usage);
 }
