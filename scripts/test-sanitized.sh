@@ -10,6 +10,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 top=$(pwd)
+. scripts/pytest-counts.sh
 out="$top/tests/out/sanitized"
 reports="$out/reports"
 rm -rf "$reports"
@@ -84,15 +85,10 @@ start=$(date +%s)
 tmp=$(mktemp -d /tmp/vrms2fa-sanitized.XXXXXX)	# short: MariaDB's socket path is in it
 /usr/bin/python3 -m pytest -p no:cacheprovider -q -rfE --basetemp="$tmp" "${skip[@]}" "$@" tests/e2e 2>&1 \
 	| tee "$e2e_log"
-summary=$(grep -E '^(=+ )?[0-9]+ (passed|failed|error)' "$e2e_log" | tail -n 1)
-p=$(echo "$summary" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+')
-f=$(echo "$summary" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+')
-e=$(echo "$summary" | grep -oE '[0-9]+ errors?' | grep -oE '[0-9]+')
-p=${p:-0}; f=${f:-0}; e=${e:-0}
-[ "$p" -eq 0 ] && [ "$f" -eq 0 ] && [ "$e" -eq 0 ] && f=1	# pytest ran nothing: that is a failure
-echo "sanitized e2e: $p passed, $((f + e)) failed in $(($(date +%s) - start)) s"
+pytest_counts "$e2e_log"
+echo "sanitized e2e: $p passed, $f failed in $(($(date +%s) - start)) s"
 passed=$((passed + p))
-failed=$((failed + f + e))
+failed=$((failed + f))
 
 # Every report of every sanitized process of the run.
 /usr/bin/python3 tests/sanitizers/check_reports.py --build "$VRMS2FA_BUILD_DIR" --stderr "$tmp" "$reports" \

@@ -8,6 +8,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 top=$(pwd)
+. scripts/pytest-counts.sh
 out="$top/tests/out"
 mkdir -p "$out"
 
@@ -62,15 +63,10 @@ add_last_line fuzz "$fuzz_log"
 # End-to-end tests (pytest): real MariaDB, real radiusd with the module, real radclient.
 e2e_log="$out/e2e.log"
 /usr/bin/python3 -m pytest -p no:cacheprovider -q -rfE tests/e2e 2>&1 | tee "$e2e_log"
-summary=$(grep -E '^(=+ )?[0-9]+ (passed|failed|error)' "$e2e_log" | tail -n 1)
-p=$(echo "$summary" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+')
-f=$(echo "$summary" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+')
-e=$(echo "$summary" | grep -oE '[0-9]+ errors?' | grep -oE '[0-9]+')
-p=${p:-0}; f=${f:-0}; e=${e:-0}
-[ "$p" -eq 0 ] && [ "$f" -eq 0 ] && [ "$e" -eq 0 ] && f=1	# pytest ran nothing: that is a failure
-echo "e2e: $p passed, $((f + e)) failed"
+pytest_counts "$e2e_log"
+echo "e2e: $p passed, $f failed"
 passed=$((passed + p))
-failed=$((failed + f + e))
+failed=$((failed + f))
 
 # The suite again with the module and the admin tool built with AddressSanitizer
 # and UndefinedBehaviorSanitizer, the module loaded into radiusd

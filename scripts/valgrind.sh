@@ -10,6 +10,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 top=$(pwd)
+. scripts/pytest-counts.sh
 out="$top/tests/out/valgrind"
 mkdir -p "$out"
 
@@ -27,12 +28,7 @@ export VRMS2FA_VALGRIND_REQUESTS=$requests VRMS2FA_VALGRIND_OUT=$out
 log="$out/pytest.log"
 start=$(date +%s)
 /usr/bin/python3 -m pytest -p no:cacheprovider -q -rfE "$@" tests/e2e/test_valgrind.py 2>&1 | tee "$log"
-summary=$(grep -E '^(=+ )?[0-9]+ (passed|failed|error|skipped)' "$log" | tail -n 1)
-p=$(echo "$summary" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+')
-f=$(echo "$summary" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+')
-e=$(echo "$summary" | grep -oE '[0-9]+ errors?' | grep -oE '[0-9]+')
-p=${p:-0}; f=${f:-0}; e=${e:-0}
-[ "$p" -eq 0 ] && [ "$f" -eq 0 ] && [ "$e" -eq 0 ] && f=1	# nothing ran (skipped): a failure
-echo "valgrind ($requests requests): $p passed, $((f + e)) failed in $(($(date +%s) - start)) s"
-echo "$p passed, $((f + e)) failed"
-[ $((f + e)) -eq 0 ] && [ "$p" -gt 0 ]
+pytest_counts "$log"	# nothing ran (skipped): a failure
+echo "valgrind ($requests requests): $p passed, $f failed in $(($(date +%s) - start)) s"
+echo "$p passed, $f failed"
+[ "$f" -eq 0 ] && [ "$p" -gt 0 ]
