@@ -173,6 +173,29 @@ def test_parallel_same_code_one_state(world, radiusd, figures, mode):
 
 
 @pytest.mark.parametrize("mode", ["processes", "burst"])
+def test_parallel_two_steps_one_state(world, radiusd, figures, mode):
+    """20 round 2s at once on one State, half with the code of this time step
+    and half with the next one's (both inside the window): exactly one Accept,
+    whichever of the State and the replay guard stops the others."""
+    u = world.user(enroll=True)
+    H.wait_step_margin(8)
+    now = time.time()
+    this, nxt = u.code(now), u.code(now, +1)
+    if this == nxt:
+        pytest.skip("the two steps have the same digits (one chance in a million)")
+    r1, csid = challenged(radiusd, u)
+    if mode == "processes":
+        replies = _parallel(20, lambda i: radiusd.round2(u.login, this if i % 2 else nxt, r1.state, csid=csid))
+    else:
+        replies, _ = radiusd.burst([radiusd.round2_attrs(u.login, this if i % 2 else nxt, r1.state, csid)
+                                    for i in range(20)])
+    tally = _tally(replies)
+    figures.append("20 round 2s at once (%s), two steps' codes, one State: %s" % (mode, tally))
+    assert len(replies) == 20 and all(r.code is not None for r in replies), tally
+    assert sum(r.code == ACCEPT for r in replies) == 1, tally
+
+
+@pytest.mark.parametrize("mode", ["processes", "burst"])
 def test_parallel_same_code_many_states(world, radiusd, figures, mode):
     """20 challenges of one user, then the same code on all 20 at once: exactly one Accept."""
     u = world.user(enroll=True)
