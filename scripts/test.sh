@@ -8,7 +8,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 top=$(pwd)
-. scripts/pytest-counts.sh
+. scripts/test-counts.sh
 out="$top/tests/out"
 mkdir -p "$out"
 
@@ -41,12 +41,7 @@ for t in tests/unit/test_*; do
 	[ -x "$t" ] || continue
 	log="$out/$(basename "$t").log"
 	"$t" >"$log" 2>&1
-	rc=$?
-	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
-	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
-	p=${p:-0}
-	f=${f:-0}
-	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; cat "$log"; fi
+	cmocka_counts "$log" $?
 	[ "$f" -ne 0 ] && cat "$log"
 	echo "unit $(basename "$t"): $p passed, $f failed"
 	passed=$((passed + p))

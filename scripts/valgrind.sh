@@ -10,7 +10,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 top=$(pwd)
-. scripts/pytest-counts.sh
+. scripts/test-counts.sh
 out="$top/tests/out/valgrind"
 mkdir -p "$out"
 

@@ -1,5 +1,17 @@
-# pytest-counts.sh - sourced by the test scripts (test.sh, test-sanitized.sh,
-# valgrind.sh): the counts of a pytest run, read from its log.
+# test-counts.sh - sourced by the test scripts (test.sh, test-sanitized.sh,
+# valgrind.sh): the counts of a cmocka program or a pytest run, read from
+# its log.
+#
+# cmocka_counts LOG RC: sets p and f from the "[  PASSED  ] N test(s)." and
+# "[  FAILED  ] N test(s)" lines of LOG; a program that exited with RC != 0
+# without saying which test failed (a crash, say) counts as one failure.
+cmocka_counts() {
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$1" | tail -n 1)
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$1" | tail -n 1)
+	p=${p:-0}
+	f=${f:-0}
+	if [ "$2" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+}
 #
 # pytest_counts LOG: sets p (tests passed) and f (tests failed, errors
 # included) from the last summary line pytest wrote to LOG.  A run that
