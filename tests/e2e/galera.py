@@ -55,7 +55,7 @@ def unavailable():
     return None
 
 
-class GaleraNode:
+class GaleraNode(H.RootSql):
     """One node.  It has the attributes harness.write_module_config reads
     (port, user, password, db) and the SQL helpers of harness.MariaDB."""
 
@@ -63,6 +63,7 @@ class GaleraNode:
         self.cluster = cluster
         self.index = index			# 1, 2, 3
         self.name = "node%d" % index
+        self.label = self.name
         self.base = Path(base)
         self.datadir = self.base / "data"
         self.socket = str(self.base / "mysqld.sock")
@@ -110,14 +111,7 @@ class GaleraNode:
 
     def install(self):
         """The system tables (first node only: the others get everything by SST)."""
-        r = subprocess.run(
-            ["mariadb-install-db", "--no-defaults", "--datadir=%s" % self.datadir, "--user=%s" % MYSQL_USER,
-             "--auth-root-authentication-method=normal", "--skip-test-db", "--skip-name-resolve",
-             "--innodb-buffer-pool-size=64M", "--skip-log-bin"],
-            capture_output=True, text=True, timeout=180)
-        if r.returncode != 0:
-            raise RuntimeError("mariadb-install-db (%s) failed:\n%s\n%s"
-                               % (self.name, r.stdout[-3000:], r.stderr[-3000:]))
+        H.mariadb_install_db(self.datadir, MYSQL_USER, self.name)
 
     def start(self, new_cluster=False, timeout=90):
         """Start and wait until the node answers and is Synced."""
@@ -166,14 +160,7 @@ class GaleraNode:
     def stop(self):
         if self.proc is None:
             return
-        if self.proc.poll() is None:
-            subprocess.run(["mariadb-admin", "--no-defaults", "-S", self.socket, "-uroot", "shutdown"],
-                           capture_output=True, timeout=60)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                pass
-        H._terminate(self.proc)
+        H.mariadb_shutdown(self.socket, self.proc, 60)
         self.proc = None
         self._close_out()
 
@@ -189,24 +176,7 @@ class GaleraNode:
     def running(self):
         return self.proc is not None and self.proc.poll() is None
 
-    # --- SQL as root over the socket ---
-
-    def sql(self, query, database=None, check=True, timeout=60):
-        cmd = ["mariadb", "--no-defaults", "-S", self.socket, "-uroot", "-N", "-B"]
-        if database:
-            cmd.append(database)
-        r = subprocess.run(cmd + ["-e", query], capture_output=True, text=True, timeout=timeout)
-        if check and r.returncode != 0:
-            raise RuntimeError("SQL on %s failed (%s): %s\n%s" % (self.name, r.returncode, query, r.stderr))
-        return r.stdout
-
-    def rows(self, query):
-        out = self.sql(query, database=self.db)
-        return [line.split("\t") for line in out.splitlines() if line != ""]
-
-    def scalar(self, query):
-        rows = self.rows(query)
-        return rows[0][0] if rows else None
+    # --- SQL as root over the socket: H.RootSql ---
 
     def status(self, name):
         """A global status variable, or None when the node does not answer."""

@@ -256,7 +256,57 @@ def wrong_code(secret_b32, digits=6, t=None):
 # MariaDB
 # --------------------------------------------------------------------------
 
-class MariaDB:
+def mariadb_install_db(datadir, user, label):
+    """The system tables of a new data folder (mariadb-install-db)."""
+    r = subprocess.run(
+        ["mariadb-install-db", "--no-defaults", "--datadir=%s" % datadir, "--user=%s" % user,
+         "--auth-root-authentication-method=normal", "--skip-test-db", "--skip-name-resolve",
+         "--innodb-buffer-pool-size=64M", "--skip-log-bin"],
+        capture_output=True, text=True, timeout=180)
+    if r.returncode != 0:
+        raise RuntimeError("mariadb-install-db (%s) failed:\n%s\n%s" % (label, r.stdout[-3000:], r.stderr[-3000:]))
+
+
+def mariadb_shutdown(socket, proc, timeout):
+    """Ask the mariadbd of proc (listening on socket) to shut down, wait up to
+    timeout seconds for it, then make sure it is gone."""
+    if proc.poll() is None:
+        subprocess.run(["mariadb-admin", "--no-defaults", "-S", socket, "-uroot", "shutdown"],
+                       capture_output=True, timeout=timeout)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            pass
+    _terminate(proc)
+
+
+class RootSql:
+    """SQL as root over the server's socket (self.socket), for MariaDB and
+    galera.py's nodes; rows() and scalar() read self.db.  self.label names the
+    server in errors."""
+
+    def sql(self, query, database=None, check=True, timeout=60):
+        """Run SQL; returns stdout (tab-separated, no headers)."""
+        cmd = ["mariadb", "--no-defaults", "-S", self.socket, "-uroot", "-N", "-B"]
+        if database:
+            cmd.append(database)
+        r = subprocess.run(cmd + ["-e", query], capture_output=True, text=True, timeout=timeout)
+        if check and r.returncode != 0:
+            raise RuntimeError("SQL on %s failed (%s): %s\n%s" % (self.label, r.returncode, query, r.stderr))
+        return r.stdout
+
+    def rows(self, query):
+        out = self.sql(query, database=self.db)
+        return [line.split("\t") for line in out.splitlines() if line != ""]
+
+    def scalar(self, query):
+        rows = self.rows(query)
+        return rows[0][0] if rows else None
+
+
+class MariaDB(RootSql):
+    label = "MariaDB"
+
     def __init__(self, base):
         self.base = Path(base)
         self.datadir = self.base / "data"
@@ -273,13 +323,7 @@ class MariaDB:
         self.base.mkdir(parents=True, exist_ok=True)
         if len(self.socket) > 100:
             raise RuntimeError("socket path too long for AF_UNIX: %s" % self.socket)
-        r = subprocess.run(
-            ["mariadb-install-db", "--no-defaults", "--datadir=%s" % self.datadir, "--user=root",
-             "--auth-root-authentication-method=normal", "--skip-test-db", "--skip-name-resolve",
-             "--innodb-buffer-pool-size=64M", "--skip-log-bin"],
-            capture_output=True, text=True, timeout=180)
-        if r.returncode != 0:
-            raise RuntimeError("mariadb-install-db failed:\n%s\n%s" % (r.stdout[-3000:], r.stderr[-3000:]))
+        mariadb_install_db(self.datadir, "root", self.label)
         self.port = free_port("tcp")
         self.launch()
         pw = self.password
@@ -318,35 +362,10 @@ class MariaDB:
                 raise RuntimeError("mariadbd did not answer within %d s:\n%s" % (timeout, tail(self.logfile)))
             time.sleep(0.05)
 
-    def sql(self, query, database=None, check=True):
-        """Run SQL as root over the socket; returns stdout (tab-separated, no headers)."""
-        cmd = ["mariadb", "--no-defaults", "-S", self.socket, "-uroot", "-N", "-B"]
-        if database:
-            cmd.append(database)
-        r = subprocess.run(cmd + ["-e", query], capture_output=True, text=True, timeout=60)
-        if check and r.returncode != 0:
-            raise RuntimeError("SQL failed (%s): %s\n%s" % (r.returncode, query, r.stderr))
-        return r.stdout
-
-    def rows(self, query):
-        out = self.sql(query, database=self.db)
-        return [line.split("\t") for line in out.splitlines() if line != ""]
-
-    def scalar(self, query):
-        rows = self.rows(query)
-        return rows[0][0] if rows else None
-
     def stop(self):
         if self.proc is None:
             return
-        if self.proc.poll() is None:
-            subprocess.run(["mariadb-admin", "--no-defaults", "-S", self.socket, "-uroot", "shutdown"],
-                           capture_output=True, timeout=30)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                pass
-        _terminate(self.proc)
+        mariadb_shutdown(self.socket, self.proc, 30)
         try:
             self._log.close()
         except Exception:
@@ -715,6 +734,15 @@ class Reply:
 
     def __repr__(self):
         return "<Reply %s %r in %.3fs>" % (self.code, self.attrs, self.elapsed)
+
+
+def tally(replies):
+    """{"Access-Reject (message)": count, ...} of many replies, for assertions and figures."""
+    t = {}
+    for r in replies:
+        key = "%s%s" % (r.code or "no reply", " (%s)" % r.message if r.message else "")
+        t[key] = t.get(key, 0) + 1
+    return t
 
 
 def parse_radclient_all(stdout):

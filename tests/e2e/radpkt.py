@@ -60,6 +60,26 @@ class Reply:
         return b"".join(self.get(REPLY_MESSAGE)).decode("utf-8", "replace")
 
 
+def parse_reply(data, authenticator, secret, elapsed=0.0):
+    """The Reply in data, or None when it is not the answer to the request
+    sent with that Request Authenticator (too short, or a wrong Response
+    Authenticator)."""
+    if len(data) < 20:
+        return None
+    code, ident, length = struct.unpack("!BBH", data[:4])
+    expect = hashlib.md5(data[:4] + authenticator + data[20:length] + secret).digest()
+    if not hmac.compare_digest(expect, data[4:20]):
+        return None
+    attrs, i = [], 20
+    while i + 2 <= length:
+        t, ln = data[i], data[i + 1]
+        if ln < 2:
+            break
+        attrs.append((t, data[i + 2:i + ln]))
+        i += ln
+    return Reply(code, attrs, elapsed)
+
+
 class Client:
     """One UDP socket to one server; requests one at a time."""
 
@@ -112,16 +132,7 @@ class Client:
                 return None
             if len(data) >= 20 and data[1] == pkt[1]:
                 break
-        elapsed = time.perf_counter() - t0
-        code, ident, length = struct.unpack("!BBH", data[:4])
-        expect = hashlib.md5(data[:4] + authenticator + data[20:length] + self.secret).digest()
-        if not hmac.compare_digest(expect, data[4:20]):
+        reply = parse_reply(data, authenticator, self.secret, time.perf_counter() - t0)
+        if reply is None:
             raise AssertionError("bad Response Authenticator")
-        attrs, i = [], 20
-        while i + 2 <= length:
-            t, l = data[i], data[i + 1]
-            if l < 2:
-                break
-            attrs.append((t, data[i + 2:i + l]))
-            i += l
-        return Reply(code, attrs, elapsed)
+        return reply

@@ -140,21 +140,14 @@ def _parallel(n, fn):
         return list(ex.map(run, range(n)))
 
 
-def _tally(replies):
-    t = {}
-    for r in replies:
-        key = "%s%s" % (r.code or "no reply", " (%s)" % r.message if r.message else "")
-        t[key] = t.get(key, 0) + 1
-    return t
-
-
-def _round2_all(radiusd, mode, u, code, states, csid):
-    """The round 2s of `states` (one per request), all at once: 20 radclient
-    processes started together, or one radclient with all 20 in flight."""
+def _round2_all(radiusd, mode, u, codes, states, csid):
+    """The round 2s of `states` with `codes` (one of each per request), all at
+    once: radclient processes started together, or one radclient with all of
+    them in flight."""
     n = len(states)
     if mode == "processes":
-        return _parallel(n, lambda i: radiusd.round2(u.login, code, states[i], csid=csid))
-    replies, _ = radiusd.burst([radiusd.round2_attrs(u.login, code, st, csid) for st in states])
+        return _parallel(n, lambda i: radiusd.round2(u.login, codes[i], states[i], csid=csid))
+    replies, _ = radiusd.burst([radiusd.round2_attrs(u.login, codes[i], states[i], csid) for i in range(n)])
     return replies
 
 
@@ -165,8 +158,8 @@ def test_parallel_same_code_one_state(world, radiusd, figures, mode):
     H.wait_step_margin(8)
     code = u.code()
     r1, csid = challenged(radiusd, u)
-    replies = _round2_all(radiusd, mode, u, code, [r1.state] * 20, csid)
-    tally = _tally(replies)
+    replies = _round2_all(radiusd, mode, u, [code] * 20, [r1.state] * 20, csid)
+    tally = H.tally(replies)
     figures.append("20 round 2s at once (%s), one code, one State: %s" % (mode, tally))
     assert len(replies) == 20 and all(r.code is not None for r in replies), tally
     assert sum(r.code == ACCEPT for r in replies) == 1, tally
@@ -184,12 +177,8 @@ def test_parallel_two_steps_one_state(world, radiusd, figures, mode):
     if this == nxt:
         pytest.skip("the two steps have the same digits (one chance in a million)")
     r1, csid = challenged(radiusd, u)
-    if mode == "processes":
-        replies = _parallel(20, lambda i: radiusd.round2(u.login, this if i % 2 else nxt, r1.state, csid=csid))
-    else:
-        replies, _ = radiusd.burst([radiusd.round2_attrs(u.login, this if i % 2 else nxt, r1.state, csid)
-                                    for i in range(20)])
-    tally = _tally(replies)
+    replies = _round2_all(radiusd, mode, u, [this, nxt] * 10, [r1.state] * 20, csid)
+    tally = H.tally(replies)
     figures.append("20 round 2s at once (%s), two steps' codes, one State: %s" % (mode, tally))
     assert len(replies) == 20 and all(r.code is not None for r in replies), tally
     assert sum(r.code == ACCEPT for r in replies) == 1, tally
@@ -202,12 +191,12 @@ def test_parallel_same_code_many_states(world, radiusd, figures, mode):
     H.wait_step_margin(12)
     csid = H.new_address()
     firsts = _parallel(20, lambda i: radiusd.round1(u.login, u.password, csid=csid))
-    assert all(r.code == CHALLENGE for r in firsts), _tally(firsts)
+    assert all(r.code == CHALLENGE for r in firsts), H.tally(firsts)
     states = [r.state for r in firsts]
     assert len(set(states)) == 20
     code = u.code()
-    replies = _round2_all(radiusd, mode, u, code, states, csid)
-    tally = _tally(replies)
+    replies = _round2_all(radiusd, mode, u, [code] * len(states), states, csid)
+    tally = H.tally(replies)
     figures.append("20 round 2s at once (%s), one code, 20 States of one user: %s" % (mode, tally))
     assert len(replies) == 20 and all(r.code is not None for r in replies), tally
     assert sum(r.code == ACCEPT for r in replies) == 1, tally
@@ -720,7 +709,7 @@ def test_parallel_enrollment_code(world, admin, radiusd, figures):
     secret = _secret_from_uri(r1.get("VRMS2FA-OTPAuth-URI"))
     H.wait_step_margin(5)
     replies, _ = radiusd.burst([radiusd.round2_attrs(u.login, H.totp(secret), r1.state, csid)] * 20)
-    tally = _tally(replies)
+    tally = H.tally(replies)
     figures.append("20 round 2s at once (burst), one enrollment code, one State: %s" % tally)
     assert len(replies) == 20 and sum(r.code == ACCEPT for r in replies) == 1, tally
     assert admin.json("user", "show", u.login)["totp_status"] == "active"
@@ -733,7 +722,7 @@ def test_parallel_emailed_code(world, radiusd_pool, outbox, figures):
     csid = H.new_address()
     r1, mail = _email_challenge(rad, outbox, u, csid)
     replies, _ = rad.burst([rad.round2_attrs(u.login, mail["VRMS2FA_CODE"], r1.state, csid)] * 20)
-    tally = _tally(replies)
+    tally = H.tally(replies)
     figures.append("20 round 2s at once (burst), one emailed code, one State: %s" % tally)
     assert len(replies) == 20 and sum(r.code == ACCEPT for r in replies) == 1, tally
 

@@ -5,7 +5,6 @@ tests have a MariaDB of their own, since they kill it."""
 
 import os
 import signal
-import subprocess
 import threading
 import time
 

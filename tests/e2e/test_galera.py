@@ -104,14 +104,6 @@ def make_user(world, enroll=True, address=None, company=None):
     return world.user(password=password, hash=hashed, company=company, enroll=enroll, address=address)
 
 
-def tally(replies):
-    t = {}
-    for r in replies:
-        key = "%s%s" % (r.code or "no reply", " (%s)" % r.message if r.message else "")
-        t[key] = t.get(key, 0) + 1
-    return t
-
-
 def simultaneous(requests, timeout=5):
     """requests: [(radiusd, attrs)].  One radclient per request, all started
     first (each loads its dictionaries and waits on stdin), then every one is
@@ -261,14 +253,14 @@ def test_one_code_through_three_nodes_at_once(cluster, worlds, servers, figures)
         csid = H.new_address()
         with ThreadPoolExecutor(max_workers=3) as ex:
             firsts = list(ex.map(lambda r: r.round1(u.login, u.password, csid=csid), servers))
-        assert all(f.code == CHALLENGE for f in firsts), tally(firsts)
+        assert all(f.code == CHALLENGE for f in firsts), H.tally(firsts)
         H.wait_step_margin(3)
         code = u.code()
         replies = simultaneous([(r, r.round2_attrs(u.login, code, f.state, csid))
                                 for r, f in zip(servers, firsts)])
         accepts = sum(r.code == ACCEPT for r in replies)
         per_code.append(accepts)
-        for k, v in tally(replies).items():
+        for k, v in H.tally(replies).items():
             outcomes[k] = outcomes.get(k, 0) + v
     reps_s = time.monotonic() - t1
     after = {k: cluster.status_sum(k) for k in counters}
@@ -320,7 +312,7 @@ def test_expired_challenge_pruning_on_three_nodes_fails_no_login(cluster, worlds
                     for i, u in enumerate(users)]		# two users per radiusd, six round 1s at once
         replies = simultaneous(requests)
         sent += len(requests)
-        for k, v in tally(replies).items():
+        for k, v in H.tally(replies).items():
             outcomes[k] = outcomes.get(k, 0) + v
         for r in replies:
             if r.state is not None:		# "V1" + 32 hex digits: the 16 random bytes

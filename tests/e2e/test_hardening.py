@@ -8,8 +8,6 @@ import random
 import statistics
 import time
 
-import pytest
-
 import harness as H
 import radpkt as R
 

@@ -128,25 +128,6 @@ class Req:
         self.kind, self.attrs, self.ma, self.port = kind, attrs, ma, port
 
 
-def parse_reply(data, authenticator, secret):
-    """The Reply, or None when it is not the answer to that request (a wrong
-    Response Authenticator: a late answer to an earlier use of the Id)."""
-    if len(data) < 20:
-        return None
-    code, ident, length = struct.unpack("!BBH", data[:4])
-    expect = hashlib.md5(data[:4] + authenticator + data[20:length] + secret).digest()
-    if not hmac.compare_digest(expect, data[4:20]):
-        return None
-    attrs, i = [], 20
-    while i + 2 <= length:
-        t, ln = data[i], data[i + 1]
-        if ln < 2:
-            break
-        attrs.append((t, data[i + 2:i + ln]))
-        i += ln
-    return R.Reply(code, attrs, 0.0)
-
-
 def vsa_value(reply, vtype):
     for t, v in reply.attrs:
         if t == R.VENDOR_SPECIFIC and len(v) >= 6 and struct.unpack("!I", v[:4])[0] == R.VRMS2FA_VENDOR \
@@ -210,7 +191,7 @@ class Engine:
                     except BlockingIOError:
                         break
                     entry = self.inflight.get(data[1]) if len(data) >= 20 else None
-                    reply = parse_reply(data, entry[3], self.secret) if entry else None
+                    reply = R.parse_reply(data, entry[3], self.secret) if entry else None	# None: a late answer to an earlier use of the Id
                     if reply is None:
                         continue
                     flow, req = self.inflight.pop(data[1])[:2]
