@@ -191,10 +191,11 @@ def _crypt_lib():
     return _libcrypt
 
 
-def crypt_hash(password, prefix, count=0):
-    """prefix: '$2y$', '$2b$', '$6$', '$y$'.  count: the cost (0 = default)."""
+def crypt_hash(password, prefix, count=0, setting=None):
+    """prefix: '$2y$', '$2b$', '$6$', '$y$'.  count: the cost (0 = default).
+    setting: the whole setting ("$6$rounds=1000$salt$") instead of a random one."""
     lib = _crypt_lib()
-    salt = lib.crypt_gensalt(prefix.encode(), count, None, 0)
+    salt = setting.encode() if setting else lib.crypt_gensalt(prefix.encode(), count, None, 0)
     if not salt:
         raise RuntimeError("crypt_gensalt(%s) failed" % prefix)
     out = lib.crypt(password.encode(), salt)

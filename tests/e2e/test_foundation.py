@@ -19,19 +19,26 @@ def hash_for(fmt, password):
     if fmt == "bcrypt-2b":
         return H.crypt_hash(password, "$2b$", 10)
     if fmt == "sha512-crypt":
-        return H.crypt_hash(password, "$6$")
+        return H.crypt_hash(password, "$6$")			# "$6$salt$": 5000 rounds
+    if fmt == "sha512-crypt-rounds":
+        return H.crypt_hash(password, "$6$", 1000)		# "$6$rounds=1000$salt$"
+    if fmt == "sha512-crypt-odd-salt":
+        # '-' and '_' are not in the canonical alphabet: libxcrypt checks it, not core/sha512_crypt.c
+        return H.crypt_hash(password, "$6$", setting="$6$rounds=1000$odd-salt_%s$" % H.unique("")[-4:])
     if fmt == "yescrypt":
         return H.crypt_hash(password, "$y$")
     raise ValueError(fmt)
 
 
-@pytest.mark.parametrize("fmt", ["bcrypt-2y", "bcrypt-2b", "sha512-crypt", "yescrypt"])
+@pytest.mark.parametrize("fmt", ["bcrypt-2y", "bcrypt-2b", "sha512-crypt", "sha512-crypt-rounds",
+                                 "sha512-crypt-odd-salt", "yescrypt"])
 def test_password_hash_formats(world, radiusd, mariadb, fmt):
     password = "Correct horse 'battery' \"staple\" \\ " + H.unique("")
     u = world.user(password=password, hash=hash_for(fmt, password))
     stored = mariadb.scalar("SELECT password_hash FROM users WHERE login = '%s'" % u.login)
-    assert stored.startswith({"bcrypt-2y": "$2y$", "bcrypt-2b": "$2b$",
-                              "sha512-crypt": "$6$", "yescrypt": "$y$"}[fmt])
+    assert stored.startswith({"bcrypt-2y": "$2y$", "bcrypt-2b": "$2b$", "sha512-crypt": "$6$",
+                              "sha512-crypt-rounds": "$6$rounds=1000$", "sha512-crypt-odd-salt": "$6$rounds=1000$odd-salt_",
+                              "yescrypt": "$y$"}[fmt])
 
     r1, _ = radiusd.login(u.login, password)
     assert r1.code == ACCEPT, r1.raw
