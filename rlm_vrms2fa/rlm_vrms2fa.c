@@ -30,6 +30,7 @@ typedef struct {
 	DICT_ATTR const		*uri_da;
 	DICT_ATTR const		*enrolled_da;
 	DICT_ATTR const		*grace_da;
+	DICT_ATTR const		*reply_message_da;
 
 	secretbox_keyring_t	keyring;	/* read-only once instantiated */
 	char			dummy_hash[PASSWORD_HASH_MAX + 1];
@@ -122,7 +123,8 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	if (!(inst->enroll_request_da = need_attribute(conf, "VRMS2FA-Enroll-Request")) ||
 	    !(inst->uri_da = need_attribute(conf, "VRMS2FA-OTPAuth-URI")) ||
 	    !(inst->enrolled_da = need_attribute(conf, "VRMS2FA-Enrolled")) ||
-	    !(inst->grace_da = need_attribute(conf, "VRMS2FA-Grace-Seconds"))) {
+	    !(inst->grace_da = need_attribute(conf, "VRMS2FA-Grace-Seconds")) ||
+	    !(inst->reply_message_da = need_attribute(conf, "Reply-Message"))) {
 		return -1;
 	}
 
@@ -302,7 +304,7 @@ static rlm_rcode_t reply(rlm_vrms2fa_t const *inst, REQUEST *request, flow_resul
 	int failed = 0;
 
 	fr_pair_delete_by_num(&request->reply->vps, PW_REPLY_MESSAGE, 0, TAG_ANY);
-	if (res->message[0]) failed |= !pair_make_reply("Reply-Message", res->message, T_OP_SET);
+	if (res->message[0]) failed |= add_reply_string(request, inst->reply_message_da, res->message);
 	if (res->enrolled >= 0 && res->code != FLOW_REJECT && res->code != FLOW_FAIL) {
 		failed |= add_reply_integer(request, inst->enrolled_da, (uint32_t)res->enrolled);
 	}
