@@ -7,7 +7,7 @@
 #ifndef VRMS2FA_ADMIN_H
 #define VRMS2FA_ADMIN_H
 
-#include "../rlm_vrms2fa/module_config.h"
+#include "../rlm_vrms2fa/settings.h"
 #include "../rlm_vrms2fa/core/secretbox.h"
 #include "../rlm_vrms2fa/store/store.h"
 #include "../rlm_vrms2fa/store/store_admin.h"

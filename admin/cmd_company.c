@@ -12,14 +12,14 @@ static void print_company(admin_t *a, store_company_t const *c)
 {
 	char groups[128];
 
-	if (group_mask_format(c->group_mask, groups, sizeof(groups)) != 0) groups[0] = '\0';
+	if (policy_group_mask_format(c->group_mask, groups, sizeof(groups)) != 0) groups[0] = '\0';
 	if (a->json) {
 		json_t j = { 0 };
 		char const *p = groups;
 
 		json_open(&j, NULL, '{');
 		json_str(&j, "name", c->name);
-		json_str(&j, "level", level_name(c->level));
+		json_str(&j, "level", policy_level_name(c->level));
 		json_open(&j, "groups", '[');
 		while (*p) {
 			char one[32];
@@ -37,7 +37,7 @@ static void print_company(admin_t *a, store_company_t const *c)
 		return;
 	}
 	printf("company:     %s\n", c->name);
-	printf("level:       %s\n", level_name(c->level));
+	printf("level:       %s\n", policy_level_name(c->level));
 	printf("groups:      %s\n", groups[0] ? groups : "(none)");
 	printf("grace days:  %u\n", c->grace_days);
 }
@@ -147,7 +147,7 @@ int cmd_policy(admin_t *a, int argc, char **argv)
 		fprintf(stderr, "vrms2fa-admin: unknown policy command '%s'\nusage: %s\n", pos[0], usage);
 		return EXIT_USAGE;
 	}
-	if (!level_arg || level_parse(level_arg, &level) != 0) {
+	if (!level_arg || policy_level_parse(level_arg, &level) != 0) {
 		fprintf(stderr, "vrms2fa-admin: --level must be low or high\nusage: %s\n", usage);
 		return EXIT_USAGE;
 	}
@@ -155,7 +155,7 @@ int cmd_policy(admin_t *a, int argc, char **argv)
 		fprintf(stderr, "vrms2fa-admin: --by LOGIN is required\nusage: %s\n", usage);
 		return EXIT_USAGE;
 	}
-	if (groups_arg && group_mask_parse(groups_arg, &mask) != 0) {
+	if (groups_arg && policy_group_mask_parse(groups_arg, &mask) != 0) {
 		fprintf(stderr, "vrms2fa-admin: bad --groups '%s': use administrator, company_user, owner, supplier\n"
 			"usage: %s\n", groups_arg, usage);
 		return EXIT_USAGE;
@@ -178,10 +178,10 @@ int cmd_policy(admin_t *a, int argc, char **argv)
 	if (!groups_arg) mask = c.group_mask ? c.group_mask : GROUP_MASK_ALL;
 	if ((err = apply_policy(a, &c, level, mask))) return err;
 
-	if (group_mask_format(c.group_mask, old_groups, sizeof(old_groups)) != 0) old_groups[0] = '\0';
-	if (group_mask_format(mask, new_groups, sizeof(new_groups)) != 0) new_groups[0] = '\0';
+	if (policy_group_mask_format(c.group_mask, old_groups, sizeof(old_groups)) != 0) old_groups[0] = '\0';
+	if (policy_group_mask_format(mask, new_groups, sizeof(new_groups)) != 0) new_groups[0] = '\0';
 	snprintf(detail, sizeof(detail), "level %s -> %s; groups [%s] -> [%s]",
-		 level_name(c.level), level_name(level), old_groups, new_groups);
+		 policy_level_name(c.level), policy_level_name(level), old_groups, new_groups);
 	admin_audit(a, by, admin_user_row.id, c.id, "policy_changed", detail);
 
 	{

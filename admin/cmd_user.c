@@ -40,7 +40,7 @@ static void print_user(admin_t *a, store_user_t const *u)
 		json_open(&j, NULL, '{');
 		json_str(&j, "login", u->login);
 		json_str(&j, "company", u->company.name);
-		json_str(&j, "group", group_name(u->group));
+		json_str(&j, "group", policy_group_name(u->group));
 		if (u->has_email) json_str(&j, "email", u->email);
 		else json_null(&j, "email");
 		json_bool(&j, "disabled", u->disabled);
@@ -57,7 +57,7 @@ static void print_user(admin_t *a, store_user_t const *u)
 	}
 	printf("login:            %s\n", u->login);
 	printf("company:          %s\n", u->company.name);
-	printf("group:            %s\n", group_name(u->group));
+	printf("group:            %s\n", policy_group_name(u->group));
 	printf("email:            %s\n", u->has_email ? u->email : "(none)");
 	printf("disabled:         %s\n", u->disabled ? "yes" : "no");
 	printf("two-step:         %s\n", u->totp_status == TOTP_STATUS_ACTIVE ? "active" :
@@ -123,13 +123,13 @@ static int user_add(admin_t *a, int argc, char **argv)
 		fprintf(stderr, "vrms2fa-admin: --company, --group, --email and a password are required\nusage: %s\n", usage);
 		return EXIT_USAGE;
 	}
-	if (group_parse(group_arg, &group) != 0) {
+	if (policy_group_parse(group_arg, &group) != 0) {
 		fprintf(stderr, "vrms2fa-admin: bad group '%s': use administrator, company_user, owner or supplier\n"
 			"usage: %s\n", group_arg, usage);
 		return EXIT_USAGE;
 	}
-	if (!text_login_name_valid((uint8_t const *)pos[0], strlen(pos[0]), LOGIN_NAME_MAX)) {
-		return admin_fail("bad login name: 1 to %d bytes of UTF-8, no control characters", LOGIN_NAME_MAX);
+	if (!text_login_name_valid((uint8_t const *)pos[0], strlen(pos[0]), TEXT_LOGIN_MAX)) {
+		return admin_fail("bad login name: 1 to %d bytes of UTF-8, no control characters", TEXT_LOGIN_MAX);
 	}
 	if (!email_valid(email)) return admin_fail("bad email address: %s", email);
 	if ((err = password_option(from_stdin, hash_arg, hash, sizeof(hash), usage))) return err;
@@ -143,7 +143,7 @@ static int user_add(admin_t *a, int argc, char **argv)
 	rc = store_user_add(a->conn, pos[0], c.id, group, email, hash, deadline, a->now, &id);
 	if (rc == STORE_CONFLICT) return admin_fail("user already exists: %s", pos[0]);
 	if (rc != STORE_OK) return admin_db_fail(a, "user add");
-	admin_audit(a, "vrms2fa-admin", id, c.id, "user_added", group_name(group));
+	admin_audit(a, "vrms2fa-admin", id, c.id, "user_added", policy_group_name(group));
 	if ((err = admin_user(a, pos[0], &u))) return err;
 	print_user(a, &u);
 	return 0;
@@ -191,7 +191,7 @@ static store_status_t user_set_tx(admin_t *a, void *arg)
 		}
 		if (rc != STORE_OK) return rc;
 		snprintf(detail + strlen(detail), size - strlen(detail), "group %s -> %s; ",
-			 group_name(u->group), group_name(t->group));
+			 policy_group_name(u->group), policy_group_name(t->group));
 	}
 	if (t->set_email) {
 		if ((rc = store_user_set_email(a->conn, u->id, t->email)) != STORE_OK) return rc;
@@ -227,7 +227,7 @@ static int user_set(admin_t *a, int argc, char **argv)
 	int err;
 
 	admin_parse(argc, argv, opts, pos, 1, 0, usage);
-	if (group_arg && group_parse(group_arg, &group) != 0) {
+	if (group_arg && policy_group_parse(group_arg, &group) != 0) {
 		fprintf(stderr, "vrms2fa-admin: bad group '%s'\nusage: %s\n", group_arg, usage);
 		return EXIT_USAGE;
 	}

@@ -34,7 +34,7 @@ typedef struct {
 	store_conn_t		*conn;
 	flow_request_t const	*req;
 	flow_result_t		*res;
-	char			login[LOGIN_NAME_MAX + 1];	/* validated, NUL-terminated */
+	char			login[TEXT_LOGIN_MAX + 1];	/* validated, NUL-terminated */
 	size_t			login_len;
 	addr_kind_t		addr_kind;
 	char			address[ADDR_TEXT_MAX];		/* "" when missing or unparsable */
@@ -561,7 +561,7 @@ static void round1(login_t *l)
 		/* fall through */
 	case DECISION_ACCEPT_WITH_REMINDER:
 		accept_with_reminder(l, &row, mandatory, grace_left);
-		note(l->res, "accepted without two-step verification (%s)", decision_name(decision));
+		note(l->res, "accepted without two-step verification (%s)", policy_decision_name(decision));
 		return;
 	}
 	say(l->res, FLOW_REJECT, MSG_LOGIN_FAILED);
@@ -743,7 +743,7 @@ void flow_login(flow_config_t const *cfg, store_conn_t *conn, flow_request_t con
 	l.req = req;
 	l.res = res;
 
-	if (!req->has_login || !text_login_name_valid(req->login, req->login_len, LOGIN_NAME_MAX)) {
+	if (!req->has_login || !text_login_name_valid(req->login, req->login_len, TEXT_LOGIN_MAX)) {
 		say(res, FLOW_REJECT, MSG_LOGIN_FAILED);
 		note(res, "missing or malformed User-Name%s", "");
 		return;

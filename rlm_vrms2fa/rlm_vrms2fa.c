@@ -14,7 +14,7 @@ RCSID("$Id$")
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
-#include "module_config.h"
+#include "settings.h"
 #include "flow.h"
 #include "core/password.h"
 #include "core/secretbox.h"

@@ -21,14 +21,14 @@ static char const *const GROUP_NAMES[GROUP_COUNT] = {
 
 #define SECONDS_PER_DAY 86400
 
-char const *group_name(user_group_t group)
+char const *policy_group_name(user_group_t group)
 {
 	if ((unsigned) group >= GROUP_COUNT) return "unknown";
 	return GROUP_NAMES[group];
 }
 
 /* Match a name of exactly len bytes (not NUL-terminated). */
-static int group_parse_n(char const *name, size_t len, user_group_t *group)
+static int policy_group_parse_n(char const *name, size_t len, user_group_t *group)
 {
 	unsigned i;
 
@@ -41,13 +41,13 @@ static int group_parse_n(char const *name, size_t len, user_group_t *group)
 	return -1;
 }
 
-int group_parse(char const *name, user_group_t *group)
+int policy_group_parse(char const *name, user_group_t *group)
 {
 	if (!name || !group) return -1;
-	return group_parse_n(name, strlen(name), group);
+	return policy_group_parse_n(name, strlen(name), group);
 }
 
-char const *level_name(security_level_t level)
+char const *policy_level_name(security_level_t level)
 {
 	switch (level) {
 	case LEVEL_LOW: return "low";
@@ -56,7 +56,7 @@ char const *level_name(security_level_t level)
 	return "unknown";
 }
 
-int level_parse(char const *name, security_level_t *level)
+int policy_level_parse(char const *name, security_level_t *level)
 {
 	if (!name || !level) return -1;
 	if (strcmp(name, "low") == 0) {
@@ -70,7 +70,7 @@ int level_parse(char const *name, security_level_t *level)
 }
 
 /* "owner,supplier" (spaces around names allowed) -> mask. */
-int group_mask_parse(char const *list, unsigned *mask)
+int policy_group_mask_parse(char const *list, unsigned *mask)
 {
 	unsigned m = 0;
 	char const *p;
@@ -92,7 +92,7 @@ int group_mask_parse(char const *list, unsigned *mask)
 		end = p;
 		while (end > start && end[-1] == ' ') end--;
 		if (end == start) return -1;				/* empty element */
-		if (group_parse_n(start, (size_t) (end - start), &g) != 0) return -1;
+		if (policy_group_parse_n(start, (size_t) (end - start), &g) != 0) return -1;
 		if (m & (1u << g)) return -1;				/* repeated */
 		m |= 1u << g;
 		if (*p == '\0') break;
@@ -102,7 +102,7 @@ int group_mask_parse(char const *list, unsigned *mask)
 	return 0;
 }
 
-int group_mask_format(unsigned mask, char *out, size_t outlen)
+int policy_group_mask_format(unsigned mask, char *out, size_t outlen)
 {
 	size_t len = 0;
 	unsigned i;
@@ -133,7 +133,7 @@ bool policy_is_mandatory(security_level_t level, unsigned group_mask, user_group
 	return level == LEVEL_HIGH && (group_mask & (1u << group)) != 0;
 }
 
-char const *decision_name(decision_t decision)
+char const *policy_decision_name(decision_t decision)
 {
 	switch (decision) {
 	case DECISION_ACCEPT: return "accept";

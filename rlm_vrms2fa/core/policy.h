@@ -27,15 +27,15 @@ typedef enum {
 #define GROUP_MASK_ALL ((1u << GROUP_COUNT) - 1)
 
 /* Names as the admin tool and the database use them: "administrator", ... */
-char const *group_name(user_group_t group);
-int group_parse(char const *name, user_group_t *group);			/* 0 ok, -1 unknown */
-char const *level_name(security_level_t level);				/* "low", "high" */
-int level_parse(char const *name, security_level_t *level);		/* 0 ok, -1 unknown */
+char const *policy_group_name(user_group_t group);
+int policy_group_parse(char const *name, user_group_t *group);			/* 0 ok, -1 unknown */
+char const *policy_level_name(security_level_t level);				/* "low", "high" */
+int policy_level_parse(char const *name, security_level_t *level);		/* 0 ok, -1 unknown */
 
 /* "owner,supplier" -> mask; empty string -> 0.  0 ok, -1 on an unknown or repeated name. */
-int group_mask_parse(char const *list, unsigned *mask);
+int policy_group_mask_parse(char const *list, unsigned *mask);
 /* mask -> "administrator,owner" (canonical order).  0 ok, -1 too small. */
-int group_mask_format(unsigned mask, char *out, size_t outlen);
+int policy_group_mask_format(unsigned mask, char *out, size_t outlen);
 
 /* Is two-step verification mandatory for a user of this group under this level and mask? */
 bool policy_is_mandatory(security_level_t level, unsigned group_mask, user_group_t group);
@@ -58,7 +58,7 @@ typedef enum {
 	DECISION_EMAIL_CONFIRM			/* no 2FA, new address, optional or within grace */
 } decision_t;
 
-char const *decision_name(decision_t decision);
+char const *policy_decision_name(decision_t decision);
 
 /*
  * The first row of the table that matches.  Mandatory with no recorded

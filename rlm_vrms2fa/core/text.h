@@ -10,15 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/*
- * glibc's <limits.h> (with _GNU_SOURCE) defines POSIX LOGIN_NAME_MAX as 256.
- * Pull it in first, so that its include guard stops a later inclusion from
- * redefining ours, and replace it: in files that include this header,
- * LOGIN_NAME_MAX is our 64.
- */
-#include <limits.h>
-#undef LOGIN_NAME_MAX
-#define LOGIN_NAME_MAX	64	/* bytes; matches users.login VARCHAR(64) */
+#define TEXT_LOGIN_MAX	64	/* bytes of a login name; matches users.login VARCHAR(64) */
 
 /* Well-formed UTF-8 (no overlongs, no surrogates), no C0/DEL controls, no NUL. */
 bool text_is_clean_utf8(uint8_t const *s, size_t len);

@@ -52,7 +52,7 @@ char const *store_status_name(store_status_t status)
 	return "unknown";
 }
 
-static bool errno_means_broken(unsigned int err)
+static bool mysql_error_means_broken(unsigned int err)
 {
 	switch (err) {
 	case CR_SERVER_GONE_ERROR:
@@ -70,7 +70,7 @@ static bool errno_means_broken(unsigned int err)
 	}
 }
 
-static bool errno_means_retry(unsigned int err)
+static bool mysql_error_means_retry(unsigned int err)
 {
 	return err == ER_LOCK_DEADLOCK || err == ER_LOCK_WAIT_TIMEOUT;
 }
@@ -78,8 +78,8 @@ static bool errno_means_retry(unsigned int err)
 static store_status_t fail(store_conn_t *conn, unsigned int err, char const *what, char const *msg)
 {
 	snprintf(conn->error, sizeof(conn->error), "%s: %s (%u)", what, msg ? msg : "unknown error", err);
-	if (errno_means_broken(err)) conn->broken = true;
-	if (errno_means_retry(err)) return STORE_RETRY;
+	if (mysql_error_means_broken(err)) conn->broken = true;
+	if (mysql_error_means_retry(err)) return STORE_RETRY;
 	if (err == ER_DUP_ENTRY) return STORE_CONFLICT;
 	return STORE_ERROR;
 }

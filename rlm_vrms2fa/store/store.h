@@ -214,7 +214,7 @@ typedef struct {
 	uint64_t	id;
 	uint64_t	user_id;
 	uint64_t	company_id;
-	char		login[LOGIN_NAME_MAX + 1];
+	char		login[TEXT_LOGIN_MAX + 1];
 	char		address[ADDR_TEXT_MAX];
 } store_email_link_t;
 /* Confirm by link token: STORE_NOT_FOUND when unknown, expired or already confirmed. */

@@ -69,7 +69,7 @@ store_status_t store_company_get(store_conn_t *conn, char const *name, store_com
 	rc = store_run(conn, SQL_COMPANY_GET, params, NELEMS(params), cols, NELEMS(cols), NULL, NULL, &rows, NULL);
 	if (rc != STORE_OK) return rc;
 	if (rows == 0) return STORE_NOT_FOUND;
-	if (level_parse(level, &out->level) != 0) return STORE_ERROR;
+	if (policy_level_parse(level, &out->level) != 0) return STORE_ERROR;
 	out->group_mask = (unsigned)mask & GROUP_MASK_ALL;
 	out->grace_days = (uint32_t)grace;
 	return STORE_OK;
@@ -80,7 +80,7 @@ static char const SQL_COMPANY_POLICY[] =
 
 store_status_t store_company_set_policy(store_conn_t *conn, uint64_t company_id, security_level_t level, unsigned mask)
 {
-	store_param_t params[] = { P_TEXT(level_name(level)), P_I64(mask), P_U64(company_id) };
+	store_param_t params[] = { P_TEXT(policy_level_name(level)), P_I64(mask), P_U64(company_id) };
 
 	return store_exec(conn, SQL_COMPANY_POLICY, params, NELEMS(params), NULL);
 }
@@ -117,7 +117,7 @@ store_status_t store_user_add(store_conn_t *conn, char const *login, uint64_t co
 			      char const *email, char const *password_hash, int64_t deadline, int64_t now, uint64_t *id)
 {
 	store_param_t params[] = {
-		P_TEXT(login), P_U64(company_id), P_TEXT(group_name(group)),
+		P_TEXT(login), P_U64(company_id), P_TEXT(policy_group_name(group)),
 		email ? P_TEXT(email) : P_NULL(), password_hash ? P_TEXT(password_hash) : P_NULL(),
 		deadline ? P_I64(deadline) : P_NULL(), P_I64(now),
 	};
@@ -157,7 +157,7 @@ store_status_t store_user_get(store_conn_t *conn, char const *login, store_user_
 	rc = store_run(conn, SQL_USER_GET, params, NELEMS(params), cols, NELEMS(cols), NULL, NULL, &rows, NULL);
 	if (rc != STORE_OK) return rc;
 	if (rows == 0) return STORE_NOT_FOUND;
-	if (level_parse(level, &out->company.level) != 0 || group_parse(group, &out->group) != 0) return STORE_ERROR;
+	if (policy_level_parse(level, &out->company.level) != 0 || policy_group_parse(group, &out->group) != 0) return STORE_ERROR;
 	out->company.group_mask = (unsigned)mask & GROUP_MASK_ALL;
 	out->company.grace_days = (uint32_t)grace;
 	out->has_email = !email_null && out->email[0];
@@ -179,7 +179,7 @@ static char const SQL_USER_SET_DEADLINE[] = "UPDATE users SET grace_deadline = ?
 
 store_status_t store_user_set_group(store_conn_t *conn, uint64_t user_id, user_group_t group)
 {
-	store_param_t params[] = { P_TEXT(group_name(group)), P_U64(user_id) };
+	store_param_t params[] = { P_TEXT(policy_group_name(group)), P_U64(user_id) };
 	return store_exec(conn, SQL_USER_SET_GROUP, params, NELEMS(params), NULL);
 }
 

@@ -33,7 +33,7 @@ store_status_t store_grace_lift(store_conn_t *conn, uint64_t company_id, unsigne
 
 typedef struct {
 	uint64_t		id;
-	char			login[LOGIN_NAME_MAX + 1];
+	char			login[TEXT_LOGIN_MAX + 1];
 	store_company_t		company;
 	user_group_t		group;
 	bool			has_email;
@@ -84,7 +84,7 @@ store_status_t store_lockout_clear(store_conn_t *conn, char const *login);
 typedef struct {
 	int64_t		at;
 	char		actor[129];
-	char		login[LOGIN_NAME_MAX + 1];
+	char		login[TEXT_LOGIN_MAX + 1];
 	char		event[65];
 	char		detail[1025];
 	char		source[129];

@@ -74,12 +74,12 @@ static store_status_t lookup_finish(lookup_raw_t const *r, store_login_t *out)
 	out->user_found = true;
 	out->user_id = (uint64_t)r->user_id;
 	out->company_id = (uint64_t)r->company_id;
-	if (group_parse(r->group, &out->group) != 0) return STORE_ERROR;
+	if (policy_group_parse(r->group, &out->group) != 0) return STORE_ERROR;
 	out->disabled = r->disabled != 0;
 	out->has_email = !r->email_null && out->email[0] != '\0';
 	out->has_password_hash = !r->hash_null && out->password_hash[0] != '\0';
 	out->has_deadline = !r->deadline_null;
-	if (level_parse(r->level, &out->level) != 0) return STORE_ERROR;
+	if (policy_level_parse(r->level, &out->level) != 0) return STORE_ERROR;
 	out->group_mask = (unsigned)r->group_mask & GROUP_MASK_ALL;
 	out->grace_days = (uint32_t)r->grace_days;
 	out->totp_status = totp_status_parse(r->status, r->status_null);

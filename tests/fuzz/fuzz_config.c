@@ -1,8 +1,8 @@
 /*
  * fuzz_config.c - feeds configuration values (the module's configuration
  * file, the admin tool's command line, the database) to the core's
- * parsers of names and numbers: totp_algo_parse, group_parse, level_parse,
- * group_mask_parse (each on the input up to its first NUL) and, from the
+ * parsers of names and numbers: totp_algo_parse, policy_group_parse, policy_level_parse,
+ * policy_group_mask_parse (each on the input up to its first NUL) and, from the
  * first 12 bytes, lockout_config_check and totp_params_valid.
  *
  * Checks: no crash or UB, no read past the string; every parser agrees
@@ -137,29 +137,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	/* Group and level: exact names. */
-	rc = group_parse(s, &group);
+	rc = policy_group_parse(s, &group);
 	FUZZ_CHECK(rc == (ref_group(s, strlen(s)) >= 0 ? 0 : -1));
 	if (rc == 0) {
-		FUZZ_CHECK(strcmp(group_name(group), s) == 0);
+		FUZZ_CHECK(strcmp(policy_group_name(group), s) == 0);
 	} else {
 		FUZZ_CHECK(group == (user_group_t) 77);
 	}
-	rc = level_parse(s, &level);
+	rc = policy_level_parse(s, &level);
 	FUZZ_CHECK(rc == ((strcmp(s, "low") == 0 || strcmp(s, "high") == 0) ? 0 : -1));
 	if (rc == 0) {
-		FUZZ_CHECK(strcmp(level_name(level), s) == 0);
+		FUZZ_CHECK(strcmp(policy_level_name(level), s) == 0);
 	} else {
 		FUZZ_CHECK(level == (security_level_t) 77);
 	}
 
 	/* Group lists: agree with the reference; format and parse again. */
-	rc = group_mask_parse(s, &mask);
+	rc = policy_group_mask_parse(s, &mask);
 	rrc = ref_mask(s, &ref);
 	FUZZ_CHECK(rc == rrc);
 	if (rc == 0) {
 		FUZZ_CHECK(mask == ref && (mask & ~GROUP_MASK_ALL) == 0);
-		FUZZ_CHECK(group_mask_format(mask, fmt, sizeof(fmt)) == 0);
-		FUZZ_CHECK(group_mask_parse(fmt, &again) == 0 && again == mask);
+		FUZZ_CHECK(policy_group_mask_format(mask, fmt, sizeof(fmt)) == 0);
+		FUZZ_CHECK(policy_group_mask_parse(fmt, &again) == 0 && again == mask);
 	} else {
 		FUZZ_CHECK(mask == 77);
 	}

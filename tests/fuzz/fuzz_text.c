@@ -1,7 +1,7 @@
 /*
  * fuzz_text.c - feeds arbitrary bytes to the text checks that stand
  * between the network and the logs/database: text_is_clean_utf8,
- * text_login_name_valid (LOGIN_NAME_MAX and a fuzzed maximum) and
+ * text_login_name_valid (TEXT_LOGIN_MAX and a fuzzed maximum) and
  * text_mask_email (input up to its first NUL; several output sizes).
  *
  * Checks: no crash or UB, no read or write out of bounds; the UTF-8 check
@@ -95,8 +95,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t max;
 
 	FUZZ_CHECK(clean == ref_clean_utf8(in, size));
-	FUZZ_CHECK(text_login_name_valid(in, size, LOGIN_NAME_MAX) ==
-		   (size >= 1 && size <= LOGIN_NAME_MAX && in[0] != ' ' && in[size - 1] != ' ' && clean));
+	FUZZ_CHECK(text_login_name_valid(in, size, TEXT_LOGIN_MAX) ==
+		   (size >= 1 && size <= TEXT_LOGIN_MAX && in[0] != ' ' && in[size - 1] != ' ' && clean));
 	max = size ? in[0] : 0;
 	FUZZ_CHECK(text_login_name_valid(in, size, max) ==
 		   (size >= 1 && size <= max && in[0] != ' ' && in[size - 1] != ' ' && clean));

@@ -192,12 +192,12 @@ static void test_days_left(void **state)
 static void test_decision_names(void **state)
 {
 	(void) state;
-	assert_string_equal(decision_name(DECISION_ACCEPT), "accept");
-	assert_string_equal(decision_name(DECISION_CHALLENGE_CODE), "challenge-code");
-	assert_string_equal(decision_name(DECISION_CHALLENGE_ENROLL), "challenge-enroll");
-	assert_string_equal(decision_name(DECISION_ACCEPT_WITH_REMINDER), "accept-with-reminder");
-	assert_string_equal(decision_name(DECISION_EMAIL_CONFIRM), "email-confirm");
-	assert_string_equal(decision_name((decision_t) 99), "unknown");
+	assert_string_equal(policy_decision_name(DECISION_ACCEPT), "accept");
+	assert_string_equal(policy_decision_name(DECISION_CHALLENGE_CODE), "challenge-code");
+	assert_string_equal(policy_decision_name(DECISION_CHALLENGE_ENROLL), "challenge-enroll");
+	assert_string_equal(policy_decision_name(DECISION_ACCEPT_WITH_REMINDER), "accept-with-reminder");
+	assert_string_equal(policy_decision_name(DECISION_EMAIL_CONFIRM), "email-confirm");
+	assert_string_equal(policy_decision_name((decision_t) 99), "unknown");
 }
 
 static void test_groups_and_levels(void **state)
@@ -207,28 +207,28 @@ static void test_groups_and_levels(void **state)
 	unsigned i;
 
 	(void) state;
-	assert_string_equal(group_name(GROUP_ADMINISTRATOR), "administrator");
-	assert_string_equal(group_name(GROUP_COMPANY_USER), "company_user");
-	assert_string_equal(group_name(GROUP_OWNER), "owner");
-	assert_string_equal(group_name(GROUP_SUPPLIER), "supplier");
-	assert_string_equal(group_name(GROUP_COUNT), "unknown");
+	assert_string_equal(policy_group_name(GROUP_ADMINISTRATOR), "administrator");
+	assert_string_equal(policy_group_name(GROUP_COMPANY_USER), "company_user");
+	assert_string_equal(policy_group_name(GROUP_OWNER), "owner");
+	assert_string_equal(policy_group_name(GROUP_SUPPLIER), "supplier");
+	assert_string_equal(policy_group_name(GROUP_COUNT), "unknown");
 	for (i = 0; i < GROUP_COUNT; i++) {
-		assert_int_equal(group_parse(group_name((user_group_t) i), &g), 0);
+		assert_int_equal(policy_group_parse(policy_group_name((user_group_t) i), &g), 0);
 		assert_int_equal(g, i);
 	}
-	assert_int_equal(group_parse("Owner", &g), -1);
-	assert_int_equal(group_parse("owners", &g), -1);
-	assert_int_equal(group_parse("", &g), -1);
-	assert_int_equal(group_parse("unknown", &g), -1);
-	assert_int_equal(group_parse(NULL, &g), -1);
+	assert_int_equal(policy_group_parse("Owner", &g), -1);
+	assert_int_equal(policy_group_parse("owners", &g), -1);
+	assert_int_equal(policy_group_parse("", &g), -1);
+	assert_int_equal(policy_group_parse("unknown", &g), -1);
+	assert_int_equal(policy_group_parse(NULL, &g), -1);
 
-	assert_string_equal(level_name(LEVEL_LOW), "low");
-	assert_string_equal(level_name(LEVEL_HIGH), "high");
-	assert_int_equal(level_parse("low", &l), 0); assert_int_equal(l, LEVEL_LOW);
-	assert_int_equal(level_parse("high", &l), 0); assert_int_equal(l, LEVEL_HIGH);
-	assert_int_equal(level_parse("HIGH", &l), -1);
-	assert_int_equal(level_parse("medium", &l), -1);
-	assert_int_equal(level_parse("", &l), -1);
+	assert_string_equal(policy_level_name(LEVEL_LOW), "low");
+	assert_string_equal(policy_level_name(LEVEL_HIGH), "high");
+	assert_int_equal(policy_level_parse("low", &l), 0); assert_int_equal(l, LEVEL_LOW);
+	assert_int_equal(policy_level_parse("high", &l), 0); assert_int_equal(l, LEVEL_HIGH);
+	assert_int_equal(policy_level_parse("HIGH", &l), -1);
+	assert_int_equal(policy_level_parse("medium", &l), -1);
+	assert_int_equal(policy_level_parse("", &l), -1);
 }
 
 static void test_mask_parse(void **state)
@@ -236,26 +236,26 @@ static void test_mask_parse(void **state)
 	unsigned m = 77;
 
 	(void) state;
-	assert_int_equal(group_mask_parse("", &m), 0); assert_int_equal(m, 0);
-	assert_int_equal(group_mask_parse("owner", &m), 0);
+	assert_int_equal(policy_group_mask_parse("", &m), 0); assert_int_equal(m, 0);
+	assert_int_equal(policy_group_mask_parse("owner", &m), 0);
 	assert_int_equal(m, 1u << GROUP_OWNER);
-	assert_int_equal(group_mask_parse("owner,supplier", &m), 0);
+	assert_int_equal(policy_group_mask_parse("owner,supplier", &m), 0);
 	assert_int_equal(m, (1u << GROUP_OWNER) | (1u << GROUP_SUPPLIER));
-	assert_int_equal(group_mask_parse("supplier, owner", &m), 0);
+	assert_int_equal(policy_group_mask_parse("supplier, owner", &m), 0);
 	assert_int_equal(m, (1u << GROUP_OWNER) | (1u << GROUP_SUPPLIER));
-	assert_int_equal(group_mask_parse("administrator,company_user,owner,supplier", &m), 0);
+	assert_int_equal(policy_group_mask_parse("administrator,company_user,owner,supplier", &m), 0);
 	assert_int_equal(m, GROUP_MASK_ALL);
 
 	m = 77;
-	assert_int_equal(group_mask_parse("owner,owner", &m), -1);
+	assert_int_equal(policy_group_mask_parse("owner,owner", &m), -1);
 	assert_int_equal(m, 77);
-	assert_int_equal(group_mask_parse("owner,guest", &m), -1);
-	assert_int_equal(group_mask_parse("guest", &m), -1);
-	assert_int_equal(group_mask_parse("owner,", &m), -1);
-	assert_int_equal(group_mask_parse(",owner", &m), -1);
-	assert_int_equal(group_mask_parse("owner,,supplier", &m), -1);
-	assert_int_equal(group_mask_parse("Owner", &m), -1);
-	assert_int_equal(group_mask_parse(NULL, &m), -1);
+	assert_int_equal(policy_group_mask_parse("owner,guest", &m), -1);
+	assert_int_equal(policy_group_mask_parse("guest", &m), -1);
+	assert_int_equal(policy_group_mask_parse("owner,", &m), -1);
+	assert_int_equal(policy_group_mask_parse(",owner", &m), -1);
+	assert_int_equal(policy_group_mask_parse("owner,,supplier", &m), -1);
+	assert_int_equal(policy_group_mask_parse("Owner", &m), -1);
+	assert_int_equal(policy_group_mask_parse(NULL, &m), -1);
 }
 
 static void test_mask_format(void **state)
@@ -264,20 +264,20 @@ static void test_mask_format(void **state)
 	unsigned m;
 
 	(void) state;
-	assert_int_equal(group_mask_format(0, out, sizeof(out)), 0);
+	assert_int_equal(policy_group_mask_format(0, out, sizeof(out)), 0);
 	assert_string_equal(out, "");
-	assert_int_equal(group_mask_format((1u << GROUP_SUPPLIER) | (1u << GROUP_ADMINISTRATOR), out, sizeof(out)), 0);
+	assert_int_equal(policy_group_mask_format((1u << GROUP_SUPPLIER) | (1u << GROUP_ADMINISTRATOR), out, sizeof(out)), 0);
 	assert_string_equal(out, "administrator,supplier");
-	assert_int_equal(group_mask_format(GROUP_MASK_ALL, out, sizeof(out)), 0);
+	assert_int_equal(policy_group_mask_format(GROUP_MASK_ALL, out, sizeof(out)), 0);
 	assert_string_equal(out, "administrator,company_user,owner,supplier");
-	assert_int_equal(group_mask_parse(out, &m), 0);
+	assert_int_equal(policy_group_mask_parse(out, &m), 0);
 	assert_int_equal(m, GROUP_MASK_ALL);
 	/* "administrator,supplier" is 22 bytes */
-	assert_int_equal(group_mask_format(0x9, out, 23), 0);
-	assert_int_equal(group_mask_format(0x9, out, 22), -1);
+	assert_int_equal(policy_group_mask_format(0x9, out, 23), 0);
+	assert_int_equal(policy_group_mask_format(0x9, out, 22), -1);
 	assert_string_equal(out, "");
-	assert_int_equal(group_mask_format(1u << GROUP_COUNT, out, sizeof(out)), -1);
-	assert_int_equal(group_mask_format(1, NULL, 0), -1);
+	assert_int_equal(policy_group_mask_format(1u << GROUP_COUNT, out, sizeof(out)), -1);
+	assert_int_equal(policy_group_mask_format(1, NULL, 0), -1);
 }
 
 static void test_is_mandatory(void **state)

@@ -13,7 +13,7 @@
 #include "text.h"
 
 #define CLEAN(lit) text_is_clean_utf8((uint8_t const *) (lit), sizeof(lit) - 1)
-#define LOGIN(lit) text_login_name_valid((uint8_t const *) (lit), sizeof(lit) - 1, LOGIN_NAME_MAX)
+#define LOGIN(lit) text_login_name_valid((uint8_t const *) (lit), sizeof(lit) - 1, TEXT_LOGIN_MAX)
 
 static void test_utf8_valid(void **state)
 {
@@ -81,7 +81,7 @@ static void test_controls(void **state)
 
 static void test_login_names(void **state)
 {
-	uint8_t name[LOGIN_NAME_MAX + 1];
+	uint8_t name[TEXT_LOGIN_MAX + 1];
 
 	(void) state;
 	assert_true(LOGIN("alice"));
@@ -96,14 +96,14 @@ static void test_login_names(void **state)
 	assert_false(LOGIN("ali\0ce"));
 	assert_false(LOGIN("alice\n"));
 	assert_false(LOGIN("al\xffice"));
-	assert_false(text_login_name_valid(NULL, 0, LOGIN_NAME_MAX));
+	assert_false(text_login_name_valid(NULL, 0, TEXT_LOGIN_MAX));
 
 	memset(name, 'a', sizeof(name));
-	assert_true(text_login_name_valid(name, LOGIN_NAME_MAX, LOGIN_NAME_MAX));
-	assert_false(text_login_name_valid(name, LOGIN_NAME_MAX + 1, LOGIN_NAME_MAX));
+	assert_true(text_login_name_valid(name, TEXT_LOGIN_MAX, TEXT_LOGIN_MAX));
+	assert_false(text_login_name_valid(name, TEXT_LOGIN_MAX + 1, TEXT_LOGIN_MAX));
 	assert_true(text_login_name_valid(name, 10, 10));
 	assert_false(text_login_name_valid(name, 11, 10));
-	assert_int_equal(LOGIN_NAME_MAX, 64);
+	assert_int_equal(TEXT_LOGIN_MAX, 64);
 }
 
 static void test_mask_email(void **state)

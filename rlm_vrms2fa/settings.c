@@ -1,8 +1,8 @@
 /*
- * module_config.c - the parser table and the checks of the vrms2fa section
- * (see module_config.h and raddb/mods-available/vrms2fa for each option).
+ * settings.c - the parser table and the checks of the vrms2fa section
+ * (see settings.h and raddb/mods-available/vrms2fa for each option).
  */
-#include "module_config.h"
+#include "settings.h"
 
 static CONF_PARSER const database_parser[] = {
 	{ "server", FR_CONF_OFFSET(PW_TYPE_STRING, vrms2fa_settings_t, db_server), "" },

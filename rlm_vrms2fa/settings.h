@@ -1,5 +1,5 @@
 /*
- * module_config.h - the vrms2fa configuration section: the settings struct,
+ * settings.h - the vrms2fa configuration section: the settings struct,
  * the CONF_PARSER table that fills it, and the checks that name the bad
  * option.  Shared by the module (radiusd parses the section into the module
  * instance, whose first member is this struct) and by vrms2fa-admin, which
