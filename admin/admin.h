@@ -8,6 +8,8 @@
 #define VRMS2FA_ADMIN_H
 
 #include "../rlm_vrms2fa/settings.h"
+#include "../rlm_vrms2fa/account.h"
+#include "../rlm_vrms2fa/flow.h"
 #include "../rlm_vrms2fa/core/secretbox.h"
 #include "../rlm_vrms2fa/store/store.h"
 #include "../rlm_vrms2fa/store/store_admin.h"
@@ -23,8 +25,7 @@ typedef struct {
 
 	TALLOC_CTX		*ctx;
 	vrms2fa_settings_t	settings;
-	totp_params_t		totp;
-	lockout_config_t	lockout;
+	flow_config_t		flow;		/* the settings as the module derives them (vrms2fa_settings_check) */
 	store_config_t		store;
 	store_conn_t		*conn;
 	bool			keyring_loaded;

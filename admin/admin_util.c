@@ -79,7 +79,7 @@ static int read_config(admin_t *a)
 	if (cf_section_parse(cs, &a->settings, vrms2fa_settings_parser) < 0) {
 		return admin_fail("invalid 'vrms2fa' section in %s", a->config_path);
 	}
-	if (vrms2fa_settings_check(&a->settings, cs, &a->totp, &a->lockout, &a->store) != 0) {
+	if (vrms2fa_settings_check(&a->settings, cs, &a->flow, &a->store) != 0) {
 		return admin_fail("invalid 'vrms2fa' section in %s", a->config_path);
 	}
 	return 0;

@@ -108,7 +108,7 @@ static store_status_t policy_tx(admin_t *a, void *arg)
 	rc = store_company_set_policy(a->conn, p->c->id, p->level, p->mask);
 	if (rc != STORE_OK) return rc;
 	if (p->level == LEVEL_HIGH) {
-		int64_t deadline = a->now + (int64_t)p->c->grace_days * 86400;
+		int64_t deadline = policy_grace_deadline(a->now, p->c->grace_days);
 
 		rc = store_grace_start(a->conn, p->c->id, p->mask, deadline);
 		if (rc != STORE_OK) return rc;

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
 #include "admin.h"
 #include "../rlm_vrms2fa/core/address.h"
@@ -16,8 +15,6 @@
 #include "../rlm_vrms2fa/core/recovery.h"
 #include "qr.h"
 
-#define NEW_SECRET_LEN 20
-
 static int enroll_begin(admin_t *a, int argc, char **argv)
 {
 	static char const usage[] = "vrms2fa-admin enroll begin LOGIN [--qr ansi|png|svg] [--out FILE]";
@@ -25,12 +22,11 @@ static int enroll_begin(admin_t *a, int argc, char **argv)
 	admin_option_t opts[] = { { "--qr", true, &qr_arg, NULL }, { "--out", true, &out_path, NULL }, { NULL, false, NULL, NULL } };
 	qr_format_t qr_format = QR_ANSI;
 	char qr_err[256];
-	uint8_t secret[NEW_SECRET_LEN], sealed[NEW_SECRET_LEN + SECRETBOX_OVERHEAD];
+	uint8_t secret[ACCOUNT_SECRET_LEN];
 	char key[64], grouped[96], uri[OTPAUTH_URI_MAX];
-	size_t sealed_len = 0;
+	account_status_t status;
 	store_user_t u;
-	store_status_t rc;
-	int err;
+	int err, formatted;
 
 	admin_parse(argc, argv, opts, pos, 1, 0, usage);
 	if (qr_arg && qr_format_parse(qr_arg, &qr_format) != 0) {
@@ -50,19 +46,15 @@ static int enroll_begin(admin_t *a, int argc, char **argv)
 	if (u.totp_status == TOTP_STATUS_ACTIVE) {
 		return admin_fail("%s already has two-step verification active; run 'enroll reset %s' first", u.login, u.login);
 	}
-	if (RAND_priv_bytes(secret, sizeof(secret)) != 1 ||
-	    secretbox_seal(&a->keyring, u.id, secret, sizeof(secret), sealed, sizeof(sealed), &sealed_len) != 0 ||
-	    base32_encode(secret, sizeof(secret), key, sizeof(key)) != 0 ||
-	    otpauth_key_grouped(secret, sizeof(secret), grouped, sizeof(grouped)) != 0 ||
-	    otpauth_uri(a->settings.issuer, u.login, &a->totp, secret, sizeof(secret), uri, sizeof(uri)) != 0) {
-		OPENSSL_cleanse(secret, sizeof(secret));
-		return admin_fail("cannot make a secret");
-	}
+	status = account_enroll_begin(a->conn, &a->keyring, u.id, &a->flow.totp, a->now, NULL, secret);
+	if (status == ACCOUNT_REFUSED) return admin_fail("%s already has two-step verification active", u.login);
+	if (status == ACCOUNT_CRYPTO_FAILED) return admin_fail("cannot make a secret");
+	if (status != ACCOUNT_OK) return admin_db_fail(a, "enroll begin");
+	formatted = base32_encode(secret, sizeof(secret), key, sizeof(key)) == 0 &&
+		    otpauth_key_grouped(secret, sizeof(secret), grouped, sizeof(grouped)) == 0 &&
+		    otpauth_uri(a->flow.issuer, u.login, &a->flow.totp, secret, sizeof(secret), uri, sizeof(uri)) == 0;
 	OPENSSL_cleanse(secret, sizeof(secret));
-
-	rc = store_secret_put_pending(a->conn, u.id, sealed, sealed_len, a->keyring.current_id, &a->totp, a->now);
-	if (rc == STORE_CONFLICT) return admin_fail("%s already has two-step verification active", u.login);
-	if (rc != STORE_OK) return admin_db_fail(a, "enroll begin");
+	if (!formatted) return admin_fail("cannot format the secret");
 	admin_audit(a, "vrms2fa-admin", u.id, u.company.id, "enrollment_started", "by the admin tool");
 
 	if (qr_arg && out_path && qr_write_file(uri, qr_format, out_path, qr_err, sizeof(qr_err)) != 0) {
@@ -76,9 +68,9 @@ static int enroll_begin(admin_t *a, int argc, char **argv)
 		json_str(&j, "login", u.login);
 		json_str(&j, "secret", key);
 		json_str(&j, "uri", uri);
-		json_str(&j, "algorithm", totp_algo_name(a->totp.algo));
-		json_int(&j, "digits", a->totp.digits);
-		json_int(&j, "period", a->totp.period);
+		json_str(&j, "algorithm", totp_algo_name(a->flow.totp.algo));
+		json_int(&j, "digits", a->flow.totp.digits);
+		json_int(&j, "period", a->flow.totp.period);
 		json_str(&j, "key_grouped", grouped);
 		if (out_path) json_str(&j, "qr_file", out_path);
 		json_close(&j, '}');
@@ -91,8 +83,8 @@ static int enroll_begin(admin_t *a, int argc, char **argv)
 		} else if (out_path) {
 			printf("QR code written to %s (mode 0600: it holds the key).\n\n", out_path);
 		}
-		printf("Key for manual entry (%s, %u digits, %u s):\n\n    %s\n\n", totp_algo_name(a->totp.algo),
-		       a->totp.digits, a->totp.period, grouped);
+		printf("Key for manual entry (%s, %u digits, %u s):\n\n    %s\n\n", totp_algo_name(a->flow.totp.algo),
+		       a->flow.totp.digits, a->flow.totp.period, grouped);
 		printf("otpauth URI:\n\n    %s\n\n", uri);
 		printf("Then confirm with: vrms2fa-admin enroll confirm %s CODE\n", u.login);
 	}
@@ -113,14 +105,19 @@ typedef struct {
 static store_status_t enroll_confirm_tx(admin_t *a, void *arg)
 {
 	enroll_confirm_tx_t const *t = arg;
-	store_status_t rc;
+	account_status_t status;
 
-	rc = store_secret_activate(a->conn, t->user_id, t->counter, a->now);
-	if (rc == STORE_OK && t->kind != ADDR_INVALID) {
-		int64_t expires = a->settings.trust_lifetime ? a->now + (int64_t)a->settings.trust_lifetime * 86400 : 0;
-		rc = store_trust_add(a->conn, t->user_id, t->address, t->kind, "enrollment", a->now, expires);
+	status = account_enroll_activate(a->conn, t->user_id, t->counter, a->now);
+	if (status == ACCOUNT_OK && t->kind != ADDR_INVALID) {
+		status = account_trust(a->conn, t->user_id, "", t->address, t->kind, TRUST_BY_ENROLLMENT, a->now,
+				       a->flow.trust_lifetime);
 	}
-	return rc;
+	switch (status) {
+	case ACCOUNT_OK:	return STORE_OK;
+	case ACCOUNT_REFUSED:	return STORE_CONFLICT;
+	case ACCOUNT_RETRY:	return STORE_RETRY;
+	default:		return STORE_ERROR;
+	}
 }
 
 static int enroll_confirm(admin_t *a, int argc, char **argv)
@@ -128,15 +125,13 @@ static int enroll_confirm(admin_t *a, int argc, char **argv)
 	static char const usage[] = "vrms2fa-admin enroll confirm LOGIN CODE [--address ADDR]";
 	char const *address_arg = NULL, *pos[2] = { NULL, NULL };
 	admin_option_t opts[] = { { "--address", true, &address_arg, NULL }, { NULL, false, NULL, NULL } };
-	uint8_t key[SECRETBOX_MAX_PLAINTEXT];
-	size_t key_len = 0;
 	char address[ADDR_TEXT_MAX] = "";
 	addr_kind_t kind = ADDR_INVALID;
 	store_secret_t secret;
 	store_user_t u;
 	uint64_t counter = 0;
 	enroll_confirm_tx_t t;
-	totp_result_t r;
+	account_status_t status;
 	store_status_t rc;
 	int err;
 
@@ -144,6 +139,9 @@ static int enroll_confirm(admin_t *a, int argc, char **argv)
 	if (address_arg) {
 		kind = addr_normalise(address_arg, strlen(address_arg), address);
 		if (kind == ADDR_INVALID) return admin_fail("not an IP or MAC address: %s", address_arg);
+		if (addr_trust_refusal(kind, address)) {
+			return admin_fail("%s cannot be a trusted address: %s", address, addr_trust_refusal(kind, address));
+		}
 	}
 	if ((err = admin_connect(a)) || (err = admin_keyring(a))) return err;
 	if ((err = admin_user(a, pos[0], &u))) return err;
@@ -153,12 +151,12 @@ static int enroll_confirm(admin_t *a, int argc, char **argv)
 		return admin_fail("%s has no pending enrollment; run 'enroll begin %s'", u.login, u.login);
 	}
 	if (rc != STORE_OK) return admin_db_fail(a, "enroll confirm");
-	if (secretbox_open(&a->keyring, u.id, secret.sealed, secret.sealed_len, key, sizeof(key), &key_len) != 0) {
+	status = account_code_check(&a->keyring, u.id, &secret, (uint8_t const *)pos[1], strlen(pos[1]), a->now,
+				    a->flow.totp_window, &counter);
+	if (status == ACCOUNT_UNDECRYPTABLE) {
 		return admin_fail("the secret of %s does not decrypt with the key file (key id %u)", u.login, secret.key_id);
 	}
-	r = totp_verify(&secret.params, key, key_len, pos[1], strlen(pos[1]), a->now, a->settings.totp_window, &counter);
-	OPENSSL_cleanse(key, sizeof(key));
-	if (r != TOTP_MATCH) return admin_fail("the code is incorrect or has expired");
+	if (status != ACCOUNT_OK) return admin_fail("the code is incorrect or has expired");
 
 	t = (enroll_confirm_tx_t){ .user_id = u.id, .counter = counter, .address = address, .kind = kind };
 	rc = admin_transaction(a, enroll_confirm_tx, &t);
@@ -189,8 +187,9 @@ static store_status_t enroll_reset_tx(admin_t *a, void *arg)
 	store_status_t rc;
 
 	rc = store_secret_reset(a->conn, u->id);
+	if (rc == STORE_OK) rc = store_pending_void(a->conn, u->id);
 	if (rc == STORE_OK && policy_is_mandatory(u->company.level, u->company.group_mask, u->group)) {
-		rc = store_user_set_deadline(a->conn, u->id, a->now + (int64_t)u->company.grace_days * 86400);
+		rc = store_user_set_deadline(a->conn, u->id, policy_grace_deadline(a->now, u->company.grace_days));
 	}
 	return rc;
 }

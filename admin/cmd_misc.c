@@ -25,6 +25,7 @@ static int print_trust(store_trust_row_t const *r, void *arg)
 	if (l->a->json) {
 		json_open(&l->j, NULL, '{');
 		json_str(&l->j, "address", r->address);
+		json_str(&l->j, "scope", r->scope);
 		json_str(&l->j, "kind", r->kind);
 		json_str(&l->j, "how", r->how);
 		json_int(&l->j, "created_at", r->created_at);
@@ -38,7 +39,8 @@ static int print_trust(store_trust_row_t const *r, void *arg)
 	admin_format_time(r->proven_at, proven, sizeof(proven));
 	if (r->never_expires) snprintf(expires, sizeof(expires), "never");
 	else admin_format_time(r->expires_at, expires, sizeof(expires));
-	printf("%-40s %-5s %-11s proven %s, expires %s\n", r->address, r->kind, r->how, proven, expires);
+	printf("%-40s %-5s %-11s proven %s, expires %s%s%s\n", r->address, r->kind, r->how, proven, expires,
+	       r->scope[0] ? ", scope " : "", r->scope);
 	return 0;
 }
 
@@ -89,6 +91,8 @@ int cmd_trusted(admin_t *a, int argc, char **argv)
 		}
 		if ((err = admin_connect(a)) || (err = admin_user(a, pos[1], &u))) return err;
 		rc = all ? store_trust_revoke_all(a->conn, u.id, &removed) : store_trust_revoke(a->conn, u.id, address, &removed);
+		/* what was pending (an email link, an enrollment key) would earn back what was just revoked */
+		if (rc == STORE_OK) rc = store_pending_void(a->conn, u.id);
 		if (rc != STORE_OK) return admin_db_fail(a, "trusted revoke");
 		if (!all && removed == 0) return admin_fail("%s is not a trusted address of %s", address, u.login);
 		snprintf(detail, sizeof(detail), "%s: %llu address%s revoked", all ? "all" : address,
@@ -242,23 +246,20 @@ int cmd_audit(admin_t *a, int argc, char **argv)
 typedef struct {
 	uint8_t const		*token_hash;
 	store_email_link_t	*link;
+	bool			trusted;	/* out: the address is now trusted */
 } email_confirm_tx_t;
 
 static store_status_t email_confirm_tx(admin_t *a, void *arg)
 {
-	email_confirm_tx_t const *t = arg;
-	char address[ADDR_TEXT_MAX];
-	addr_kind_t kind;
-	store_status_t rc;
+	email_confirm_tx_t *t = arg;
 
-	rc = store_email_confirm_token(a->conn, t->token_hash, a->now, t->link);
-	if (rc != STORE_OK) return rc;
-	kind = addr_normalise(t->link->address, strlen(t->link->address), address);
-	if (kind != ADDR_INVALID) {
-		int64_t expires = a->settings.trust_lifetime ? a->now + (int64_t)a->settings.trust_lifetime * 86400 : 0;
-		rc = store_trust_add(a->conn, t->link->user_id, address, kind, "email", a->now, expires);
+	switch (account_email_confirm_link(a->conn, t->token_hash, a->now, a->flow.trust_lifetime, t->link, &t->trusted)) {
+	case ACCOUNT_OK:	return STORE_OK;
+	case ACCOUNT_NOT_FOUND:	return STORE_NOT_FOUND;
+	case ACCOUNT_RETRY:	return STORE_RETRY;
+	case ACCOUNT_REFUSED:	return STORE_CONFLICT;
+	default:		return STORE_ERROR;
 	}
-	return rc;
 }
 
 int cmd_email(admin_t *a, int argc, char **argv)
@@ -283,9 +284,13 @@ int cmd_email(admin_t *a, int argc, char **argv)
 
 	rc = admin_transaction(a, email_confirm_tx, &t);
 	if (rc == STORE_NOT_FOUND) return admin_fail("unknown, expired or already used confirmation token");
+	if (rc == STORE_CONFLICT) {
+		return admin_fail("confirmation refused: %s is disabled or has set up two-step verification since",
+				  link.login);
+	}
 	if (rc != STORE_OK) return admin_db_fail(a, "email confirm");
 	admin_audit(a, "vrms2fa-admin", link.user_id, link.company_id, "email_confirmed", "by link");
-	if (link.address[0]) admin_audit(a, "vrms2fa-admin", link.user_id, link.company_id, "address_trusted", "address trusted by email");
+	if (t.trusted) admin_audit(a, "vrms2fa-admin", link.user_id, link.company_id, "address_trusted", "address trusted by email");
 
 	if (a->json) {
 		json_t j = { 0 };
@@ -293,11 +298,12 @@ int cmd_email(admin_t *a, int argc, char **argv)
 		json_str(&j, "login", link.login);
 		json_str(&j, "address", link.address);
 		json_bool(&j, "confirmed", true);
+		json_bool(&j, "trusted", t.trusted);
 		json_close(&j, '}');
 		json_end(&j);
 	} else {
-		printf("Login of %s from %s confirmed: the address is now trusted.\n", link.login,
-		       link.address[0] ? link.address : "(no address)");
+		printf("Login of %s from %s confirmed%s.\n", link.login, link.address[0] ? link.address : "(no address)",
+		       t.trusted ? ": the address is now trusted" : " (the address is not trusted: that login could not earn trust)");
 	}
 	return 0;
 }

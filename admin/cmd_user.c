@@ -138,7 +138,7 @@ static int user_add(admin_t *a, int argc, char **argv)
 	rc = store_company_get(a->conn, company, &c);
 	if (rc == STORE_NOT_FOUND) return admin_fail("no such company: %s", company);
 	if (rc != STORE_OK) return admin_db_fail(a, "company lookup");
-	if (policy_is_mandatory(c.level, c.group_mask, group)) deadline = a->now + (int64_t)c.grace_days * 86400;
+	if (policy_is_mandatory(c.level, c.group_mask, group)) deadline = policy_grace_deadline(a->now, c.grace_days);
 
 	rc = store_user_add(a->conn, pos[0], c.id, group, email, hash, deadline, a->now, &id);
 	if (rc == STORE_CONFLICT) return admin_fail("user already exists: %s", pos[0]);
@@ -185,7 +185,7 @@ static store_status_t user_set_tx(admin_t *a, void *arg)
 
 		if ((rc = store_user_set_group(a->conn, u->id, t->group)) != STORE_OK) return rc;
 		if (covered && !u->has_deadline && u->totp_status != TOTP_STATUS_ACTIVE) {
-			rc = store_user_set_deadline(a->conn, u->id, a->now + (int64_t)u->company.grace_days * 86400);
+			rc = store_user_set_deadline(a->conn, u->id, policy_grace_deadline(a->now, u->company.grace_days));
 		} else if (!covered && u->has_deadline) {
 			rc = store_user_set_deadline(a->conn, u->id, 0);
 		}
@@ -199,10 +199,13 @@ static store_status_t user_set_tx(admin_t *a, void *arg)
 	}
 	if (t->set_password) {
 		if ((rc = store_user_set_password_hash(a->conn, u->id, t->hash)) != STORE_OK) return rc;
+		/* a link or key asked for with the old password must not outlive it */
+		if ((rc = store_pending_void(a->conn, u->id)) != STORE_OK) return rc;
 		snprintf(detail + strlen(detail), size - strlen(detail), "password changed; ");
 	}
 	if (t->set_disabled) {
 		if ((rc = store_user_set_disabled(a->conn, u->id, t->disabled)) != STORE_OK) return rc;
+		if (t->disabled && (rc = store_pending_void(a->conn, u->id)) != STORE_OK) return rc;
 		snprintf(detail + strlen(detail), size - strlen(detail), "disabled %s; ", t->disabled ? "yes" : "no");
 	}
 	return STORE_OK;

@@ -1,6 +1,6 @@
 /*
  * vrms2fa-admin.c - the command-line tool for operators and for the VRMS
- * backend's scripts: global options, then one command (DESIGN section 9).
+ * backend's scripts: global options, then one command (doc/vrms2fa-admin.8).
  * Exit status: 0 done, 1 refused or failed (one line on stderr), 2 usage.
  * The argument parser of the commands exits by itself (--help, usage
  * errors): the command's resources are released on that way out too.

@@ -1,7 +1,11 @@
 /*
- * flow.c - one login through the decision table of DESIGN section 4
- * (see flow.h).  Every path that is not a proven success ends in a reject:
- * a database error, a malformed State, a secret that does not decrypt.
+ * flow.c - one login (see flow.h): round 1 and round 2 as orchestration.
+ * The rules are the core's (core/policy.h for round 1, core/round2.h for
+ * round 2, core/lockout.h); the writes that the module and the admin tool
+ * share are the account layer's (account.h); the queries are the store's.
+ * This file gathers the facts, asks the rules, and carries out the answer.
+ * Every path that is not a proven success ends in a reject: a database
+ * error, a malformed State, a secret that does not decrypt.
  *
  * Why the State is a database row (a random 128-bit handle whose SHA-256
  * keys a row of `challenges`) and not a sealed token: the attempt counter
@@ -10,24 +14,27 @@
  * count; with that row in place a sealed token would add a second key to
  * distribute and rotate and buy nothing.  The handle is bound to the user,
  * the NAS and the address in the row, expires, and is spent on success.
+ * doc/design.md has the tables of both rounds.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
 #include "flow.h"
+#include "account.h"
 #include "hook.h"
 #include "core/email_code.h"
+#include "core/lockout.h"
 #include "core/policy.h"
-#include "core/recovery.h"
+#include "core/round2.h"
 #include "core/text.h"
 
 #define ACTOR "radiusd"
-#define NEW_SECRET_LEN 20	/* 160 bits, RFC 4226 R6 recommendation */
 #define TRUST_TOUCH_INTERVAL 3600	/* seconds between updates of a trusted address's last_used_at */
+#define EMAIL_RATE_WINDOW 3600		/* email.max_per_hour counts the sends of this many seconds */
 
 typedef struct {
 	flow_config_t const	*cfg;
@@ -38,41 +45,84 @@ typedef struct {
 	size_t			login_len;
 	addr_kind_t		addr_kind;
 	char			address[ADDR_TEXT_MAX];		/* "" when missing or unparsable */
+	char const		*trust_refusal;			/* why this request may not use or earn trust; NULL: it may */
+	char const		*scope;				/* the trust scope ("" default) */
+	bool			enrollment_requested;		/* asked, and honoured (policy_enrollment_request_honoured) */
+	uint8_t			digest[CHALLENGE_TOKEN_DIGEST_LEN];	/* round 2: the State's digest */
 } login_t;
 
-static void say(flow_result_t *res, flow_code_t code, char const *message)
+/* ---- results --------------------------------------------------------- */
+
+/* Set the answer: its code and its Reply-Message (NULL or "" for none). */
+static void answer(flow_result_t *res, flow_code_t code, char const *message)
 {
 	res->code = code;
 	snprintf(res->message, sizeof(res->message), "%s", message ? message : "");
 }
 
-static void note(flow_result_t *res, char const *fmt, char const *detail)
+/* Set why, for the server's log (never a secret). */
+static void explain(flow_result_t *res, char const *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void explain(flow_result_t *res, char const *fmt, ...)
 {
-	snprintf(res->log, sizeof(res->log), fmt, detail ? detail : "");
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(res->log, sizeof(res->log), fmt, ap);
+	va_end(ap);
 }
 
-static void database_failed(login_t *l, char const *what)
+/* A database error: the service is unavailable, and the log says which query. */
+static void fail_database(login_t *l, char const *what)
 {
-	say(l->res, FLOW_FAIL, MSG_SERVICE);
-	snprintf(l->res->log, sizeof(l->res->log), "database error: %s: %s", what, store_last_error(l->conn));
+	answer(l->res, FLOW_FAIL, MSG_SERVICE);
+	explain(l->res, "database error: %s: %s", what, store_last_error(l->conn));
+}
+
+/* Anything else that stops the login without being the user's doing. */
+static void fail_internal(login_t *l, char const *why)
+{
+	answer(l->res, FLOW_FAIL, MSG_SERVICE);
+	explain(l->res, "%s", why);
+}
+
+/* An account operation that did not succeed for a reason other than the user's answer. */
+static void fail_account(login_t *l, account_status_t status, char const *what)
+{
+	if (status == ACCOUNT_UNDECRYPTABLE) {
+		fail_internal(l, "the TOTP secret does not decrypt (wrong key file or tampered row)");
+	} else if (status == ACCOUNT_CRYPTO_FAILED) {
+		answer(l->res, FLOW_FAIL, MSG_SERVICE);
+		explain(l->res, "cryptographic failure: %s", what);
+	} else {
+		fail_database(l, what);
+	}
 }
 
 static void audit(login_t *l, uint64_t user_id, uint64_t company_id, char const *event, char const *detail)
 {
-	/* An audit row that cannot be written does not change the answer; it is logged by the caller's error. */
+	/* An audit row that cannot be written does not change the answer. */
 	(void)store_audit(l->conn, l->req->now, ACTOR, user_id, company_id, event, detail, l->address);
 }
 
-/* Count a failure against the login name; true when the name is now locked out. */
+/* ---- lockout ---------------------------------------------------------- */
+
+/*
+ * Count a failure against the login name; true when this failure locked it.
+ * The store counts, the core decides, the store applies the lock with one
+ * conditional write (a concurrent failure that locked it first wins).
+ */
 static bool count_failure(login_t *l, uint64_t user_id, uint64_t company_id)
 {
-	bool locked = false;
+	uint32_t failures = 0, lockouts = 0;
+	int64_t until = 0;
 
-	if (store_failure_record(l->conn, l->login, l->login_len, &l->cfg->lockout, l->req->now, &locked) != STORE_OK) {
+	if (store_failure_count(l->conn, l->login, l->login_len, l->req->now, &failures, &lockouts) != STORE_OK) {
 		return false;
 	}
-	if (locked) audit(l, user_id, company_id, "lockout", "too many consecutive failures");
-	return locked;
+	if (!lockout_after_failure(&l->cfg->lockout, failures, lockouts, l->req->now, &until)) return false;
+	if (store_failure_lock(l->conn, l->login, l->login_len, failures, lockouts, until) != STORE_OK) return false;
+	audit(l, user_id, company_id, "lockout", "too many consecutive failures");
+	return true;
 }
 
 static void reset_failures(login_t *l, store_login_t const *row)
@@ -81,11 +131,17 @@ static void reset_failures(login_t *l, store_login_t const *row)
 	(void)store_failure_reset(l->conn, l->login, l->login_len);
 }
 
+/* Reject a failed step: counted, and "too many attempts" when this failure locked the name. */
+static void reject_counted(login_t *l, store_login_t const *row, char const *message)
+{
+	answer(l->res, FLOW_REJECT, count_failure(l, row->user_id, row->company_id) ? MSG_LOCKED : message);
+}
+
+/* ---- trusted addresses ------------------------------------------------ */
+
 static bool trust_allowed(login_t const *l)
 {
-	if (l->addr_kind == ADDR_INVALID) return false;
-	if (l->cfg->require_message_authenticator && !l->req->message_authenticator) return false;
-	return true;
+	return l->trust_refusal == NULL;
 }
 
 /*
@@ -94,110 +150,58 @@ static bool trust_allowed(login_t const *l)
  * proven again by a code is left as it is: a gateway in single-pass mode
  * proves it at every login.  Enrollment, email and recovery always write.
  */
-static void trust_address(login_t *l, store_login_t const *row, char const *how)
+static void trust_address(login_t *l, store_login_t const *row, trust_how_t how)
 {
-	uint64_t user_id = row->user_id, company_id = row->company_id;
-	int64_t expires = l->cfg->trust_lifetime ? l->req->now + l->cfg->trust_lifetime : 0;
 	char detail[64];
 
 	if (!trust_allowed(l)) return;
-	if (strcmp(how, "code") == 0 && row->trusted && row->trusted_proven_at >= l->req->now - TRUST_TOUCH_INTERVAL) {
+	if (how == TRUST_BY_CODE && row->trusted && row->trusted_how == TRUST_BY_CODE &&
+	    row->trusted_proven_at >= l->req->now - TRUST_TOUCH_INTERVAL) {
 		return;
 	}
-	if (store_trust_add(l->conn, user_id, l->address, l->addr_kind, how, l->req->now, expires) != STORE_OK) return;
-	snprintf(detail, sizeof(detail), "address trusted by %s", how);
-	audit(l, user_id, company_id, "address_trusted", detail);
+	if (account_trust(l->conn, row->user_id, l->scope, l->address, l->addr_kind, how, l->req->now,
+			  l->cfg->trust_lifetime) != ACCOUNT_OK) {
+		return;
+	}
+	snprintf(detail, sizeof(detail), "address trusted by %s", policy_trust_how_name(how));
+	audit(l, row->user_id, row->company_id, "address_trusted", detail);
+}
+
+/* ---- answers of round 1 ----------------------------------------------- */
+
+/* A new State in the result, and its digest (the challenge row's key).  false after setting the result. */
+static bool new_state(login_t *l, uint8_t digest[CHALLENGE_TOKEN_DIGEST_LEN])
+{
+	uint8_t raw[CHALLENGE_TOKEN_RAW_LEN];
+	bool made;
+
+	made = challenge_token_new(raw, l->res->state) == 0 && challenge_token_digest(raw, digest) == 0;
+	OPENSSL_cleanse(raw, sizeof(raw));
+	if (!made) fail_internal(l, "cannot make a State");
+	return made;
+}
+
+/* Record the challenge of the State just made, and answer with it. */
+static bool store_challenge(login_t *l, uint8_t const digest[CHALLENGE_TOKEN_DIGEST_LEN], uint64_t user_id,
+			    challenge_kind_t kind, char const *message)
+{
+	if (store_challenge_create(l->conn, digest, user_id, kind, l->req->nas, l->address, l->req->now,
+				   l->req->now + l->cfg->challenge_lifetime, l->cfg->challenge_attempts) != STORE_OK) {
+		fail_database(l, "challenge");
+		return false;
+	}
+	answer(l->res, FLOW_CHALLENGE, message);
+	return true;
 }
 
 static bool open_challenge(login_t *l, uint64_t user_id, challenge_kind_t kind, char const *message)
 {
-	uint8_t raw[CHALLENGE_TOKEN_RAW_LEN], digest[CHALLENGE_TOKEN_DIGEST_LEN];
-	store_status_t rc;
+	uint8_t digest[CHALLENGE_TOKEN_DIGEST_LEN];
 
-	if (challenge_token_new(raw, l->res->state) != 0 || challenge_token_digest(raw, digest) != 0) {
-		OPENSSL_cleanse(raw, sizeof(raw));
-		say(l->res, FLOW_FAIL, MSG_SERVICE);
-		note(l->res, "cannot make a State%s", "");
-		return false;
-	}
-	OPENSSL_cleanse(raw, sizeof(raw));
-	rc = store_challenge_create(l->conn, digest, user_id, kind, l->req->nas, l->address, l->req->now,
-				    l->req->now + l->cfg->challenge_lifetime, l->cfg->challenge_attempts);
-	if (rc != STORE_OK) {
-		database_failed(l, "challenge");
-		return false;
-	}
-	say(l->res, FLOW_CHALLENGE, message);
-	return true;
+	return new_state(l, digest) && store_challenge(l, digest, user_id, kind, message);
 }
 
-/*
- * The pending secret to show: the one already pending (made by "enroll
- * begin" or an earlier challenge, so a key the user has scanned keeps
- * working and two challenges at once show the same key), else a new one.
- * 0 ok, -1 after setting the result.
- */
-static int enrollment_secret(login_t *l, store_login_t const *row, uint8_t *secret, size_t cap, size_t *len,
-			     totp_params_t *params)
-{
-	uint8_t sealed[NEW_SECRET_LEN + SECRETBOX_OVERHEAD];
-	size_t sealed_len = 0;
-	store_status_t rc;
-
-	if (row->totp_status == TOTP_STATUS_PENDING &&
-	    secretbox_open(l->cfg->keyring, row->user_id, row->secret.sealed, row->secret.sealed_len, secret, cap, len) == 0) {
-		*params = row->secret.params;
-		return 0;
-	}
-
-	if (cap < NEW_SECRET_LEN || RAND_priv_bytes(secret, NEW_SECRET_LEN) != 1 ||
-	    secretbox_seal(l->cfg->keyring, row->user_id, secret, NEW_SECRET_LEN, sealed, sizeof(sealed), &sealed_len) != 0) {
-		OPENSSL_cleanse(secret, cap);
-		say(l->res, FLOW_FAIL, MSG_SERVICE);
-		note(l->res, "cannot make an enrollment secret%s", "");
-		return -1;
-	}
-	*len = NEW_SECRET_LEN;
-	*params = l->cfg->totp;
-	rc = store_secret_put_pending(l->conn, row->user_id, sealed, sealed_len, l->cfg->keyring->current_id,
-				      params, l->req->now);
-	if (rc != STORE_OK) {
-		OPENSSL_cleanse(secret, cap);
-		database_failed(l, "enrollment secret");
-		return -1;
-	}
-	audit(l, row->user_id, row->company_id, "enrollment_started", "over RADIUS");
-	return 0;
-}
-
-/* No 2FA and it is due (or asked for): the key and the URI go into the challenge. */
-static void challenge_enrollment(login_t *l, store_login_t const *row)
-{
-	uint8_t secret[SECRETBOX_MAX_PLAINTEXT];
-	char grouped[SECRETBOX_MAX_PLAINTEXT * 2 + 64], message[FLOW_MESSAGE_MAX];
-	size_t secret_len = 0;
-	totp_params_t params;
-
-	if (enrollment_secret(l, row, secret, sizeof(secret), &secret_len, &params) != 0) return;
-	if (otpauth_uri(l->cfg->issuer, l->login, &params, secret, secret_len, l->res->uri, sizeof(l->res->uri)) != 0 ||
-	    otpauth_key_grouped(secret, secret_len, grouped, sizeof(grouped)) != 0) {
-		OPENSSL_cleanse(secret, sizeof(secret));
-		say(l->res, FLOW_FAIL, MSG_SERVICE);
-		note(l->res, "cannot format the enrollment key%s", "");
-		return;
-	}
-	OPENSSL_cleanse(secret, sizeof(secret));
-	snprintf(message, sizeof(message),
-		 "Two-step verification must be set up. Add this key to your authentication app: %s"
-		 " - then enter the code the app shows.", grouped);
-	OPENSSL_cleanse(grouped, sizeof(grouped));
-	if (open_challenge(l, row->user_id, CHALLENGE_ENROLL, message)) {
-		l->res->has_uri = true;
-		note(l->res, "enrollment challenge%s", "");
-	}
-	OPENSSL_cleanse(message, sizeof(message));
-}
-
+/* Accepted without two-step verification: the reminder, and the days left when it is mandatory. */
 static void accept_with_reminder(login_t *l, store_login_t const *row, bool mandatory, int64_t grace_left)
 {
 	char message[FLOW_MESSAGE_MAX];
@@ -214,106 +218,61 @@ static void accept_with_reminder(login_t *l, store_login_t const *row, bool mand
 		snprintf(message, sizeof(message), "Protect your account: set up two-step verification.");
 	}
 	reset_failures(l, row);
-	say(l->res, FLOW_ACCEPT, message);
+	l->res->enrolled = 0;
+	answer(l->res, FLOW_ACCEPT, message);
 }
 
-/* Check a code against the user's secret (active or pending).  TOTP_MATCH fills *counter. */
-static totp_result_t check_code(login_t *l, uint64_t user_id, store_secret_t const *secret,
-				uint8_t const *code, size_t code_len, uint64_t *counter)
+/*
+ * No 2FA, and setting it up is due or asked for, from a proven address: a
+ * fresh secret, bound to this challenge (never a pending one shown before:
+ * whoever saw that one could otherwise wait for its owner to confirm it),
+ * its key in Reply-Message (unless the operator keeps it to the URI) and
+ * its otpauth URI in VRMS2FA-OTPAuth-URI (encrypted on the wire).
+ */
+static void challenge_enrollment(login_t *l, store_login_t const *row)
 {
-	uint8_t key[SECRETBOX_MAX_PLAINTEXT];
-	size_t key_len = 0;
-	totp_result_t r;
+	uint8_t digest[CHALLENGE_TOKEN_DIGEST_LEN], secret[ACCOUNT_SECRET_LEN];
+	char grouped[ACCOUNT_SECRET_LEN * 2 + 64], message[FLOW_MESSAGE_MAX];
+	totp_params_t params = l->cfg->totp;
+	account_status_t status;
+	bool formatted, uri_fits;
 
-	if (secretbox_open(l->cfg->keyring, user_id, secret->sealed, secret->sealed_len, key, sizeof(key), &key_len) != 0) {
-		note(l->res, "the TOTP secret does not decrypt (wrong key file or tampered row)%s", "");
-		return TOTP_ERROR;
+	if (!new_state(l, digest)) return;
+	status = account_enroll_begin(l->conn, l->cfg->keyring, row->user_id, &params, l->req->now, digest, secret);
+	if (status != ACCOUNT_OK) {
+		fail_account(l, status, "enrollment secret");
+		return;
 	}
-	r = totp_verify(&secret->params, key, key_len, (char const *)code, code_len, l->req->now,
-			l->cfg->totp_window, counter);
-	OPENSSL_cleanse(key, sizeof(key));
-	return r;
-}
-
-/* A recovery code in place of a verification code: true when one was used up. */
-static bool use_recovery_code(login_t *l, uint64_t user_id, uint8_t const *code, size_t code_len)
-{
-	char normalised[RECOVERY_CODE_CHARS + 1];
-	uint8_t hash[RECOVERY_HASH_LEN];
-	store_recovery_set_t set;
-	bool used = false;
-	size_t i;
-
-	if (recovery_code_normalise((char const *)code, code_len, normalised) != 0) return false;
-	if (store_recovery_unused(l->conn, user_id, &set) != STORE_OK || set.count == 0) goto done;
-	if (recovery_code_hash(normalised, set.salt, hash) != 0) goto done;
-	for (i = 0; i < set.count; i++) {
-		if (CRYPTO_memcmp(hash, set.hash[i], RECOVERY_HASH_LEN) == 0) {
-			used = store_recovery_use(l->conn, user_id, set.slot[i], l->req->now) == STORE_OK;
-			break;
+	audit(l, row->user_id, row->company_id, "enrollment_started", "over RADIUS");
+	formatted = otpauth_uri(l->cfg->issuer, l->login, &params, secret, sizeof(secret), l->res->uri,
+				sizeof(l->res->uri)) == 0 &&
+		    otpauth_key_grouped(secret, sizeof(secret), grouped, sizeof(grouped)) == 0;
+	OPENSSL_cleanse(secret, sizeof(secret));
+	if (!formatted) {
+		OPENSSL_cleanse(l->res->uri, sizeof(l->res->uri));
+		OPENSSL_cleanse(grouped, sizeof(grouped));
+		fail_internal(l, "cannot format the enrollment key");
+		return;
+	}
+	uri_fits = strlen(l->res->uri) <= FLOW_URI_WIRE_MAX;
+	if (l->cfg->key_in_message || !uri_fits) {
+		snprintf(message, sizeof(message), MSG_ENROLL_KEY, grouped);
+	} else {
+		snprintf(message, sizeof(message), "%s", MSG_ENROLL_NO_KEY);
+	}
+	OPENSSL_cleanse(grouped, sizeof(grouped));
+	if (store_challenge(l, digest, row->user_id, CHALLENGE_ENROLL, message) && uri_fits) {
+		l->res->has_uri = true;
+		explain(l->res, "enrollment challenge");
+	} else {
+		if (l->res->code == FLOW_CHALLENGE) {
+			explain(l->res, "enrollment challenge; the otpauth URI (%zu bytes) is longer than the %d bytes"
+				" VRMS2FA-OTPAuth-URI can carry: the key is in Reply-Message only",
+				strlen(l->res->uri), FLOW_URI_WIRE_MAX);
 		}
+		OPENSSL_cleanse(l->res->uri, sizeof(l->res->uri));
 	}
-done:
-	OPENSSL_cleanse(normalised, sizeof(normalised));
-	OPENSSL_cleanse(hash, sizeof(hash));
-	return used;
-}
-
-typedef enum { CODE_OK, CODE_WRONG, CODE_ERROR } code_outcome_t;
-
-/* The second factor for a user with active 2FA: TOTP (with the replay guard) or a recovery code. */
-static code_outcome_t verify_second_factor(login_t *l, store_login_t const *row,
-					   uint8_t const *code, size_t code_len, char const **how)
-{
-	uint64_t counter = 0;
-	store_status_t rc;
-	totp_result_t r;
-
-	if (row->totp_status != TOTP_STATUS_ACTIVE) {
-		note(l->res, "no active TOTP secret%s", "");
-		return CODE_WRONG;
-	}
-	r = check_code(l, row->user_id, &row->secret, code, code_len, &counter);
-	if (r == TOTP_ERROR) return CODE_ERROR;
-	if (r == TOTP_MATCH) {
-		rc = store_secret_advance(l->conn, row->user_id, counter);
-		if (rc == STORE_OK) {
-			*how = "code";
-			return CODE_OK;
-		}
-		if (rc != STORE_CONFLICT) return CODE_ERROR;
-		note(l->res, "code of an already used time step refused (replay)%s", "");
-		return CODE_WRONG;
-	}
-	if (use_recovery_code(l, row->user_id, code, code_len)) {
-		*how = "recovery";
-		audit(l, row->user_id, row->company_id, "recovery_code_used", "");
-		return CODE_OK;
-	}
-	note(l->res, "wrong or expired code%s", "");
-	return CODE_WRONG;
-}
-
-/* Single pass: the last digits of User-Password are the code. */
-static void single_pass_second_factor(login_t *l, store_login_t const *row, uint8_t const *code, size_t code_len)
-{
-	char const *how = "code";
-
-	switch (verify_second_factor(l, row, code, code_len, &how)) {
-	case CODE_OK:
-		reset_failures(l, row);
-		trust_address(l, row, how);
-		l->res->enrolled = 1;
-		say(l->res, FLOW_ACCEPT, "");
-		note(l->res, "password and code accepted (single pass)%s", "");
-		return;
-	case CODE_WRONG:
-		say(l->res, FLOW_REJECT, count_failure(l, row->user_id, row->company_id) ? MSG_LOCKED : MSG_LOGIN_FAILED);
-		return;
-	case CODE_ERROR:
-		database_failed(l, "second factor");
-		return;
-	}
+	OPENSSL_cleanse(message, sizeof(message));
 }
 
 /* The facts the email hook gets, in its environment (and nothing else but PATH). */
@@ -350,7 +309,8 @@ static int run_email_hook(login_t *l, store_login_t const *row, char const *code
 
 /*
  * A new confirmation (or new secrets for one whose email never went out),
- * sent through the hook.  True when the email went out.
+ * sent through the hook.  True when the email went out; otherwise the
+ * result is set.
  */
 static bool send_confirmation(login_t *l, store_login_t const *row, uint64_t pending_id)
 {
@@ -364,44 +324,44 @@ static bool send_confirmation(login_t *l, store_login_t const *row, uint64_t pen
 	store_status_t rc;
 	bool sent = false;
 
-	if (store_email_sends_since(l->conn, row->user_id, l->req->now - 3600, &sends) != STORE_OK) {
-		database_failed(l, "email rate");
+	if (store_email_sends_since(l->conn, row->user_id, l->req->now - EMAIL_RATE_WINDOW, &sends) != STORE_OK) {
+		fail_database(l, "email rate");
 		return false;
 	}
 	if (sends >= cfg->email_max_per_hour) {
-		say(l->res, FLOW_REJECT, MSG_EMAIL_LIMIT);
-		note(l->res, "confirmation emails per hour limit reached%s", "");
+		answer(l->res, FLOW_REJECT, MSG_EMAIL_LIMIT);
+		explain(l->res, "confirmation emails per hour limit reached");
 		return false;
 	}
 	if (!hook_gate_enter(cfg->email_gate)) {
-		say(l->res, FLOW_REJECT, MSG_EMAIL_FAILED);
-		note(l->res, "email not sent: email.max_running_hooks hooks are running already (mail server slow?)%s", "");
+		answer(l->res, FLOW_REJECT, MSG_EMAIL_FAILED);
+		explain(l->res, "email not sent: email.max_running_hooks hooks are running already (mail server slow?)");
 		return false;
 	}
 	if (email_code_new(code) != 0 || email_token_new(token) != 0 || email_salt_new(salt) != 0 ||
 	    email_code_hash(code, EMAIL_CODE_DIGITS, salt, code_hash) != 0 ||
 	    email_token_hash(token, EMAIL_TOKEN_TEXT_LEN, token_hash) != 0 ||
 	    email_link(cfg->email_link_url, token, link, sizeof(link)) != 0) {
-		say(l->res, FLOW_FAIL, MSG_SERVICE);
-		note(l->res, "cannot make an email confirmation%s", "");
+		fail_internal(l, "cannot make an email confirmation");
 		goto done;
 	}
 	rc = id ? store_email_renew(l->conn, id, salt, code_hash, token_hash, expires)
-		: store_email_create(l->conn, row->user_id, l->address, salt, code_hash, token_hash, l->req->now, expires, &id);
+		: store_email_create(l->conn, row->user_id, l->scope, l->address, trust_allowed(l), salt, code_hash,
+				     token_hash, l->req->now, expires, &id);
 	if (rc == STORE_OK) rc = store_email_record_send(l->conn, row->user_id, l->req->now);
 	if (rc != STORE_OK) {
-		database_failed(l, "email confirmation");
+		fail_database(l, "email confirmation");
 		goto done;
 	}
 	if (run_email_hook(l, row, code, token, link, expires, &hr) != 0) {
-		say(l->res, FLOW_REJECT, MSG_EMAIL_FAILED);
-		snprintf(l->res->log, sizeof(l->res->log), "email hook failed (%s%d): %.200s",
-			 hr.timed_out ? "timed out, " : "exit ", hr.exit_status, hr.message);
+		answer(l->res, FLOW_REJECT, MSG_EMAIL_FAILED);
+		explain(l->res, "email hook failed (%s%d): %.200s", hr.timed_out ? "timed out, " : "exit ", hr.exit_status,
+			hr.message);
 		audit(l, row->user_id, row->company_id, "email_failed", hr.timed_out ? "hook timed out" : "hook failed");
 		goto done;
 	}
 	if (store_email_mark_sent(l->conn, id, l->req->now) != STORE_OK) {
-		database_failed(l, "email sent");
+		fail_database(l, "email sent");
 		goto done;
 	}
 	audit(l, row->user_id, row->company_id, "email_sent", "login confirmation");
@@ -422,8 +382,8 @@ static void confirm_by_email(login_t *l, store_login_t const *row)
 	store_status_t rc;
 
 	if (!row->has_email) {
-		say(l->res, FLOW_REJECT, MSG_NO_EMAIL);
-		note(l->res, "new address and no email address to confirm it%s", "");
+		answer(l->res, FLOW_REJECT, MSG_NO_EMAIL);
+		explain(l->res, "new address and no email address to confirm it");
 		return;
 	}
 	if (text_mask_email(row->email, masked, sizeof(masked)) != 0) snprintf(masked, sizeof(masked), "your email address");
@@ -431,81 +391,283 @@ static void confirm_by_email(login_t *l, store_login_t const *row)
 
 	rc = store_email_pending(l->conn, row->user_id, l->address, l->req->now, &pending);
 	if (rc != STORE_OK && rc != STORE_NOT_FOUND) {
-		database_failed(l, "email confirmation");
+		fail_database(l, "email confirmation");
 		return;
 	}
 	if (rc == STORE_OK && pending.sent) {
-		note(l->res, "pending email confirmation reused, no new email%s", "");
+		explain(l->res, "pending email confirmation reused, no new email");
 	} else if (!send_confirmation(l, row, rc == STORE_OK ? pending.id : 0)) {
 		return;
 	} else {
-		note(l->res, "confirmation email sent%s", "");
+		explain(l->res, "confirmation email sent");
 	}
 
 	if (l->cfg->single_pass) {
 		/* A gateway that cannot show a challenge: the link in the email confirms out of band. */
-		say(l->res, FLOW_REJECT, "We sent you an email. Confirm this login with its link, then log in again.");
+		answer(l->res, FLOW_REJECT, MSG_EMAIL_LINK_ONLY);
 		return;
 	}
 	(void)open_challenge(l, row->user_id, CHALLENGE_EMAIL, message);
 }
 
+/* ---- second steps: one row per challenge kind -------------------------- */
+
+/*
+ * The second factor of a user with active 2FA: a TOTP code (its time step
+ * recorded, so that it is accepted once) or an unused recovery code.
+ */
+static step_outcome_t verify_code(login_t *l, store_login_t const *row, uint8_t const *typed, size_t typed_len,
+				  trust_how_t *how)
+{
+	uint64_t counter = 0;
+	account_status_t status;
+	store_status_t rc;
+
+	if (row->totp_status != TOTP_STATUS_ACTIVE) {
+		explain(l->res, "no active TOTP secret");
+		return STEP_WRONG;
+	}
+	status = account_code_check(l->cfg->keyring, row->user_id, &row->secret, typed, typed_len, l->req->now,
+				    l->cfg->totp_window, &counter);
+	if (status == ACCOUNT_UNDECRYPTABLE) return STEP_UNDECRYPTABLE;
+	if (status == ACCOUNT_OK) {
+		rc = store_secret_advance(l->conn, row->user_id, counter);
+		if (rc == STORE_OK) {
+			*how = TRUST_BY_CODE;
+			return STEP_PASSED;
+		}
+		if (rc != STORE_CONFLICT) return STEP_ERROR;
+		explain(l->res, "code of an already used time step refused (replay)");
+		return STEP_WRONG;
+	}
+	if (status != ACCOUNT_REFUSED) return STEP_ERROR;
+
+	status = account_recovery_use(l->conn, row->user_id, typed, typed_len, l->req->now);
+	if (status == ACCOUNT_OK) {
+		*how = TRUST_BY_RECOVERY;
+		audit(l, row->user_id, row->company_id, "recovery_code_used", "");
+		return STEP_PASSED;
+	}
+	if (status != ACCOUNT_REFUSED) return STEP_ERROR;
+	explain(l->res, "wrong or expired code");
+	return STEP_WRONG;
+}
+
+/* The first code of a pending secret activates it. */
+static step_outcome_t verify_enrollment(login_t *l, store_login_t const *row, uint8_t const *typed, size_t typed_len,
+					trust_how_t *how)
+{
+	uint64_t counter = 0;
+	account_status_t status;
+
+	*how = TRUST_BY_ENROLLMENT;
+	if (row->totp_status != TOTP_STATUS_PENDING) {
+		explain(l->res, "no pending secret to confirm");
+		return STEP_WRONG;
+	}
+	/* only the challenge that showed the secret confirms it (a later challenge made a new one) */
+	if (!row->secret.has_challenge_digest ||
+	    CRYPTO_memcmp(row->secret.challenge_digest, l->digest, CHALLENGE_TOKEN_DIGEST_LEN) != 0) {
+		explain(l->res, "the pending secret was not made for this challenge");
+		return STEP_WRONG;
+	}
+	status = account_code_check(l->cfg->keyring, row->user_id, &row->secret, typed, typed_len, l->req->now,
+				    l->cfg->totp_window, &counter);
+	if (status == ACCOUNT_UNDECRYPTABLE) return STEP_UNDECRYPTABLE;
+	if (status == ACCOUNT_REFUSED) {
+		explain(l->res, "wrong or expired enrollment code");
+		return STEP_WRONG;
+	}
+	if (status != ACCOUNT_OK) return STEP_ERROR;
+
+	status = account_enroll_activate(l->conn, row->user_id, counter, l->req->now);
+	if (status == ACCOUNT_REFUSED) return STEP_WRONG;	/* confirmed or reset meanwhile */
+	if (status != ACCOUNT_OK) return STEP_ERROR;
+	audit(l, row->user_id, row->company_id, "enrollment_confirmed", "over RADIUS");
+	return STEP_PASSED;
+}
+
+/* The code sent by email for this address. */
+static step_outcome_t verify_email(login_t *l, store_login_t const *row, uint8_t const *typed, size_t typed_len,
+				   trust_how_t *how)
+{
+	store_email_t pending;
+	uint8_t hash[EMAIL_HASH_LEN];
+	step_outcome_t outcome = STEP_WRONG;
+	store_status_t rc;
+
+	*how = TRUST_BY_EMAIL;
+	if (!policy_email_confirmation_usable(row->disabled, row->totp_status == TOTP_STATUS_ACTIVE)) {
+		explain(l->res, "emailed code refused: the user has set up two-step verification since");
+		return STEP_WRONG;
+	}
+	rc = store_email_pending(l->conn, row->user_id, row->challenge.address, l->req->now, &pending);
+	if (rc != STORE_OK && rc != STORE_NOT_FOUND) return STEP_ERROR;
+	if (rc == STORE_NOT_FOUND || !pending.sent) {
+		explain(l->res, "no pending email confirmation");
+		return STEP_WRONG;
+	}
+	if (email_code_hash((char const *)typed, typed_len, pending.salt, hash) == 0 &&
+	    CRYPTO_memcmp(hash, pending.code_hash, EMAIL_HASH_LEN) == 0) {
+		rc = store_email_confirm_code(l->conn, pending.id, l->req->now);
+		if (rc == STORE_OK) {
+			outcome = STEP_PASSED;
+			audit(l, row->user_id, row->company_id, "email_confirmed", "by code");
+		} else if (rc != STORE_CONFLICT) {
+			outcome = STEP_ERROR;
+		}
+	} else {
+		explain(l->res, "wrong emailed code");
+	}
+	OPENSSL_cleanse(hash, sizeof(hash));
+	return outcome;
+}
+
+/*
+ * The table between round 2 and the checks behind it, in the spirit of
+ * OpenSSH's KbdintDevice: a new kind of challenge is a row.  verify checks
+ * what the user typed and records its single use; it sets *how to the way
+ * the address is then trusted.
+ */
+typedef struct {
+	challenge_kind_t	kind;
+	step_outcome_t		(*verify)(login_t *l, store_login_t const *row, uint8_t const *typed, size_t typed_len,
+					  trust_how_t *how);
+	char const		*accept_message;	/* Reply-Message of the Accept ("" none; email: the reminder) */
+} second_step_t;
+
+static second_step_t const SECOND_STEPS[CHALLENGE_KIND_COUNT] = {
+	[CHALLENGE_CODE]	= { CHALLENGE_CODE, verify_code, "" },
+	[CHALLENGE_ENROLL]	= { CHALLENGE_ENROLL, verify_enrollment, MSG_ENROLLED },
+	[CHALLENGE_EMAIL]	= { CHALLENGE_EMAIL, verify_email, NULL },
+};
+
+/* ---- round 1 ----------------------------------------------------------- */
+
+/* 2FA active and a single-pass gateway: the code came with the password. */
+static void single_pass_second_factor(login_t *l, store_login_t const *row, uint8_t const *code, size_t code_len)
+{
+	trust_how_t how = TRUST_BY_CODE;
+
+	switch (verify_code(l, row, code, code_len, &how)) {
+	case STEP_PASSED:
+		reset_failures(l, row);
+		trust_address(l, row, how);
+		l->res->enrolled = 1;
+		answer(l->res, FLOW_ACCEPT, "");
+		explain(l->res, "password and code accepted (single pass)");
+		return;
+	case STEP_WRONG:
+		reject_counted(l, row, MSG_LOGIN_FAILED);
+		return;
+	case STEP_UNDECRYPTABLE:
+		fail_account(l, ACCOUNT_UNDECRYPTABLE, "second factor");
+		return;
+	case STEP_ERROR:
+		fail_database(l, "second factor");
+		return;
+	}
+}
+
+/* Carry out the decision of the round 1 table (policy_decide). */
+static void act_on_decision(login_t *l, store_login_t const *row, decision_t decision, bool mandatory,
+			    int64_t grace_left, uint8_t const *code, size_t code_len)
+{
+	switch (decision) {
+	case DECISION_ACCEPT:
+		reset_failures(l, row);
+		/* last_used_at moves at most once an hour: the trusted path normally writes nothing */
+		if (row->trusted_last_used < l->req->now - TRUST_TOUCH_INTERVAL) {
+			(void)store_trust_touch(l->conn, row->user_id, l->scope, l->address, l->req->now);
+		}
+		answer(l->res, FLOW_ACCEPT, "");
+		explain(l->res, "trusted address, code not asked");
+		return;
+
+	case DECISION_CHALLENGE_CODE:
+		if (open_challenge(l, row->user_id, CHALLENGE_CODE, MSG_ENTER_CODE)) explain(l->res, "verification code asked");
+		return;
+
+	case DECISION_CHALLENGE_ENROLL:
+		challenge_enrollment(l, row);
+		return;
+
+	case DECISION_EMAIL_CONFIRM:
+		confirm_by_email(l, row);
+		return;
+
+	case DECISION_ACCEPT_WITH_REMINDER:
+		accept_with_reminder(l, row, mandatory, grace_left);
+		explain(l->res, "accepted without two-step verification (%s)", policy_decision_name(decision));
+		return;
+
+	case DECISION_SINGLE_PASS_CODE:
+		single_pass_second_factor(l, row, code, code_len);
+		return;
+
+	case DECISION_REJECT_MUST_ENROLL:
+		answer(l->res, FLOW_REJECT, MSG_MUST_ENROLL_HERE);
+		explain(l->res, "enrollment required; single-pass gateways cannot show it");
+		return;
+
+	case DECISION_REJECT_ENROLL_UNPROVEN:
+		answer(l->res, FLOW_REJECT, MSG_ENROLL_UNPROVEN);
+		explain(l->res, "enrollment required, from a new address, and email confirmation is off");
+		return;
+	}
+	answer(l->res, FLOW_REJECT, MSG_LOGIN_FAILED);
+}
+
+/*
+ * Round 1: the lock, the password (every unknown or unusable account costs
+ * a hash check like a known one), then the decision table.
+ */
 static void round1(login_t *l)
 {
 	flow_config_t const *cfg = l->cfg;
 	flow_request_t const *req = l->req;
-	uint8_t const *password = req->password;
-	size_t password_len = req->password_len;
-	uint8_t const *code = NULL;
-	size_t code_len = 0;
-	store_login_t row;
+	single_pass_split_t split = { .password_len = req->password_len };
+	password_facts_t pw;
+	password_verdict_t verdict;
 	login_facts_t facts;
-	bool mandatory, password_ok;
+	store_login_t row;
 	int64_t grace_left = 0;
 	decision_t decision;
+	bool mandatory;
 
 	if (!req->has_password && !cfg->external_password) {
-		say(l->res, FLOW_REJECT, MSG_LOGIN_FAILED);
-		note(l->res, "no User-Password%s", "");
+		answer(l->res, FLOW_REJECT, MSG_LOGIN_FAILED);
+		explain(l->res, "no User-Password");
 		return;
 	}
-	if (store_login_lookup(l->conn, l->login, l->login_len, l->address, req->now, NULL, &row) != STORE_OK) {
-		database_failed(l, "login lookup");
+	if (store_login_lookup(l->conn, l->login, l->login_len, l->scope, l->address, req->now, NULL, &row) != STORE_OK) {
+		fail_database(l, "login lookup");
 		return;
 	}
-	if (row.locked_until > req->now) {
-		say(l->res, FLOW_REJECT, MSG_LOCKED);
-		note(l->res, "locked out%s", "");
+	if (lockout_is_locked(row.locked_until, req->now)) {
+		answer(l->res, FLOW_REJECT, MSG_LOCKED);
+		explain(l->res, "locked out");
 		return;
 	}
 
+	memset(&pw, 0, sizeof(pw));
+	pw.user_found = row.user_found;
+	pw.disabled = row.disabled;
+	pw.has_password_hash = row.has_password_hash;
+	pw.external_password = cfg->external_password;
 	if (cfg->single_pass && row.user_found && row.totp_status == TOTP_STATUS_ACTIVE) {
-		if (password_len > row.secret.params.digits) {
-			code_len = row.secret.params.digits;
-			password_len -= code_len;
-			code = password + password_len;
-		} else {
-			password_len = 0;	/* too short to hold a code: never matches */
-		}
+		policy_single_pass_split(req->password_len, row.secret.params.digits, &split);
+		pw.code_missing = split.code_missing;
 	}
-
-	if (cfg->external_password) {
-		password_ok = row.user_found && !row.disabled;
-	} else {
+	if (!cfg->external_password) {
 		char const *hash = (row.user_found && row.has_password_hash) ? row.password_hash : cfg->dummy_hash;
-		password_result_t pr = password_verify(hash, (char const *)password, password_len);
 
-		password_ok = pr == PASSWORD_MATCH && row.user_found && row.has_password_hash && !row.disabled;
-		if (!password_ok) {
-			note(l->res, "%s", !row.user_found ? "unknown user" : row.disabled ? "user disabled" :
-			     !row.has_password_hash ? "user has no password hash" :
-			     pr == PASSWORD_UNSUPPORTED ? "unsupported password hash format" :
-			     pr == PASSWORD_ERROR ? "password check failed" : "wrong password");
-		}
+		pw.verified = password_verify(hash, (char const *)req->password, split.password_len);
 	}
-	if (!password_ok) {
-		if (cfg->external_password) note(l->res, "%s", row.user_found ? "user disabled" : "unknown user");
-		say(l->res, FLOW_REJECT, count_failure(l, row.user_id, row.company_id) ? MSG_LOCKED : MSG_LOGIN_FAILED);
+	verdict = policy_password_verdict(&pw);
+	if (verdict != PASSWORD_VERDICT_OK) {
+		explain(l->res, "%s", policy_password_verdict_name(verdict));
+		reject_counted(l, &row, MSG_LOGIN_FAILED);
 		return;
 	}
 
@@ -513,224 +675,149 @@ static void round1(login_t *l)
 	mandatory = policy_is_mandatory(row.level, row.group_mask, row.group);
 	memset(&facts, 0, sizeof(facts));
 	facts.twofa_active = row.totp_status == TOTP_STATUS_ACTIVE;
-	facts.address_trusted = row.trusted && trust_allowed(l);
+	facts.address_trusted = row.trusted && trust_allowed(l) &&
+				policy_trust_counts(row.trusted_how, facts.twofa_active);
 	facts.mandatory = mandatory;
 	facts.has_deadline = row.has_deadline;
 	facts.grace_deadline = row.grace_deadline;
 	facts.now = req->now;
-	facts.enrollment_requested = req->enrollment_requested;
+	facts.enrollment_requested = l->enrollment_requested;
+	facts.single_pass = cfg->single_pass;
+	facts.email_enabled = cfg->email_enabled;
 	decision = policy_decide(&facts, &grace_left);
 
-	if (code) {
-		single_pass_second_factor(l, &row, code, code_len);
-		return;
-	}
-
-	switch (decision) {
-	case DECISION_ACCEPT:
-		reset_failures(l, &row);
-		/* last_used_at moves at most once an hour: the trusted path normally writes nothing */
-		if (row.trusted_last_used < req->now - TRUST_TOUCH_INTERVAL) {
-			(void)store_trust_touch(l->conn, row.user_id, l->address, req->now);
-		}
-		say(l->res, FLOW_ACCEPT, "");
-		note(l->res, "trusted address, code not asked%s", "");
-		return;
-
-	case DECISION_CHALLENGE_CODE:
-		if (open_challenge(l, row.user_id, CHALLENGE_CODE, MSG_ENTER_CODE)) {
-			note(l->res, "verification code asked%s", "");
-		}
-		return;
-
-	case DECISION_CHALLENGE_ENROLL:
-		if (cfg->single_pass && !req->enrollment_requested) {
-			say(l->res, FLOW_REJECT, "Two-step verification must be set up before you can log in here.");
-			note(l->res, "enrollment required; single-pass gateways cannot show it%s", "");
-			return;
-		}
-		challenge_enrollment(l, &row);
-		return;
-
-	case DECISION_EMAIL_CONFIRM:
-		if (cfg->email_enabled) {
-			confirm_by_email(l, &row);
-			return;
-		}
-		/* email confirmation switched off by the operator: the reminder row applies */
-		/* fall through */
-	case DECISION_ACCEPT_WITH_REMINDER:
-		accept_with_reminder(l, &row, mandatory, grace_left);
-		note(l->res, "accepted without two-step verification (%s)", policy_decision_name(decision));
-		return;
-	}
-	say(l->res, FLOW_REJECT, MSG_LOGIN_FAILED);
+	act_on_decision(l, &row, decision, mandatory, grace_left,
+			req->password ? req->password + split.password_len : NULL, split.code_len);
 }
 
+/* ---- round 2 ----------------------------------------------------------- */
+
+/* Carry out the answer of round 2 (round2_answer). */
+static void act_on_answer(login_t *l, store_login_t const *row, second_step_t const *step, round2_answer_t verdict)
+{
+	switch (verdict) {
+	case ROUND2_ACCEPT:
+		reset_failures(l, row);
+		l->res->enrolled = 1;
+		answer(l->res, FLOW_ACCEPT, step->accept_message);
+		if (l->res->log[0] == '\0') explain(l->res, "second step passed");
+		return;
+
+	case ROUND2_ACCEPT_WITHOUT_2FA: {
+		bool mandatory = policy_is_mandatory(row->level, row->group_mask, row->group);
+
+		accept_with_reminder(l, row, mandatory,
+				     policy_grace_left(mandatory, row->has_deadline, row->grace_deadline, l->req->now));
+		explain(l->res, "login confirmed with the emailed code");
+		return;
+	}
+
+	case ROUND2_ENROLL_NEXT:
+		/* password and mailbox proven in this login, the address trusted: set up 2FA now */
+		challenge_enrollment(l, row);
+		l->res->enrolled = 0;
+		if (l->res->code == FLOW_CHALLENGE) explain(l->res, "login confirmed with the emailed code; enrollment challenge");
+		return;
+
+	case ROUND2_ASK_AGAIN:
+		/* the same State: its row counts the attempts */
+		memcpy(l->res->state, l->req->state, CHALLENGE_TOKEN_TEXT_LEN);
+		l->res->state[CHALLENGE_TOKEN_TEXT_LEN] = '\0';
+		answer(l->res, FLOW_CHALLENGE, MSG_CODE_WRONG);
+		return;
+
+	case ROUND2_REJECT_STATE:
+		answer(l->res, FLOW_REJECT, MSG_STATE_INVALID);
+		explain(l->res, "State spent by a concurrent request");
+		return;
+
+	case ROUND2_REJECT_LOCKED:
+		answer(l->res, FLOW_REJECT, MSG_LOCKED);
+		return;
+
+	case ROUND2_REJECT_EXHAUSTED:
+		answer(l->res, FLOW_REJECT, MSG_CODE_FAILED);
+		return;
+
+	case ROUND2_FAIL:
+		break;
+	}
+	fail_database(l, "second factor");
+}
+
+/*
+ * Round 2: take one attempt of the State's challenge, check that it is this
+ * user's, NAS's and address's, let the challenge's row of SECOND_STEPS check
+ * the answer, then act on round2_answer.
+ */
 static void round2(login_t *l)
 {
 	flow_request_t const *req = l->req;
 	uint8_t raw[CHALLENGE_TOKEN_RAW_LEN], digest[CHALLENGE_TOKEN_DIGEST_LEN];
-	store_challenge_t ch;
+	round2_gate_facts_t gate;
+	round2_facts_t facts;
+	second_step_t const *step;
+	trust_how_t how = TRUST_BY_CODE;
 	store_login_t row;
+	round2_gate_t stop;
 	store_status_t rc;
-	code_outcome_t outcome = CODE_WRONG;
-	char const *how = "code";
 
-	if (challenge_token_parse(req->state, req->state_len, raw) != 0 || challenge_token_digest(raw, digest) != 0) {
-		OPENSSL_cleanse(raw, sizeof(raw));
-		say(l->res, FLOW_REJECT, MSG_STATE_INVALID);
-		note(l->res, "malformed State%s", "");
-		return;
-	}
+	memset(&gate, 0, sizeof(gate));
+	memset(&row, 0, sizeof(row));
+	gate.state_well_formed = challenge_token_parse(req->state, req->state_len, raw) == 0 &&
+				 challenge_token_digest(raw, digest) == 0;
 	OPENSSL_cleanse(raw, sizeof(raw));
-
-	rc = store_challenge_take_attempt(l->conn, digest, req->now);
-	if (rc == STORE_NOT_FOUND) {
-		say(l->res, FLOW_REJECT, MSG_STATE_INVALID);
-		note(l->res, "unknown, expired, spent or exhausted State%s", "");
-		return;
-	}
-	if (rc != STORE_OK) {
-		database_failed(l, "challenge");
-		return;
-	}
-	if (store_login_lookup(l->conn, l->login, l->login_len, l->address, req->now, digest, &row) != STORE_OK) {
-		database_failed(l, "login lookup");
-		return;
-	}
-	ch = row.challenge;
-	if (!row.has_challenge || !row.user_found || ch.user_id != row.user_id ||
-	    strcmp(ch.nas, req->nas) != 0 || strcmp(ch.address, l->address) != 0) {
-		say(l->res, FLOW_REJECT, MSG_STATE_INVALID);
-		note(l->res, "State belongs to another user, NAS or address%s", "");
-		return;
-	}
-	if (row.disabled) {
-		say(l->res, FLOW_REJECT, MSG_STATE_INVALID);
-		note(l->res, "user disabled since round 1%s", "");
-		return;
-	}
-	if (row.locked_until > req->now) {
-		say(l->res, FLOW_REJECT, MSG_LOCKED);
-		note(l->res, "locked out%s", "");
-		return;
-	}
-
-	switch (ch.kind) {
-	case CHALLENGE_CODE:
-		if (req->has_password) {
-			outcome = verify_second_factor(l, &row, req->password, req->password_len, &how);
-		}
-		break;
-
-	case CHALLENGE_ENROLL: {
-		uint64_t counter = 0;
-
-		how = "enrollment";
-		if (row.totp_status != TOTP_STATUS_PENDING || !req->has_password) {
-			note(l->res, "no pending secret to confirm%s", "");
-			break;
-		}
-		switch (check_code(l, row.user_id, &row.secret, req->password, req->password_len, &counter)) {
-		case TOTP_MATCH:
-			rc = store_secret_activate(l->conn, row.user_id, counter, req->now);
-			if (rc == STORE_OK) {
-				outcome = CODE_OK;
-				audit(l, row.user_id, row.company_id, "enrollment_confirmed", "over RADIUS");
-			} else if (rc != STORE_CONFLICT) {
-				outcome = CODE_ERROR;
-			}
-			break;
-		case TOTP_ERROR:
-			outcome = CODE_ERROR;
-			break;
-		default:
-			note(l->res, "wrong or expired enrollment code%s", "");
-			break;
-		}
-		break;
-	}
-
-	case CHALLENGE_EMAIL: {
-		store_email_t pending;
-		uint8_t hash[EMAIL_HASH_LEN];
-
-		how = "email";
-		rc = store_email_pending(l->conn, row.user_id, ch.address, req->now, &pending);
+	memcpy(l->digest, digest, sizeof(digest));
+	if (gate.state_well_formed) {
+		rc = store_challenge_take_attempt(l->conn, digest, req->now);
 		if (rc != STORE_OK && rc != STORE_NOT_FOUND) {
-			outcome = CODE_ERROR;
-			break;
-		}
-		if (rc == STORE_NOT_FOUND || !pending.sent || !req->has_password) {
-			note(l->res, "no pending email confirmation%s", "");
-			break;
-		}
-		if (email_code_hash((char const *)req->password, req->password_len, pending.salt, hash) == 0 &&
-		    CRYPTO_memcmp(hash, pending.code_hash, EMAIL_HASH_LEN) == 0) {
-			rc = store_email_confirm_code(l->conn, pending.id, req->now);
-			if (rc == STORE_OK) {
-				outcome = CODE_OK;
-				audit(l, row.user_id, row.company_id, "email_confirmed", "by code");
-			} else if (rc != STORE_CONFLICT) {
-				outcome = CODE_ERROR;
-			}
-		} else {
-			note(l->res, "wrong emailed code%s", "");
-		}
-		OPENSSL_cleanse(hash, sizeof(hash));
-		break;
-	}
-	}
-
-	if (outcome == CODE_ERROR) {
-		database_failed(l, "second factor");
-		return;
-	}
-	if (outcome == CODE_OK) {
-		if (store_challenge_spend(l->conn, digest) != STORE_OK) {
-			say(l->res, FLOW_REJECT, MSG_STATE_INVALID);
-			note(l->res, "State spent by a concurrent request%s", "");
+			fail_database(l, "challenge");
 			return;
 		}
-		trust_address(l, &row, how);
-		if (ch.kind == CHALLENGE_EMAIL) {
-			bool mandatory = policy_is_mandatory(row.level, row.group_mask, row.group);
-			int64_t left = mandatory && row.has_deadline ? row.grace_deadline - req->now : 0;
-
-			accept_with_reminder(l, &row, mandatory, left > 0 ? left : 0);
-			l->res->enrolled = 0;
-			note(l->res, "login confirmed with the emailed code%s", "");
+		gate.attempt_taken = rc == STORE_OK;
+	}
+	if (gate.attempt_taken) {
+		if (store_login_lookup(l->conn, l->login, l->login_len, l->scope, l->address, req->now, digest,
+				       &row) != STORE_OK) {
+			fail_database(l, "login lookup");
 			return;
 		}
-		reset_failures(l, &row);
-		l->res->enrolled = 1;
-		say(l->res, FLOW_ACCEPT, ch.kind == CHALLENGE_ENROLL ?
-		    "Two-step verification is now active on your account." : "");
-		if (l->res->log[0] == '\0') note(l->res, "second step passed%s", "");
+		gate.bound_here = row.has_challenge && row.user_found && row.challenge.user_id == row.user_id &&
+				  (unsigned)row.challenge.kind < CHALLENGE_KIND_COUNT &&
+				  strcmp(row.challenge.nas, req->nas) == 0 && strcmp(row.challenge.address, l->address) == 0;
+		gate.user_disabled = row.disabled;
+		gate.locked = lockout_is_locked(row.locked_until, req->now);
+	}
+	stop = round2_gate(&gate);
+	if (stop != ROUND2_GO) {
+		answer(l->res, FLOW_REJECT, stop == ROUND2_STOP_LOCKED ? MSG_LOCKED : MSG_STATE_INVALID);
+		explain(l->res, "%s", round2_gate_name(stop));
 		return;
 	}
 
-	if (count_failure(l, row.user_id, row.company_id)) {
-		say(l->res, FLOW_REJECT, MSG_LOCKED);
+	step = &SECOND_STEPS[row.challenge.kind];
+	memset(&facts, 0, sizeof(facts));
+	facts.kind = step->kind;
+	facts.attempts_left = row.challenge.attempts_left;
+	facts.enrollment_due = row.totp_status != TOTP_STATUS_ACTIVE &&
+			       policy_enrollment_due(policy_is_mandatory(row.level, row.group_mask, row.group),
+						     row.has_deadline, row.grace_deadline, req->now);
+	facts.outcome = req->has_password ? step->verify(l, &row, req->password, req->password_len, &how) : STEP_WRONG;
+	if (facts.outcome == STEP_PASSED) {
+		facts.spent = store_challenge_spend(l->conn, digest) == STORE_OK;
+		if (facts.spent) trust_address(l, &row, how);
+	} else if (round2_counts_as_failure(facts.outcome)) {
+		facts.lock_started = count_failure(l, row.user_id, row.company_id);
+	} else if (facts.outcome == STEP_UNDECRYPTABLE) {
+		fail_account(l, ACCOUNT_UNDECRYPTABLE, "second factor");
 		return;
 	}
-	if (ch.attempts_left == 0) {
-		say(l->res, FLOW_REJECT, MSG_CODE_FAILED);
-		return;
-	}
-	/* Ask again under the same State: its row counts the attempts. */
-	{
-		uint8_t const *state = req->state;
-
-		memcpy(l->res->state, state, CHALLENGE_TOKEN_TEXT_LEN);
-		l->res->state[CHALLENGE_TOKEN_TEXT_LEN] = '\0';
-	}
-	say(l->res, FLOW_CHALLENGE, MSG_CODE_WRONG);
+	act_on_answer(l, &row, step, round2_answer(&facts));
 }
 
 void flow_login(flow_config_t const *cfg, store_conn_t *conn, flow_request_t const *req, flow_result_t *res)
 {
+	bool scope_ok = true;
 	login_t l;
 
 	memset(res, 0, sizeof(*res));
@@ -744,8 +831,8 @@ void flow_login(flow_config_t const *cfg, store_conn_t *conn, flow_request_t con
 	l.res = res;
 
 	if (!req->has_login || !text_login_name_valid(req->login, req->login_len, TEXT_LOGIN_MAX)) {
-		say(res, FLOW_REJECT, MSG_LOGIN_FAILED);
-		note(res, "missing or malformed User-Name%s", "");
+		answer(res, FLOW_REJECT, MSG_LOGIN_FAILED);
+		explain(res, "missing or malformed User-Name");
 		return;
 	}
 	memcpy(l.login, req->login, req->login_len);
@@ -754,6 +841,29 @@ void flow_login(flow_config_t const *cfg, store_conn_t *conn, flow_request_t con
 
 	l.addr_kind = req->has_address ? addr_normalise(req->address, req->address_len, l.address) : ADDR_INVALID;
 	if (l.addr_kind == ADDR_INVALID) l.address[0] = '\0';
+	l.scope = "";
+	if (req->trust_scope) {
+		scope_ok = req->trust_scope_len <= FLOW_SCOPE_MAX &&
+			   text_is_clean_utf8((uint8_t const *)req->trust_scope, req->trust_scope_len) &&
+			   strnlen(req->trust_scope, FLOW_SCOPE_MAX + 1) == req->trust_scope_len;
+		if (scope_ok) l.scope = req->trust_scope;
+	}
+	{
+		trust_request_t tr = {
+			.kind = l.addr_kind, .address = l.address, .mac_trust = cfg->mac_trust,
+			.require_message_authenticator = cfg->require_message_authenticator,
+			.has_message_authenticator = req->message_authenticator,
+			.scope_usable = scope_ok,
+		};
+
+		l.trust_refusal = policy_trust_refusal(&tr);
+	}
+	if (l.trust_refusal && l.addr_kind != ADDR_INVALID) {
+		snprintf(res->trust_refused, sizeof(res->trust_refused), "address %s cannot earn or use trust: %s",
+			 l.address, l.trust_refusal);
+	}
+	l.enrollment_requested = policy_enrollment_request_honoured(req->enrollment_requested, req->enrollment_client,
+								    req->message_authenticator);
 
 	if (req->has_state) round2(&l);
 	else round1(&l);

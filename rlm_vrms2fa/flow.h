@@ -22,6 +22,7 @@
 #include "core/totp.h"
 #include "hook.h"
 #include "store/store.h"
+#include "store/store_login.h"
 
 typedef struct {
 	totp_params_t			totp;			/* for new secrets */
@@ -30,10 +31,12 @@ typedef struct {
 	uint32_t			challenge_lifetime;	/* seconds */
 	uint32_t			challenge_attempts;
 	int64_t				trust_lifetime;		/* seconds; 0 = never expires */
+	bool				mac_trust;		/* MAC addresses may be trusted (trust.mac) */
 	bool				require_message_authenticator;
 	bool				single_pass;
 	bool				external_password;	/* another module checked the password */
 	char const			*issuer;
+	bool				key_in_message;		/* the enrollment key as text in Reply-Message too */
 	secretbox_keyring_t const	*keyring;
 	char const			*dummy_hash;		/* verified for unknown users (equal timing) */
 
@@ -60,7 +63,10 @@ typedef struct {
 	size_t		address_len;
 	bool		has_address;
 	bool		message_authenticator;	/* the request carried a (verified) Message-Authenticator */
-	bool		enrollment_requested;	/* the backend asked for enrollment */
+	bool		enrollment_requested;	/* VRMS2FA-Enroll-Request = 1 in the request */
+	bool		enrollment_client;	/* the operator lets this client ask (control: VRMS2FA-Allow-Enroll-Request) */
+	char const	*trust_scope;		/* the operator's trust scope for this client (control: VRMS2FA-Trust-Scope); NULL = "" */
+	size_t		trust_scope_len;
 	char const	*nas;		/* the client that sent the request (its IP address as text) */
 	int64_t		now;
 } flow_request_t;
@@ -73,6 +79,15 @@ typedef enum {
 } flow_code_t;
 
 #define FLOW_MESSAGE_MAX 512
+/*
+ * The longest otpauth URI sent in VRMS2FA-OTPAuth-URI.  The attribute is
+ * encrypted like Tunnel-Password (RFC 2868 salt encryption): 253 bytes of
+ * value hold a 2-byte salt and 15 blocks of 16, the first byte of which is
+ * the length, so 239 bytes of text.  A longer URI is not sent (the key is
+ * still in Reply-Message).
+ */
+#define FLOW_URI_WIRE_MAX 239
+#define FLOW_SCOPE_MAX 32	/* bytes of a trust scope (trusted_addresses.scope) */
 #define FLOW_LOG_MAX 256
 
 typedef struct {
@@ -85,6 +100,7 @@ typedef struct {
 	bool		has_grace;
 	int64_t		grace_seconds;				/* seconds of grace left */
 	char		log[FLOW_LOG_MAX];			/* why, for the server log: never a secret */
+	char		trust_refused[128];			/* the address sent cannot be trusted, and why ("" none) */
 } flow_result_t;
 
 void flow_login(flow_config_t const *cfg, store_conn_t *conn, flow_request_t const *req, flow_result_t *res);
@@ -101,5 +117,11 @@ void flow_login(flow_config_t const *cfg, store_conn_t *conn, flow_request_t con
 #define MSG_EMAIL_FAILED	"We could not send the confirmation email. Try again later."
 #define MSG_EMAIL_LIMIT		"Too many confirmation emails were sent. Try again later."
 #define MSG_NO_EMAIL		"Your account has no email address to confirm this login. Contact your administrator."
+#define MSG_EMAIL_LINK_ONLY	"We sent you an email. Confirm this login with its link, then log in again."
+#define MSG_ENROLLED		"Two-step verification is now active on your account."
+#define MSG_MUST_ENROLL_HERE	"Two-step verification must be set up before you can log in here."
+#define MSG_ENROLL_UNPROVEN	"Two-step verification must be set up. Log in from an address you used before, or ask your administrator."
+#define MSG_ENROLL_KEY		"Two-step verification must be set up. Add this key to your authentication app: %s - then enter the code the app shows."
+#define MSG_ENROLL_NO_KEY	"Two-step verification must be set up. Scan the QR code with your authentication app, then enter the code the app shows."
 
 #endif

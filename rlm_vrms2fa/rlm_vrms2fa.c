@@ -10,7 +10,6 @@ RCSID("$Id$")
 #include <freeradius/modules.h>
 #include <freeradius/connection.h>
 
-#include <mysql.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
@@ -27,6 +26,8 @@ typedef struct {
 	int			auth_type;
 	DICT_ATTR const		*address_da;
 	DICT_ATTR const		*enroll_request_da;
+	DICT_ATTR const		*allow_enroll_request_da;
+	DICT_ATTR const		*trust_scope_da;
 	DICT_ATTR const		*uri_da;
 	DICT_ATTR const		*enrolled_da;
 	DICT_ATTR const		*grace_da;
@@ -39,17 +40,8 @@ typedef struct {
 	char const		*hook_argv[HOOK_ARGS_MAX + 1];
 	hook_gate_t		hook_gate;	/* email hooks running at once: the only mutable instance state */
 	fr_connection_pool_t	*pool;
-	bool			mysql_counted;	/* counted in mysql_instances */
+	bool			store_library_held;	/* store_library_init done, store_library_end due */
 } rlm_vrms2fa_t;
-
-/*
- * Instances of this module using libmariadb.  The last one to go ends the
- * library (as rlm_sql_mysql does): radiusd unloads the module, and with it
- * libmariadb, at exit and on a reload, and what mysql_library_init()
- * allocated would otherwise be lost (Valgrind: "definitely lost").
- * Instantiate and detach run in radiusd's main thread only.
- */
-static unsigned int mysql_instances;
 
 /* A pooled connection: a talloc wrapper whose destructor closes the MySQL handle. */
 typedef struct {
@@ -112,7 +104,7 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	char random_password[2 * sizeof(random_bytes) + 1];
 	size_t i;
 
-	if (vrms2fa_settings_check(s, conf, &inst->flow.totp, &inst->flow.lockout, &inst->store) != 0) return -1;
+	if (vrms2fa_settings_check(s, conf, &inst->flow, &inst->store) != 0) return -1;
 
 	inst->address_da = dict_attrbyname(s->address_attribute);
 	if (!inst->address_da) {
@@ -121,6 +113,8 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 		return -1;
 	}
 	if (!(inst->enroll_request_da = need_attribute(conf, "VRMS2FA-Enroll-Request")) ||
+	    !(inst->allow_enroll_request_da = need_attribute(conf, "VRMS2FA-Allow-Enroll-Request")) ||
+	    !(inst->trust_scope_da = need_attribute(conf, "VRMS2FA-Trust-Scope")) ||
 	    !(inst->uri_da = need_attribute(conf, "VRMS2FA-OTPAuth-URI")) ||
 	    !(inst->enrolled_da = need_attribute(conf, "VRMS2FA-Enrolled")) ||
 	    !(inst->grace_da = need_attribute(conf, "VRMS2FA-Grace-Seconds")) ||
@@ -160,33 +154,19 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	OPENSSL_cleanse(random_bytes, sizeof(random_bytes));
 	OPENSSL_cleanse(random_password, sizeof(random_password));
 
-	inst->flow.totp_window = s->totp_window;
-	inst->flow.challenge_lifetime = s->challenge_lifetime;
-	inst->flow.challenge_attempts = s->challenge_attempts;
-	inst->flow.trust_lifetime = (int64_t)s->trust_lifetime * 86400;
-	inst->flow.require_message_authenticator = s->require_message_authenticator;
-	inst->flow.single_pass = s->single_pass;
-	inst->flow.external_password = strcmp(s->password_check, "external") == 0;
-	inst->flow.issuer = s->issuer;
 	inst->flow.keyring = &inst->keyring;
 	inst->flow.dummy_hash = inst->dummy_hash;
 
-	inst->flow.email_enabled = s->email_enabled;
 	if (s->email_enabled && vrms2fa_hook_argv(inst, conf, s->email_hook, inst->hook_argv) != 0) return -1;
 	inst->flow.email_hook_argv = inst->hook_argv;
-	inst->flow.email_hook_timeout_ms = s->email_hook_timeout * 1000;
 	hook_gate_init(&inst->hook_gate, s->email_max_running_hooks);
 	inst->flow.email_gate = &inst->hook_gate;
-	inst->flow.email_code_lifetime = s->email_code_lifetime;
-	inst->flow.email_link_url = s->email_link_url;
-	inst->flow.email_max_per_hour = s->email_max_per_hour;
 
-	if (mysql_instances == 0 && mysql_library_init(0, NULL, NULL) != 0) {
-		cf_log_err_cs(conf, "mysql_library_init failed");
+	if (store_library_init() != 0) {
+		cf_log_err_cs(conf, "The MySQL/MariaDB client library failed to initialise");
 		return -1;
 	}
-	mysql_instances++;
-	inst->mysql_counted = true;
+	inst->store_library_held = true;
 	inst->pool = fr_connection_pool_module_init(conf, inst, pool_connect, NULL, NULL);
 	if (!inst->pool) return -1;
 	return 0;
@@ -198,8 +178,8 @@ static int mod_detach(void *instance)
 
 	if (inst->pool) fr_connection_pool_free(inst->pool);
 	inst->pool = NULL;
-	if (inst->mysql_counted && --mysql_instances == 0) mysql_library_end();	/* after the last connection closed */
-	inst->mysql_counted = false;
+	if (inst->store_library_held) store_library_end();	/* after the last connection closed */
+	inst->store_library_held = false;
 	secretbox_keyring_wipe(&inst->keyring);
 	return 0;
 }
@@ -262,6 +242,15 @@ static void fill_request(rlm_vrms2fa_t const *inst, REQUEST *request, flow_reque
 	req->message_authenticator = fr_pair_find_by_num(vps, PW_MESSAGE_AUTHENTICATOR, 0, TAG_ANY) != NULL;
 	vp = fr_pair_find_by_da(vps, inst->enroll_request_da, TAG_ANY);
 	req->enrollment_requested = vp && vp->vp_integer != 0;
+
+	/* What the operator's unlang says of this client: read from the control list only. */
+	vp = fr_pair_find_by_da(request->config, inst->allow_enroll_request_da, TAG_ANY);
+	req->enrollment_client = vp && vp->vp_integer != 0;
+	vp = fr_pair_find_by_da(request->config, inst->trust_scope_da, TAG_ANY);
+	if (vp) {
+		req->trust_scope = vp->vp_strvalue;
+		req->trust_scope_len = vp->vp_length;
+	}
 }
 
 static int add_reply_string(REQUEST *request, DICT_ATTR const *da, char const *value)
@@ -369,6 +358,7 @@ static rlm_rcode_t CC_HINT(nonnull) mod_authenticate(void *instance, REQUEST *re
 		fr_connection_release(inst->pool, pc);
 	}
 
+	if (res.trust_refused[0]) RWARN("%s", res.trust_refused);
 	if (res.code == FLOW_FAIL) {
 		REDEBUG("%s", res.log);
 	} else if (res.log[0]) {

@@ -3,6 +3,7 @@
  * (see settings.h and raddb/mods-available/vrms2fa for each option).
  */
 #include "settings.h"
+#include "core/policy.h"
 
 static CONF_PARSER const database_parser[] = {
 	{ "server", FR_CONF_OFFSET(PW_TYPE_STRING, vrms2fa_settings_t, db_server), "" },
@@ -23,6 +24,7 @@ static CONF_PARSER const totp_parser[] = {
 	{ "digits", FR_CONF_OFFSET(PW_TYPE_INTEGER, vrms2fa_settings_t, totp_digits), "6" },
 	{ "period", FR_CONF_OFFSET(PW_TYPE_INTEGER, vrms2fa_settings_t, totp_period), "30" },
 	{ "window", FR_CONF_OFFSET(PW_TYPE_INTEGER, vrms2fa_settings_t, totp_window), "1" },
+	{ "key_in_message", FR_CONF_OFFSET(PW_TYPE_BOOLEAN, vrms2fa_settings_t, key_in_message), "yes" },
 	CONF_PARSER_TERMINATOR
 };
 
@@ -35,6 +37,7 @@ static CONF_PARSER const challenge_parser[] = {
 static CONF_PARSER const trust_parser[] = {
 	{ "address_attribute", FR_CONF_OFFSET(PW_TYPE_STRING, vrms2fa_settings_t, address_attribute), "Calling-Station-Id" },
 	{ "lifetime", FR_CONF_OFFSET(PW_TYPE_INTEGER, vrms2fa_settings_t, trust_lifetime), "30" },
+	{ "mac", FR_CONF_OFFSET(PW_TYPE_BOOLEAN, vrms2fa_settings_t, trust_mac), "yes" },
 	{ "require_message_authenticator", FR_CONF_OFFSET(PW_TYPE_BOOLEAN, vrms2fa_settings_t, require_message_authenticator), "yes" },
 	CONF_PARSER_TERMINATOR
 };
@@ -79,8 +82,7 @@ static int out_of_range(CONF_SECTION *cs, char const *option, uint32_t value, ch
 	return -1;
 }
 
-int vrms2fa_settings_check(vrms2fa_settings_t const *s, CONF_SECTION *cs,
-			   totp_params_t *totp, lockout_config_t *lockout, store_config_t *store)
+int vrms2fa_settings_check(vrms2fa_settings_t const *s, CONF_SECTION *cs, flow_config_t *flow, store_config_t *store)
 {
 	char const *reason = NULL;
 
@@ -106,16 +108,18 @@ int vrms2fa_settings_check(vrms2fa_settings_t const *s, CONF_SECTION *cs,
 		return -1;
 	}
 
-	*totp = TOTP_DEFAULT_PARAMS;
-	if (totp_algo_parse(s->totp_algorithm, &totp->algo) != 0) {
+	totp_params_t totp = TOTP_DEFAULT_PARAMS;
+	lockout_config_t lockout;
+
+	if (totp_algo_parse(s->totp_algorithm, &totp.algo) != 0) {
 		cf_log_err_cs(cs, "Invalid value \"%s\" for 'totp.algorithm': must be SHA1, SHA256 or SHA512",
 			      s->totp_algorithm);
 		return -1;
 	}
-	totp->digits = s->totp_digits;
-	totp->period = s->totp_period;
+	totp.digits = s->totp_digits;
+	totp.period = s->totp_period;
 	if (s->totp_digits < 6 || s->totp_digits > 8) return out_of_range(cs, "totp.digits", s->totp_digits, "must be 6, 7 or 8");
-	if (!totp_params_valid(totp)) return out_of_range(cs, "totp.period", s->totp_period, "must be 1..300 seconds");
+	if (!totp_params_valid(&totp)) return out_of_range(cs, "totp.period", s->totp_period, "must be 1..300 seconds");
 	if (s->totp_window > 3) {
 		return out_of_range(cs, "totp.window", s->totp_window, "must be 0..3 steps (RFC 6238 recommends 1)");
 	}
@@ -153,13 +157,31 @@ int vrms2fa_settings_check(vrms2fa_settings_t const *s, CONF_SECTION *cs,
 		return out_of_range(cs, "lockout.max_duration", s->lockout_max, "must be at least lockout.duration");
 	}
 
-	lockout->max_failures = s->lockout_failures;
-	lockout->base_seconds = s->lockout_base;
-	lockout->max_seconds = s->lockout_max;
-	if (lockout_config_check(lockout, &reason) != 0) {
+	lockout.max_failures = s->lockout_failures;
+	lockout.base_seconds = s->lockout_base;
+	lockout.max_seconds = s->lockout_max;
+	if (lockout_config_check(&lockout, &reason) != 0) {
 		cf_log_err_cs(cs, "Invalid lockout settings: %s", reason ? reason : "out of range");
 		return -1;
 	}
+
+	flow->totp = totp;
+	flow->totp_window = s->totp_window;
+	flow->lockout = lockout;
+	flow->challenge_lifetime = s->challenge_lifetime;
+	flow->challenge_attempts = s->challenge_attempts;
+	flow->trust_lifetime = policy_days_to_seconds(s->trust_lifetime);
+	flow->require_message_authenticator = s->require_message_authenticator;
+	flow->mac_trust = s->trust_mac;
+	flow->key_in_message = s->key_in_message;
+	flow->single_pass = s->single_pass;
+	flow->external_password = strcmp(s->password_check, "external") == 0;
+	flow->issuer = s->issuer;
+	flow->email_enabled = s->email_enabled;
+	flow->email_hook_timeout_ms = s->email_hook_timeout * 1000;
+	flow->email_code_lifetime = s->email_code_lifetime;
+	flow->email_link_url = s->email_link_url;
+	flow->email_max_per_hour = s->email_max_per_hour;
 
 	memset(store, 0, sizeof(*store));
 	store->host = s->db_server;

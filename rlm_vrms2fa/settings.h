@@ -12,6 +12,7 @@
 
 #include "core/lockout.h"
 #include "core/totp.h"
+#include "flow.h"
 #include "store/store.h"
 
 typedef struct {
@@ -40,12 +41,14 @@ typedef struct {
 	uint32_t	totp_digits;
 	uint32_t	totp_period;
 	uint32_t	totp_window;
+	bool		key_in_message;		/* the enrollment key in Reply-Message, beside the URI */
 	uint32_t	challenge_lifetime;
 	uint32_t	challenge_attempts;
 
 	/* trusted addresses */
 	char const	*address_attribute;
 	uint32_t	trust_lifetime;		/* days; 0 = never expires */
+	bool		trust_mac;		/* MAC addresses may be trusted */
 	bool		require_message_authenticator;
 
 	/* email confirmation of new addresses */
@@ -65,10 +68,6 @@ typedef struct {
 
 extern CONF_PARSER const vrms2fa_settings_parser[];
 
-/*
- * Range and consistency checks after parsing; logs the offending option
- * through cf_log_err_cs and returns -1.  Fills the derived values.
- */
 #define HOOK_ARGS_MAX 16
 
 /*
@@ -77,7 +76,14 @@ extern CONF_PARSER const vrms2fa_settings_parser[];
  */
 int vrms2fa_hook_argv(TALLOC_CTX *ctx, CONF_SECTION *cs, char const *command, char const *argv[HOOK_ARGS_MAX + 1]);
 
+/*
+ * Range and consistency checks after parsing (logs the offending option
+ * through cf_log_err_cs and returns -1), then the one derivation of the
+ * settings that the module and the admin tool share: every plain field of
+ * *flow (the run-time ones, keyring, dummy hash, hook argv and gate, stay
+ * as they were: the module fills them) and the whole of *store.  0 ok.
+ */
 int vrms2fa_settings_check(vrms2fa_settings_t const *settings, CONF_SECTION *cs,
-			   totp_params_t *totp, lockout_config_t *lockout, store_config_t *store);
+			   flow_config_t *flow, store_config_t *store);
 
 #endif

@@ -1,4 +1,4 @@
--- 001_initial.sql: the schema of rlm_vrms2fa (DESIGN.md section 3).
+-- 001_initial.sql: the schema of rlm_vrms2fa (doc/design.md, "Data model").
 -- Times are Unix epoch seconds (BIGINT) written by the module's and the
 -- admin tool's clocks, the same clock the TOTP codes use.
 -- Every table is InnoDB, utf8mb4, and has a primary key (Galera needs one).

@@ -1,5 +1,5 @@
 -- 002_email.sql: email confirmation of new addresses for users without
--- two-step verification (DESIGN.md section 8).  The code and the link token
+-- two-step verification (doc/design.md, "Email confirmation").  The code and the link token
 -- are stored only as hashes.
 CREATE TABLE email_confirmations (
 	id		BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,

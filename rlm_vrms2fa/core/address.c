@@ -6,6 +6,7 @@
  * ADDR_INVALID.  The input comes from the network: every byte is checked,
  * lengths are explicit, nothing is assumed NUL-terminated.
  */
+#include <stdint.h>
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -143,4 +144,42 @@ char const *addr_kind_name(addr_kind_t kind)
 	case ADDR_INVALID: break;
 	}
 	return "invalid";
+}
+
+char const *addr_trust_refusal(addr_kind_t kind, char const *normalised)
+{
+	struct in_addr a;
+	struct in6_addr a6;
+	uint32_t v4;
+	int first;
+
+	if (!normalised) return "no address";
+	switch (kind) {
+	case ADDR_IPV4:
+		if (inet_pton(AF_INET, normalised, &a) != 1) return "not an address";
+		v4 = ntohl(a.s_addr);
+		if ((v4 >> 24) == 0) return "unspecified (0.0.0.0/8)";
+		if ((v4 >> 24) == 127) return "loopback";
+		if ((v4 >> 28) == 0xe) return "multicast";
+		if ((v4 >> 28) == 0xf) return "reserved or broadcast";
+		return NULL;
+
+	case ADDR_IPV6:
+		if (inet_pton(AF_INET6, normalised, &a6) != 1) return "not an address";
+		if (IN6_IS_ADDR_UNSPECIFIED(&a6)) return "unspecified (::)";
+		if (IN6_IS_ADDR_LOOPBACK(&a6)) return "loopback";
+		if (IN6_IS_ADDR_MULTICAST(&a6)) return "multicast";
+		return NULL;
+
+	case ADDR_MAC:
+		if (strcmp(normalised, "00:00:00:00:00:00") == 0) return "all-zero MAC";
+		if (hex_value(normalised[0]) < 0 || hex_value(normalised[1]) < 0) return "not an address";
+		first = hex_value(normalised[0]) * 16 + hex_value(normalised[1]);
+		if (first & 1) return "group (multicast or broadcast) MAC";
+		return NULL;
+
+	case ADDR_INVALID:
+		break;
+	}
+	return "not an address";
 }

@@ -37,4 +37,18 @@ addr_kind_t addr_normalise(char const *in, size_t inlen, char out[ADDR_TEXT_MAX]
 
 char const *addr_kind_name(addr_kind_t kind);	/* "ipv4", "ipv6", "mac", "invalid" */
 
+/*
+ * Why a normalised address cannot be a trust key, or NULL when it can.
+ * Placeholders and addresses that name no single device are refused: a NAS
+ * or backend that sends one would make one proof count for every later
+ * login that sends the same placeholder.
+ *   IPv4: 0.0.0.0/8, 127.0.0.0/8, 224.0.0.0/4 (multicast), 240.0.0.0/4
+ *         (reserved, broadcast included)
+ *   IPv6: ::, ::1, ff00::/8 (multicast)
+ *   MAC:  00:00:00:00:00:00, group addresses (first octet's low bit set,
+ *         broadcast ff:ff:ff:ff:ff:ff included)
+ * kind and text as addr_normalise() returned them; ADDR_INVALID is refused.
+ */
+char const *addr_trust_refusal(addr_kind_t kind, char const *normalised);
+
 #endif

@@ -46,3 +46,17 @@ uint32_t lockout_duration(lockout_config_t const *cfg, uint32_t previous_lockout
 	if (d > cfg->max_seconds) d = cfg->max_seconds;
 	return (uint32_t) d;
 }
+
+bool lockout_is_locked(int64_t locked_until, int64_t now)
+{
+	return locked_until > now;
+}
+
+bool lockout_after_failure(lockout_config_t const *cfg, uint32_t failures, uint32_t lockouts, int64_t now,
+			   int64_t *locked_until)
+{
+	*locked_until = 0;
+	if (!lockout_should_lock(cfg, failures)) return false;
+	*locked_until = now + (int64_t)lockout_duration(cfg, lockouts);
+	return true;
+}

@@ -25,6 +25,18 @@ int lockout_config_check(lockout_config_t const *cfg, char const **reason);
 /* Does this many consecutive failures trigger a lockout? */
 bool lockout_should_lock(lockout_config_t const *cfg, uint32_t failures);
 
+/* Is a name whose lock runs until locked_until locked at 'now'? */
+bool lockout_is_locked(int64_t locked_until, int64_t now);
+
+/*
+ * A failure was just counted and the name's record now reads 'failures'
+ * consecutive failures after 'lockouts' earlier lockouts: true when this
+ * failure locks it, with *locked_until set (the store applies it with one
+ * conditional write on the counts read).
+ */
+bool lockout_after_failure(lockout_config_t const *cfg, uint32_t failures, uint32_t lockouts, int64_t now,
+			   int64_t *locked_until);
+
 /* Seconds of the next lockout, given how many lockouts came before it. */
 uint32_t lockout_duration(lockout_config_t const *cfg, uint32_t previous_lockouts);
 

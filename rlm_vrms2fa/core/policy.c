@@ -1,6 +1,6 @@
 /*
- * policy.c - the round-1 login decision (DESIGN section 4), company
- * security levels and user groups.
+ * policy.c - the rules of round 1 (see policy.h and doc/design.md,
+ * "Round 1"), company security levels and user groups.
  *
  * Pure functions over plain facts: no I/O, no clock (the caller passes
  * 'now'), no globals.  The decision takes the first matching row of the
@@ -141,29 +141,168 @@ char const *policy_decision_name(decision_t decision)
 	case DECISION_CHALLENGE_ENROLL: return "challenge-enroll";
 	case DECISION_ACCEPT_WITH_REMINDER: return "accept-with-reminder";
 	case DECISION_EMAIL_CONFIRM: return "email-confirm";
+	case DECISION_SINGLE_PASS_CODE: return "single-pass-code";
+	case DECISION_REJECT_MUST_ENROLL: return "reject-must-enroll";
+	case DECISION_REJECT_ENROLL_UNPROVEN: return "reject-enroll-unproven";
 	}
 	return "unknown";
+}
+
+password_verdict_t policy_password_verdict(password_facts_t const *facts)
+{
+	if (!facts) return PASSWORD_VERDICT_ERROR;
+	if (!facts->user_found) return PASSWORD_VERDICT_UNKNOWN_USER;
+	if (facts->disabled) return PASSWORD_VERDICT_DISABLED;
+	if (facts->external_password) return PASSWORD_VERDICT_OK;
+	if (!facts->has_password_hash) return PASSWORD_VERDICT_NO_HASH;
+	if (facts->code_missing) return PASSWORD_VERDICT_NO_CODE;
+	switch (facts->verified) {
+	case PASSWORD_MATCH:		return PASSWORD_VERDICT_OK;
+	case PASSWORD_MISMATCH:		return PASSWORD_VERDICT_WRONG;
+	case PASSWORD_UNSUPPORTED:	return PASSWORD_VERDICT_UNSUPPORTED;
+	case PASSWORD_ERROR:		break;
+	}
+	return PASSWORD_VERDICT_ERROR;
+}
+
+char const *policy_password_verdict_name(password_verdict_t verdict)
+{
+	switch (verdict) {
+	case PASSWORD_VERDICT_OK:		return "password right";
+	case PASSWORD_VERDICT_UNKNOWN_USER:	return "unknown user";
+	case PASSWORD_VERDICT_DISABLED:		return "user disabled";
+	case PASSWORD_VERDICT_NO_HASH:		return "user has no password hash";
+	case PASSWORD_VERDICT_NO_CODE:		return "single pass: too short to hold a code";
+	case PASSWORD_VERDICT_UNSUPPORTED:	return "unsupported password hash format";
+	case PASSWORD_VERDICT_ERROR:		return "password check failed";
+	case PASSWORD_VERDICT_WRONG:		return "wrong password";
+	}
+	return "unknown";
+}
+
+void policy_single_pass_split(size_t typed_len, unsigned digits, single_pass_split_t *out)
+{
+	out->code_missing = typed_len <= digits;
+	out->code_len = out->code_missing ? 0 : digits;
+	out->password_len = out->code_missing ? 0 : typed_len - digits;
 }
 
 decision_t policy_decide(login_facts_t const *facts, int64_t *grace_seconds_left)
 {
 	int64_t left = 0;
+	bool due;
 
 	if (grace_seconds_left) *grace_seconds_left = 0;
-	if (!facts) return DECISION_CHALLENGE_ENROLL;	/* fail closed: no access without a code */
+	if (!facts) return DECISION_REJECT_ENROLL_UNPROVEN;	/* fail closed: no access, nothing shown */
 
-	if (facts->twofa_active)
+	if (facts->twofa_active) {
+		if (facts->single_pass) return DECISION_SINGLE_PASS_CODE;
 		return facts->address_trusted ? DECISION_ACCEPT : DECISION_CHALLENGE_CODE;
-
-	if (facts->enrollment_requested) return DECISION_CHALLENGE_ENROLL;
-
-	if (facts->mandatory) {
-		if (!facts->has_deadline || facts->grace_deadline <= facts->now)
-			return DECISION_CHALLENGE_ENROLL;
-		left = (int64_t) facts->grace_deadline - (int64_t) facts->now;
 	}
+
+	/*
+	 * No 2FA.  Setting it up binds an authenticator to the account: only
+	 * from a trusted address (password + an earlier proof), never on the
+	 * password alone.  From a new address the email comes first.
+	 */
+	due = policy_enrollment_due(facts->mandatory, facts->has_deadline, facts->grace_deadline, facts->now);
+	if (facts->address_trusted) {
+		if (facts->enrollment_requested) return DECISION_CHALLENGE_ENROLL;
+		if (due) return facts->single_pass ? DECISION_REJECT_MUST_ENROLL : DECISION_CHALLENGE_ENROLL;
+	} else if (due) {
+		return facts->email_enabled ? DECISION_EMAIL_CONFIRM : DECISION_REJECT_ENROLL_UNPROVEN;
+	}
+
+	if (facts->mandatory) left = (int64_t) facts->grace_deadline - (int64_t) facts->now;
 	if (grace_seconds_left) *grace_seconds_left = left;
-	return facts->address_trusted ? DECISION_ACCEPT_WITH_REMINDER : DECISION_EMAIL_CONFIRM;
+	if (facts->address_trusted || !facts->email_enabled) return DECISION_ACCEPT_WITH_REMINDER;
+	return DECISION_EMAIL_CONFIRM;
+}
+
+bool policy_enrollment_due(bool mandatory, bool has_deadline, int64_t deadline, int64_t now)
+{
+	return mandatory && (!has_deadline || deadline <= now);
+}
+
+int64_t policy_grace_left(bool mandatory, bool has_deadline, int64_t deadline, int64_t now)
+{
+	if (!mandatory || !has_deadline || deadline <= now) return 0;
+	return deadline - now;
+}
+
+int64_t policy_grace_deadline(int64_t now, uint32_t grace_days)
+{
+	return now + policy_days_to_seconds(grace_days);
+}
+
+int64_t policy_trust_expires_at(int64_t now, int64_t lifetime_seconds)
+{
+	return lifetime_seconds > 0 ? now + lifetime_seconds : 0;
+}
+
+int64_t policy_days_to_seconds(uint32_t days)
+{
+	return (int64_t)days * SECONDS_PER_DAY;
+}
+
+static char const *const TRUST_HOW_NAMES[TRUST_HOW_COUNT] = {
+	[TRUST_BY_ENROLLMENT]	= "enrollment",
+	[TRUST_BY_CODE]		= "code",
+	[TRUST_BY_RECOVERY]	= "recovery",
+	[TRUST_BY_EMAIL]	= "email",
+	[TRUST_BY_ADMIN]	= "admin",
+};
+
+char const *policy_trust_how_name(trust_how_t how)
+{
+	if ((unsigned) how >= TRUST_HOW_COUNT) return "unknown";
+	return TRUST_HOW_NAMES[how];
+}
+
+int policy_trust_how_parse(char const *name, trust_how_t *how)
+{
+	unsigned i;
+
+	if (!name || !how) return -1;
+	for (i = 0; i < TRUST_HOW_COUNT; i++) {
+		if (strcmp(name, TRUST_HOW_NAMES[i]) == 0) {
+			*how = (trust_how_t) i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+bool policy_trust_counts(trust_how_t how, bool twofa_active)
+{
+	if ((unsigned) how >= TRUST_HOW_COUNT) return false;
+	if (twofa_active && how == TRUST_BY_EMAIL) return false;
+	return true;
+}
+
+char const *policy_trust_refusal(trust_request_t const *request)
+{
+	char const *why;
+
+	if (!request || request->kind == ADDR_INVALID) return "no usable address";
+	why = addr_trust_refusal(request->kind, request->address);
+	if (why) return why;
+	if (request->kind == ADDR_MAC && !request->mac_trust) return "MAC addresses are not trusted here (trust.mac = no)";
+	if (request->require_message_authenticator && !request->has_message_authenticator) {
+		return "no Message-Authenticator";
+	}
+	if (!request->scope_usable) return "the trust scope (VRMS2FA-Trust-Scope) is not 0..32 bytes of clean text";
+	return NULL;
+}
+
+bool policy_enrollment_request_honoured(bool asked, bool client_allowed, bool has_message_authenticator)
+{
+	return asked && client_allowed && has_message_authenticator;
+}
+
+bool policy_email_confirmation_usable(bool user_disabled, bool twofa_active)
+{
+	return !user_disabled && !twofa_active;
 }
 
 int64_t policy_days_left(int64_t seconds_left)

@@ -1,15 +1,21 @@
 /*
- * policy.h - the login decision of DESIGN section 4 (round 1, after the
- * password was found right), company security levels and user groups.
- * Pure functions over plain facts; the glue gathers the facts from the
- * request and the storage layer and acts on the decision.
+ * policy.h - the rules of round 1 (a request without this module's State):
+ * the password verdict, the single-pass split, the login decision table
+ * (doc/design.md, "Round 1"), the grace and trust arithmetic, company
+ * security levels and user groups.  Pure functions over plain facts; the
+ * login flow (rlm_vrms2fa/flow.c) gathers the facts from the request and
+ * the storage layer and acts on the answers.
  */
 #ifndef VRMS2FA_POLICY_H
 #define VRMS2FA_POLICY_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stddef.h>
 #include <time.h>
+
+#include "address.h"
+#include "password.h"
 
 typedef enum {
 	GROUP_ADMINISTRATOR = 0,
@@ -40,6 +46,48 @@ int policy_group_mask_format(unsigned mask, char *out, size_t outlen);
 /* Is two-step verification mandatory for a user of this group under this level and mask? */
 bool policy_is_mandatory(security_level_t level, unsigned group_mask, user_group_t group);
 
+/*
+ * The password step of round 1.  An unknown user, a disabled one, one
+ * without a password hash and a wrong password all end the same way for
+ * the client (the same reply, counted as a failure); the verdict says
+ * which, for the server's log only.
+ */
+typedef enum {
+	PASSWORD_VERDICT_OK = 0,
+	PASSWORD_VERDICT_UNKNOWN_USER,
+	PASSWORD_VERDICT_DISABLED,
+	PASSWORD_VERDICT_NO_HASH,
+	PASSWORD_VERDICT_NO_CODE,		/* single pass: too short to hold the code */
+	PASSWORD_VERDICT_UNSUPPORTED,		/* a hash format this module cannot check */
+	PASSWORD_VERDICT_ERROR,
+	PASSWORD_VERDICT_WRONG
+} password_verdict_t;
+
+typedef struct {
+	bool			user_found;
+	bool			disabled;
+	bool			has_password_hash;
+	bool			external_password;	/* another module checked the password */
+	bool			code_missing;		/* single pass and no room for the code */
+	password_result_t	verified;		/* the hash check (internal mode) */
+} password_facts_t;
+
+password_verdict_t policy_password_verdict(password_facts_t const *facts);
+char const *policy_password_verdict_name(password_verdict_t verdict);	/* "wrong password", ... */
+
+/*
+ * Single pass: the last 'digits' bytes of what was typed are the code, the
+ * rest the password.  Applies to users with active 2FA only.  When typed_len
+ * is not longer than digits there is no room for both: *code_missing.
+ */
+typedef struct {
+	size_t	password_len;
+	size_t	code_len;
+	bool	code_missing;
+} single_pass_split_t;
+
+void policy_single_pass_split(size_t typed_len, unsigned digits, single_pass_split_t *out);
+
 typedef struct {
 	bool	twofa_active;		/* an active (confirmed) TOTP secret */
 	bool	address_trusted;	/* trusted, unexpired, and the request may use the shortcut */
@@ -47,26 +95,105 @@ typedef struct {
 	bool	has_deadline;		/* a grace deadline is recorded */
 	time_t	grace_deadline;
 	time_t	now;
-	bool	enrollment_requested;	/* the backend asked for enrollment explicitly */
+	bool	enrollment_requested;	/* the backend asked for enrollment (policy_enrollment_request_honoured) */
+	bool	single_pass;		/* the gateway sends password and code in one request */
+	bool	email_enabled;		/* the operator confirms new addresses by email */
 } login_facts_t;
 
 typedef enum {
 	DECISION_ACCEPT = 0,			/* 2FA active, trusted address */
 	DECISION_CHALLENGE_CODE,		/* 2FA active, new address */
-	DECISION_CHALLENGE_ENROLL,		/* no 2FA: mandatory past deadline, or enrollment requested */
-	DECISION_ACCEPT_WITH_REMINDER,		/* no 2FA, trusted address, optional or within grace */
-	DECISION_EMAIL_CONFIRM			/* no 2FA, new address, optional or within grace */
+	DECISION_CHALLENGE_ENROLL,		/* no 2FA, trusted address: mandatory past deadline, or enrollment requested */
+	DECISION_ACCEPT_WITH_REMINDER,		/* no 2FA, trusted address (or email off), optional or within grace */
+	DECISION_EMAIL_CONFIRM,			/* no 2FA, new address: email first (then enrollment when it is due) */
+	DECISION_SINGLE_PASS_CODE,		/* 2FA active, single pass: check the code that came with the password */
+	DECISION_REJECT_MUST_ENROLL,		/* enrollment due, and a single-pass gateway cannot show it */
+	DECISION_REJECT_ENROLL_UNPROVEN		/* enrollment due, new address, and email confirmation is off */
 } decision_t;
 
 char const *policy_decision_name(decision_t decision);
 
 /*
- * The first row of the table that matches.  Mandatory with no recorded
- * deadline is treated as past the deadline (fail closed).  When the result
- * leaves the user in grace, *grace_seconds_left is the time left (0 when
- * not mandatory); otherwise 0.
+ * The first row of the table that matches (doc/design.md, "Round 1").
+ * Mandatory with no recorded deadline is treated as past the deadline
+ * (fail closed).  When the result leaves the user in grace,
+ * *grace_seconds_left is the time left (0 when not mandatory); otherwise 0.
  */
 decision_t policy_decide(login_facts_t const *facts, int64_t *grace_seconds_left);
+
+/* Grace left at 'now' for a user without 2FA (0 when not mandatory, no deadline, or past it). */
+int64_t policy_grace_left(bool mandatory, bool has_deadline, int64_t deadline, int64_t now);
+
+/* The deadline of a user who becomes bound to set up 2FA at 'now'. */
+int64_t policy_grace_deadline(int64_t now, uint32_t grace_days);
+
+/* When a trust proven at 'now' expires; 0 (never) when lifetime_seconds is 0. */
+int64_t policy_trust_expires_at(int64_t now, int64_t lifetime_seconds);
+
+/* trust.lifetime (days, as configured) in seconds. */
+int64_t policy_days_to_seconds(uint32_t days);
+
+/*
+ * The trust model (doc/design.md, "The trust model").  A trust row records
+ * how it was earned.  Which requests may use or earn trust, and which rows
+ * let which users through, is decided here and nowhere else.
+ */
+typedef enum {
+	TRUST_BY_ENROLLMENT = 0,	/* the first code of a new secret */
+	TRUST_BY_CODE,			/* a TOTP code */
+	TRUST_BY_RECOVERY,		/* a recovery code */
+	TRUST_BY_EMAIL,			/* an emailed code or link (password + mailbox) */
+	TRUST_BY_ADMIN,			/* the operator (vrms2fa-admin trusted add) */
+	TRUST_HOW_COUNT
+} trust_how_t;
+
+char const *policy_trust_how_name(trust_how_t how);		/* "enrollment", "code", ... as stored */
+int policy_trust_how_parse(char const *name, trust_how_t *how);	/* 0 ok, -1 unknown */
+
+/*
+ * Does a trusted address earned 'how' let this user skip the second step?
+ * For a user with active 2FA, trust earned by email alone never does: the
+ * mailbox is not the authenticator.  Every row counts for a user without
+ * 2FA (what email earned is what such a user can earn).
+ */
+bool policy_trust_counts(trust_how_t how, bool twofa_active);
+
+/* What a request brings toward trust. */
+typedef struct {
+	addr_kind_t	kind;				/* of the normalised address (ADDR_INVALID: none) */
+	char const	*address;			/* normalised */
+	bool		mac_trust;			/* the operator trusts MAC addresses (trust.mac) */
+	bool		require_message_authenticator;	/* trust.require_message_authenticator */
+	bool		has_message_authenticator;	/* the request carried a verified one */
+	bool		scope_usable;			/* the trust scope set for the client fits (32 bytes of clean text) */
+} trust_request_t;
+
+/*
+ * Why this request may neither use nor earn a trusted address, or NULL when
+ * it may: no usable address, a placeholder or non-unicast address
+ * (addr_trust_refusal), a MAC when MAC trust is off, no
+ * Message-Authenticator when one is required (BlastRADIUS), or a trust
+ * scope that cannot be stored as it is.
+ */
+char const *policy_trust_refusal(trust_request_t const *request);
+
+/*
+ * Is the backend's request for enrollment (VRMS2FA-Enroll-Request)
+ * honoured?  Only from a client the operator allowed to ask
+ * (VRMS2FA-Allow-Enroll-Request in the control list) and only in a request
+ * with a verified Message-Authenticator.
+ */
+bool policy_enrollment_request_honoured(bool asked, bool client_allowed, bool has_message_authenticator);
+
+/* Mandatory, and the grace deadline passed (or none recorded: fail closed)? */
+bool policy_enrollment_due(bool mandatory, bool has_deadline, int64_t deadline, int64_t now);
+
+/*
+ * May an email confirmation (its code or its link) be used now?  Only while
+ * the user is enabled and still without active 2FA: a user who set up 2FA
+ * since is proven by the authenticator, not the mailbox.
+ */
+bool policy_email_confirmation_usable(bool user_disabled, bool twofa_active);
 
 /* Whole days left, rounded up ("3 days left" for 2 days and 1 second). */
 int64_t policy_days_left(int64_t seconds_left);

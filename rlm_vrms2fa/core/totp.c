@@ -33,6 +33,29 @@ void totp_library_done(void)
 	(void) oath_done();
 }
 
+char const *totp_status_name(totp_status_t status)
+{
+	switch (status) {
+	case TOTP_STATUS_NONE:		return "none";
+	case TOTP_STATUS_PENDING:	return "pending";
+	case TOTP_STATUS_ACTIVE:	return "active";
+	}
+	return "unknown";
+}
+
+int totp_status_parse(char const *name, totp_status_t *status)
+{
+	if (!name || !status) return -1;
+	if (strcmp(name, "pending") == 0) {
+		*status = TOTP_STATUS_PENDING;
+	} else if (strcmp(name, "active") == 0) {
+		*status = TOTP_STATUS_ACTIVE;
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
 bool totp_params_valid(totp_params_t const *params)
 {
 	if (!params) return false;

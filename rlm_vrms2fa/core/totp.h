@@ -23,6 +23,16 @@ typedef struct {
 	unsigned	period;		/* seconds per step, 1..300 */
 } totp_params_t;
 
+/* Where a user's TOTP secret stands (totp_secrets.status; no row: NONE). */
+typedef enum {
+	TOTP_STATUS_NONE = 0,
+	TOTP_STATUS_PENDING,		/* made, not yet confirmed by a code */
+	TOTP_STATUS_ACTIVE
+} totp_status_t;
+
+char const *totp_status_name(totp_status_t status);		/* "none", "pending", "active" */
+int totp_status_parse(char const *name, totp_status_t *status);	/* "pending"/"active"; 0 ok, -1 anything else */
+
 #define TOTP_DEFAULT_PARAMS ((totp_params_t){ .algo = TOTP_SHA1, .digits = 6, .period = 30 })
 #define TOTP_MAX_DIGITS 8
 #define TOTP_WINDOW_MAX 10

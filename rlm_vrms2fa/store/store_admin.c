@@ -164,8 +164,11 @@ store_status_t store_user_get(store_conn_t *conn, char const *login, store_user_
 	out->has_password_hash = has_hash != 0;
 	out->disabled = disabled != 0;
 	out->has_deadline = !deadline_null;
-	out->totp_status = status_null ? TOTP_STATUS_NONE :
-			   strcmp(status, "active") == 0 ? TOTP_STATUS_ACTIVE : TOTP_STATUS_PENDING;
+	if (status_null) {
+		out->totp_status = TOTP_STATUS_NONE;
+	} else if (totp_status_parse(status, &out->totp_status) != 0) {
+		return STORE_ERROR;
+	}
 	out->recovery_codes_left = (uint32_t)recovery;
 	out->trusted_addresses = (uint32_t)trusted;
 	return STORE_OK;
@@ -208,8 +211,8 @@ store_status_t store_user_set_deadline(store_conn_t *conn, uint64_t user_id, int
 }
 
 static char const SQL_TRUST_LIST[] =
-	"SELECT address, kind, how, created_at, proven_at, last_used_at, expires_at"
-	" FROM trusted_addresses WHERE user_id = ? ORDER BY proven_at, address";
+	"SELECT scope, address, kind, how, created_at, proven_at, last_used_at, expires_at"
+	" FROM trusted_addresses WHERE user_id = ? ORDER BY proven_at, scope, address";
 
 typedef struct {
 	store_trust_row_t	row;
@@ -228,6 +231,7 @@ store_status_t store_trust_list(store_conn_t *conn, uint64_t user_id, store_trus
 	trust_rows_t t = { .fn = fn, .arg = arg };
 	store_param_t params[] = { P_U64(user_id) };
 	store_col_t cols[] = {
+		C_TEXT(t.row.scope, sizeof(t.row.scope), NULL),
 		C_TEXT(t.row.address, sizeof(t.row.address), NULL), C_TEXT(t.row.kind, sizeof(t.row.kind), NULL),
 		C_TEXT(t.row.how, sizeof(t.row.how), NULL), C_I64(&t.row.created_at, NULL),
 		C_I64(&t.row.proven_at, NULL), C_I64(&t.row.last_used_at, NULL),
@@ -366,4 +370,68 @@ store_status_t store_secrets_per_key(store_conn_t *conn, store_key_count_fn fn, 
 	store_col_t cols[] = { C_I64(&k.key_id, NULL), C_I64(&k.count, NULL) };
 
 	return store_run(conn, SQL_SECRETS_PER_KEY, NULL, 0, cols, NELEMS(cols), key_count_row, &k, NULL, NULL);
+}
+
+static char const SQL_SECRET_GET[] =
+	"SELECT status, sealed, key_id, algorithm, digits, period, last_counter FROM totp_secrets WHERE user_id = ?";
+
+store_status_t store_secret_get(store_conn_t *conn, uint64_t user_id, store_secret_t *out)
+{
+	char status[16], algo[16];
+	int64_t key_id = 0, digits = 0, period = 0;
+	store_param_t params[] = { P_U64(user_id) };
+	store_col_t cols[] = {
+		C_TEXT(status, sizeof(status), NULL), C_BLOB(out->sealed, sizeof(out->sealed), &out->sealed_len, NULL),
+		C_I64(&key_id, NULL), C_TEXT(algo, sizeof(algo), NULL), C_I64(&digits, NULL), C_I64(&period, NULL),
+		C_U64(&out->last_counter, NULL),
+	};
+	store_status_t rc;
+	uint64_t rows;
+
+	memset(out, 0, sizeof(*out));
+	rc = store_run(conn, SQL_SECRET_GET, params, NELEMS(params), cols, NELEMS(cols), NULL, NULL, &rows, NULL);
+	if (rc != STORE_OK) return rc;
+	if (rows == 0) return STORE_NOT_FOUND;
+	if (totp_status_parse(status, &out->status) != 0) return STORE_ERROR;
+	out->key_id = (uint32_t)key_id;
+	if (totp_algo_parse(algo, &out->params.algo) != 0) return STORE_ERROR;
+	out->params.digits = (unsigned)digits;
+	out->params.period = (unsigned)period;
+	if (out->status == TOTP_STATUS_NONE || !totp_params_valid(&out->params)) return STORE_ERROR;
+	return STORE_OK;
+}
+
+static char const SQL_RECOVERY_DELETE[] = "DELETE FROM recovery_codes WHERE user_id = ?";
+static char const SQL_SECRET_DELETE[] = "DELETE FROM totp_secrets WHERE user_id = ?";
+static char const SQL_TRUST_DELETE_ALL[] = "DELETE FROM trusted_addresses WHERE user_id = ?";
+
+store_status_t store_secret_reset(store_conn_t *conn, uint64_t user_id)
+{
+	store_param_t params[] = { P_U64(user_id) };
+	store_status_t rc;
+
+	rc = store_exec(conn, SQL_SECRET_DELETE, params, NELEMS(params), NULL);
+	if (rc == STORE_OK) rc = store_exec(conn, SQL_RECOVERY_DELETE, params, NELEMS(params), NULL);
+	if (rc == STORE_OK) rc = store_exec(conn, SQL_TRUST_DELETE_ALL, params, NELEMS(params), NULL);
+	return rc;
+}
+
+static char const SQL_RECOVERY_INSERT[] =
+	"INSERT INTO recovery_codes (user_id, slot, salt, code_hash, used_at) VALUES (?, ?, ?, ?, NULL)";
+
+store_status_t store_recovery_replace(store_conn_t *conn, uint64_t user_id, uint8_t const salt[RECOVERY_SALT_LEN],
+				      uint8_t const hashes[RECOVERY_CODE_COUNT][RECOVERY_HASH_LEN])
+{
+	store_param_t del[] = { P_U64(user_id) };
+	store_status_t rc;
+	size_t i;
+
+	rc = store_exec(conn, SQL_RECOVERY_DELETE, del, NELEMS(del), NULL);
+	for (i = 0; rc == STORE_OK && i < RECOVERY_CODE_COUNT; i++) {
+		store_param_t ins[] = {
+			P_U64(user_id), P_I64(i), P_BLOB(salt, RECOVERY_SALT_LEN), P_BLOB(hashes[i], RECOVERY_HASH_LEN),
+		};
+		rc = store_exec(conn, SQL_RECOVERY_INSERT, ins, NELEMS(ins), NULL);
+	}
+	return rc;
 }

@@ -1,11 +1,28 @@
 /*
- * store_admin.h - the queries of the admin tool: schema migrations,
- * companies and their policy, users, trusted addresses, lockouts, audit.
+ * store_admin.h - the queries only the admin tool makes (store_admin.c,
+ * store_email.c): transactions, schema migrations, companies and their
+ * policy, users, secrets, recovery codes, trusted addresses, lockouts,
+ * email links, the audit trail and key rotation.
  */
 #ifndef VRMS2FA_STORE_ADMIN_H
 #define VRMS2FA_STORE_ADMIN_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
 #include "store.h"
+#include "store_login.h"
+
+/*
+ * One transaction on the connection.  A deadlock or a cluster
+ * certification conflict rolls it back whole (STORE_RETRY from a statement
+ * or from the commit): run it again from the start.  store_commit rolls
+ * back by itself when it fails.
+ */
+store_status_t store_begin(store_conn_t *conn);
+store_status_t store_commit(store_conn_t *conn);
+void store_rollback(store_conn_t *conn);
 
 /* Schema: the highest applied migration (0 when none); creates schema_version if missing. */
 store_status_t store_schema_version(store_conn_t *conn, uint32_t *version);
@@ -56,7 +73,35 @@ store_status_t store_user_set_password_hash(store_conn_t *conn, uint64_t user_id
 store_status_t store_user_set_disabled(store_conn_t *conn, uint64_t user_id, bool disabled);
 store_status_t store_user_set_deadline(store_conn_t *conn, uint64_t user_id, int64_t deadline /* 0: none */);
 
+store_status_t store_secret_get(store_conn_t *conn, uint64_t user_id, store_secret_t *out);
+/* Remove the secret, the recovery codes and all trusted addresses of the user. */
+store_status_t store_secret_reset(store_conn_t *conn, uint64_t user_id);
+
+/* Recovery codes: replace the user's set with RECOVERY_CODE_COUNT new ones. */
+store_status_t store_recovery_replace(store_conn_t *conn, uint64_t user_id, uint8_t const salt[RECOVERY_SALT_LEN],
+				      uint8_t const hashes[RECOVERY_CODE_COUNT][RECOVERY_HASH_LEN]);
+
+/* Email confirmation by link (the backend's page runs "email confirm TOKEN"). */
 typedef struct {
+	uint64_t	id;
+	uint64_t	user_id;
+	uint64_t	company_id;
+	char		login[TEXT_LOGIN_MAX + 1];
+	char		scope[33];		/* the trust scope of the login that asked for it */
+	char		address[ADDR_TEXT_MAX];
+	bool		may_trust;		/* the login that asked for it could earn trust */
+	bool		user_disabled;		/* the user's state now */
+	bool		twofa_active;
+} store_email_link_t;
+/* The unexpired, unconfirmed, sent confirmation of a link token, with its user's state; STORE_NOT_FOUND when none. */
+store_status_t store_email_by_token(store_conn_t *conn, uint8_t const token_hash[EMAIL_HASH_LEN], int64_t now,
+				    store_email_link_t *out);
+/* Confirm it by link (a conditional update: STORE_NOT_FOUND when confirmed or expired meanwhile). */
+store_status_t store_email_confirm_link(store_conn_t *conn, uint64_t id, int64_t now);
+
+
+typedef struct {
+	char		scope[33];
 	char		address[ADDR_TEXT_MAX];
 	char		kind[8];
 	char		how[16];
@@ -69,6 +114,7 @@ typedef struct {
 
 typedef int (*store_trust_fn)(store_trust_row_t const *row, void *arg);
 store_status_t store_trust_list(store_conn_t *conn, uint64_t user_id, store_trust_fn fn, void *arg);
+/* Revoke an address in every trust scope. */
 store_status_t store_trust_revoke(store_conn_t *conn, uint64_t user_id, char const *address, uint64_t *removed);
 store_status_t store_trust_revoke_all(store_conn_t *conn, uint64_t user_id, uint64_t *removed);
 

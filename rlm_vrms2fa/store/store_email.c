@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "store_private.h"
+#include "store_login.h"
+#include "store_admin.h"
 
 static char const SQL_EMAIL_PENDING[] =
 	"SELECT id, salt, code_hash, expires_at, sent_at IS NOT NULL FROM email_confirmations"
@@ -36,15 +38,16 @@ store_status_t store_email_pending(store_conn_t *conn, uint64_t user_id, char co
 }
 
 static char const SQL_EMAIL_CREATE[] =
-	"INSERT INTO email_confirmations (user_id, address, salt, code_hash, token_hash, created_at, expires_at)"
-	" VALUES (?, ?, ?, ?, ?, ?, ?)";
+	"INSERT INTO email_confirmations (user_id, scope, address, may_trust, salt, code_hash, token_hash, created_at,"
+	" expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
-store_status_t store_email_create(store_conn_t *conn, uint64_t user_id, char const *address,
+store_status_t store_email_create(store_conn_t *conn, uint64_t user_id, char const *scope, char const *address,
+				  bool may_trust,
 				  uint8_t const salt[EMAIL_SALT_LEN], uint8_t const code_hash[EMAIL_HASH_LEN],
 				  uint8_t const token_hash[EMAIL_HASH_LEN], int64_t now, int64_t expires_at, uint64_t *id)
 {
 	store_param_t params[] = {
-		P_U64(user_id), P_TEXT(address), P_BLOB(salt, EMAIL_SALT_LEN), P_BLOB(code_hash, EMAIL_HASH_LEN),
+		P_U64(user_id), P_TEXT(scope), P_TEXT(address), P_I64(may_trust ? 1 : 0), P_BLOB(salt, EMAIL_SALT_LEN), P_BLOB(code_hash, EMAIL_HASH_LEN),
 		P_BLOB(token_hash, EMAIL_HASH_LEN), P_I64(now), P_I64(expires_at),
 	};
 	store_status_t rc;
@@ -117,33 +120,42 @@ store_status_t store_email_confirm_code(store_conn_t *conn, uint64_t id, int64_t
 }
 
 static char const SQL_EMAIL_BY_TOKEN[] =
-	"SELECT e.id, e.user_id, u.company_id, u.login, e.address FROM email_confirmations e"
+	"SELECT e.id, e.user_id, u.company_id, u.login, e.scope, e.address, e.may_trust, u.disabled,"
+	" COALESCE(s.status = 'active', 0) FROM email_confirmations e"
 	" JOIN users u ON u.id = e.user_id"
+	" LEFT JOIN totp_secrets s ON s.user_id = e.user_id"
 	" WHERE e.token_hash = ? AND e.expires_at > ? AND e.confirmed_at IS NULL AND e.sent_at IS NOT NULL";
 static char const SQL_EMAIL_CONFIRM_LINK[] =
 	"UPDATE email_confirmations SET confirmed_at = ?, confirmed_by = 'link'"
 	" WHERE id = ? AND confirmed_at IS NULL AND expires_at > ?";
 
-store_status_t store_email_confirm_token(store_conn_t *conn, uint8_t const token_hash[EMAIL_HASH_LEN], int64_t now,
-					 store_email_link_t *out)
+store_status_t store_email_by_token(store_conn_t *conn, uint8_t const token_hash[EMAIL_HASH_LEN], int64_t now,
+				    store_email_link_t *out)
 {
+	int64_t may_trust = 0, disabled = 1, active = 1;
 	store_param_t key[] = { P_BLOB(token_hash, EMAIL_HASH_LEN), P_I64(now) };
 	store_col_t cols[] = {
 		C_U64(&out->id, NULL), C_U64(&out->user_id, NULL), C_U64(&out->company_id, NULL),
-		C_TEXT(out->login, sizeof(out->login), NULL), C_TEXT(out->address, sizeof(out->address), NULL),
+		C_TEXT(out->login, sizeof(out->login), NULL), C_TEXT(out->scope, sizeof(out->scope), NULL),
+		C_TEXT(out->address, sizeof(out->address), NULL), C_I64(&may_trust, NULL), C_I64(&disabled, NULL), C_I64(&active, NULL),
 	};
 	store_status_t rc;
-	uint64_t rows, affected;
+	uint64_t rows;
 
 	memset(out, 0, sizeof(*out));
 	rc = store_run(conn, SQL_EMAIL_BY_TOKEN, key, NELEMS(key), cols, NELEMS(cols), NULL, NULL, &rows, NULL);
 	if (rc != STORE_OK) return rc;
 	if (rows == 0) return STORE_NOT_FOUND;
-	{
-		store_param_t params[] = { P_I64(now), P_U64(out->id), P_I64(now) };
+	out->may_trust = may_trust != 0;
+	out->user_disabled = disabled != 0;
+	out->twofa_active = active != 0;
+	return STORE_OK;
+}
 
-		rc = store_exec(conn, SQL_EMAIL_CONFIRM_LINK, params, NELEMS(params), &affected);
-	}
-	if (rc != STORE_OK) return rc;
-	return affected == 1 ? STORE_OK : STORE_NOT_FOUND;
+store_status_t store_email_confirm_link(store_conn_t *conn, uint64_t id, int64_t now)
+{
+	store_param_t params[] = { P_I64(now), P_U64(id), P_I64(now) };
+	store_status_t rc = store_exec_one(conn, SQL_EMAIL_CONFIRM_LINK, params, NELEMS(params));
+
+	return rc == STORE_CONFLICT ? STORE_NOT_FOUND : rc;
 }

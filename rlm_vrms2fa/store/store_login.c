@@ -1,7 +1,8 @@
 /*
- * store_login.c - the queries the module makes while it answers a login:
- * round 1's single lookup, lockout bookkeeping, trusted addresses, TOTP
- * replay counters, challenges (State) and recovery codes, and the audit rows.
+ * store_login.c - the queries the module makes while it answers a login
+ * (store_login.h): round 1's single lookup, lockout bookkeeping, trusted
+ * addresses, TOTP replay counters, challenges (State) and recovery codes,
+ * and the audit rows.
  * Writes that guard against replay or races are one conditional UPDATE each,
  * judged by the number of rows it changed.
  */
@@ -9,47 +10,31 @@
 #include <string.h>
 
 #include "store_private.h"
+#include "store_login.h"
 
-char const *challenge_kind_name(challenge_kind_t kind)
+/* The status column of totp_secrets; NULL (no row) is NONE, an unknown value is refused. */
+static int secret_status_parse(char const *s, bool is_null, totp_status_t *status)
 {
-	switch (kind) {
-	case CHALLENGE_CODE:	return "code";
-	case CHALLENGE_ENROLL:	return "enroll";
-	case CHALLENGE_EMAIL:	return "email";
+	if (is_null) {
+		*status = TOTP_STATUS_NONE;
+		return 0;
 	}
-	return "code";
-}
-
-static int challenge_kind_parse(char const *s, challenge_kind_t *kind)
-{
-	if (strcmp(s, "code") == 0) *kind = CHALLENGE_CODE;
-	else if (strcmp(s, "enroll") == 0) *kind = CHALLENGE_ENROLL;
-	else if (strcmp(s, "email") == 0) *kind = CHALLENGE_EMAIL;
-	else return -1;
-	return 0;
-}
-
-static totp_status_t totp_status_parse(char const *s, bool is_null)
-{
-	if (is_null) return TOTP_STATUS_NONE;
-	if (strcmp(s, "active") == 0) return TOTP_STATUS_ACTIVE;
-	if (strcmp(s, "pending") == 0) return TOTP_STATUS_PENDING;
-	return TOTP_STATUS_NONE;
+	return totp_status_parse(s, status);
 }
 
 #define LOOKUP_COLUMNS \
 	"SELECT f.failures, f.lockouts, f.locked_until," \
 	" u.id, u.company_id, c.name, u.user_group, u.disabled, u.email, u.password_hash, u.grace_deadline," \
 	" c.security_level, c.group_mask, c.grace_days," \
-	" s.status, s.sealed, s.key_id, s.algorithm, s.digits, s.period, s.last_counter," \
-	" t.last_used_at, t.proven_at"
+	" s.status, s.sealed, s.key_id, s.algorithm, s.digits, s.period, s.last_counter, s.challenge_digest," \
+	" t.last_used_at, t.proven_at, t.how"
 #define LOOKUP_JOINS \
 	" FROM (SELECT 1 AS one) q" \
 	" LEFT JOIN login_failures f ON f.login = ?" \
 	" LEFT JOIN users u ON u.login = ?" \
 	" LEFT JOIN companies c ON c.id = u.company_id" \
 	" LEFT JOIN totp_secrets s ON s.user_id = u.id" \
-	" LEFT JOIN trusted_addresses t ON t.user_id = u.id AND t.address = ?" \
+	" LEFT JOIN trusted_addresses t ON t.user_id = u.id AND t.scope = ? AND t.address = ?" \
 	"   AND (t.expires_at IS NULL OR t.expires_at > ?)"
 
 static char const SQL_LOGIN_LOOKUP[] = LOOKUP_COLUMNS LOOKUP_JOINS;
@@ -61,8 +46,9 @@ static char const SQL_LOGIN_LOOKUP_CHALLENGE[] =
 typedef struct {
 	int64_t	failures, lockouts, disabled, group_mask, grace_days, user_id, company_id;
 	int64_t	key_id, digits, period, ch_attempts;
-	bool	id_null, email_null, hash_null, deadline_null, status_null, trusted_null, ch_null;
-	char	group[32], level[16], status[16], algo[16], ch_kind[16];
+	bool	id_null, email_null, hash_null, deadline_null, status_null, trusted_null, ch_null, digest_null;
+	size_t	digest_len;
+	char	group[32], level[16], status[16], algo[16], ch_kind[16], how[16];
 } lookup_raw_t;
 
 static store_status_t lookup_finish(lookup_raw_t const *r, store_login_t *out)
@@ -82,8 +68,9 @@ static store_status_t lookup_finish(lookup_raw_t const *r, store_login_t *out)
 	if (policy_level_parse(r->level, &out->level) != 0) return STORE_ERROR;
 	out->group_mask = (unsigned)r->group_mask & GROUP_MASK_ALL;
 	out->grace_days = (uint32_t)r->grace_days;
-	out->totp_status = totp_status_parse(r->status, r->status_null);
+	if (secret_status_parse(r->status, r->status_null, &out->totp_status) != 0) return STORE_ERROR;
 	out->trusted = !r->trusted_null;
+	if (out->trusted && policy_trust_how_parse(r->how, &out->trusted_how) != 0) return STORE_ERROR;
 
 	if (out->totp_status != TOTP_STATUS_NONE) {
 		out->secret.status = out->totp_status;
@@ -92,6 +79,10 @@ static store_status_t lookup_finish(lookup_raw_t const *r, store_login_t *out)
 		out->secret.params.digits = (unsigned)r->digits;
 		out->secret.params.period = (unsigned)r->period;
 		if (!totp_params_valid(&out->secret.params)) return STORE_ERROR;
+		if (!r->digest_null) {
+			if (r->digest_len != sizeof(out->secret.challenge_digest)) return STORE_ERROR;
+			out->secret.has_challenge_digest = true;
+		}
 	}
 	if (!r->ch_null) {
 		out->has_challenge = true;
@@ -102,11 +93,12 @@ static store_status_t lookup_finish(lookup_raw_t const *r, store_login_t *out)
 }
 
 store_status_t store_login_lookup(store_conn_t *conn, char const *login, size_t login_len,
-				  char const *address, int64_t now, uint8_t const *digest, store_login_t *out)
+				  char const *scope, char const *address, int64_t now, uint8_t const *digest,
+				  store_login_t *out)
 {
 	lookup_raw_t r;
 	store_param_t params[] = {
-		P_TEXTN(login, login_len), P_TEXTN(login, login_len), P_TEXT(address), P_I64(now),
+		P_TEXTN(login, login_len), P_TEXTN(login, login_len), P_TEXT(scope), P_TEXT(address), P_I64(now),
 		P_BLOB(digest, CHALLENGE_TOKEN_DIGEST_LEN),
 	};
 	store_col_t cols[] = {
@@ -121,7 +113,9 @@ store_status_t store_login_lookup(store_conn_t *conn, char const *login, size_t 
 		C_BLOB(out->secret.sealed, sizeof(out->secret.sealed), &out->secret.sealed_len, NULL),
 		C_I64(&r.key_id, NULL), C_TEXT(r.algo, sizeof(r.algo), NULL), C_I64(&r.digits, NULL),
 		C_I64(&r.period, NULL), C_U64(&out->secret.last_counter, NULL),
+		C_BLOB(out->secret.challenge_digest, sizeof(out->secret.challenge_digest), &r.digest_len, &r.digest_null),
 		C_I64(&out->trusted_last_used, &r.trusted_null), C_I64(&out->trusted_proven_at, NULL),
+		C_TEXT(r.how, sizeof(r.how), NULL),
 		/* round 2 only */
 		C_U64(&out->challenge.user_id, &r.ch_null), C_TEXT(r.ch_kind, sizeof(r.ch_kind), NULL),
 		C_TEXT(out->challenge.nas, sizeof(out->challenge.nas), NULL),
@@ -154,33 +148,34 @@ static char const SQL_FAILURE_LOCK[] =
 static char const SQL_FAILURE_RESET[] =
 	"UPDATE login_failures SET failures = 0, lockouts = 0, locked_until = 0 WHERE login = ?";
 
-store_status_t store_failure_record(store_conn_t *conn, char const *login, size_t login_len,
-				    lockout_config_t const *cfg, int64_t now, bool *locked_now)
+store_status_t store_failure_count(store_conn_t *conn, char const *login, size_t login_len, int64_t now,
+				   uint32_t *failures, uint32_t *lockouts)
 {
 	store_param_t bump[] = { P_TEXTN(login, login_len), P_I64(now) };
 	store_param_t key[] = { P_TEXTN(login, login_len) };
-	int64_t failures = 0, lockouts = 0;
-	store_col_t cols[] = { C_I64(&failures, NULL), C_I64(&lockouts, NULL) };
+	int64_t f = 0, l = 0;
+	store_col_t cols[] = { C_I64(&f, NULL), C_I64(&l, NULL) };
 	store_status_t rc;
-	uint64_t rows, affected;
+	uint64_t rows;
 
-	*locked_now = false;
+	*failures = 0;
+	*lockouts = 0;
 	rc = store_exec(conn, SQL_FAILURE_BUMP, bump, NELEMS(bump), NULL);
 	if (rc != STORE_OK) return rc;
 	rc = store_run(conn, SQL_FAILURE_READ, key, NELEMS(key), cols, NELEMS(cols), NULL, NULL, &rows, NULL);
 	if (rc != STORE_OK) return rc;
-	if (rows != 1) return STORE_ERROR;
-	if (!lockout_should_lock(cfg, (uint32_t)failures)) return STORE_OK;
-
-	{
-		int64_t until = now + (int64_t)lockout_duration(cfg, (uint32_t)lockouts);
-		store_param_t lock[] = { P_I64(until), P_TEXTN(login, login_len), P_I64(failures), P_I64(lockouts) };
-
-		rc = store_exec(conn, SQL_FAILURE_LOCK, lock, NELEMS(lock), &affected);
-		if (rc != STORE_OK) return rc;
-		*locked_now = affected == 1;	/* a concurrent failure may have locked it already */
-	}
+	if (rows != 1 || f < 0 || l < 0) return STORE_ERROR;
+	*failures = f > UINT32_MAX ? UINT32_MAX : (uint32_t)f;
+	*lockouts = l > UINT32_MAX ? UINT32_MAX : (uint32_t)l;
 	return STORE_OK;
+}
+
+store_status_t store_failure_lock(store_conn_t *conn, char const *login, size_t login_len,
+				  uint32_t failures, uint32_t lockouts, int64_t locked_until)
+{
+	store_param_t lock[] = { P_I64(locked_until), P_TEXTN(login, login_len), P_I64(failures), P_I64(lockouts) };
+
+	return store_exec_one(conn, SQL_FAILURE_LOCK, lock, NELEMS(lock));
 }
 
 store_status_t store_failure_reset(store_conn_t *conn, char const *login, size_t login_len)
@@ -191,75 +186,49 @@ store_status_t store_failure_reset(store_conn_t *conn, char const *login, size_t
 }
 
 static char const SQL_TRUST_ADD[] =
-	"INSERT INTO trusted_addresses (user_id, address, kind, how, created_at, proven_at, last_used_at, expires_at)"
-	" VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+	"INSERT INTO trusted_addresses (user_id, scope, address, kind, how, created_at, proven_at, last_used_at, expires_at)"
+	" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 	" ON DUPLICATE KEY UPDATE how = VALUES(how), proven_at = VALUES(proven_at),"
 	" last_used_at = VALUES(last_used_at), expires_at = VALUES(expires_at)";
 /* The caller refreshes last_used_at at most once an hour, so the trusted path rarely writes. */
 static char const SQL_TRUST_TOUCH[] =
-	"UPDATE trusted_addresses SET last_used_at = ? WHERE user_id = ? AND address = ?";
+	"UPDATE trusted_addresses SET last_used_at = ? WHERE user_id = ? AND scope = ? AND address = ?";
 
-store_status_t store_trust_add(store_conn_t *conn, uint64_t user_id, char const *address, addr_kind_t kind,
-			       char const *how, int64_t now, int64_t expires_at)
+store_status_t store_trust_add(store_conn_t *conn, uint64_t user_id, char const *scope, char const *address,
+			       addr_kind_t kind, trust_how_t how, int64_t now, int64_t expires_at)
 {
 	store_param_t params[] = {
-		P_U64(user_id), P_TEXT(address), P_TEXT(addr_kind_name(kind)), P_TEXT(how),
+		P_U64(user_id), P_TEXT(scope), P_TEXT(address), P_TEXT(addr_kind_name(kind)), P_TEXT(policy_trust_how_name(how)),
 		P_I64(now), P_I64(now), P_I64(now), expires_at ? P_I64(expires_at) : P_NULL(),
 	};
 
-	if (kind == ADDR_INVALID || address[0] == '\0') return STORE_CONFLICT;
+	if (kind == ADDR_INVALID || address[0] == '\0' || (unsigned)how >= TRUST_HOW_COUNT) return STORE_CONFLICT;
 	return store_exec(conn, SQL_TRUST_ADD, params, NELEMS(params), NULL);
 }
 
-store_status_t store_trust_touch(store_conn_t *conn, uint64_t user_id, char const *address, int64_t now)
+store_status_t store_trust_touch(store_conn_t *conn, uint64_t user_id, char const *scope, char const *address,
+				 int64_t now)
 {
-	store_param_t params[] = { P_I64(now), P_U64(user_id), P_TEXT(address) };
+	store_param_t params[] = { P_I64(now), P_U64(user_id), P_TEXT(scope), P_TEXT(address) };
 
 	return store_exec(conn, SQL_TRUST_TOUCH, params, NELEMS(params), NULL);
-}
-
-static char const SQL_SECRET_GET[] =
-	"SELECT status, sealed, key_id, algorithm, digits, period, last_counter FROM totp_secrets WHERE user_id = ?";
-
-store_status_t store_secret_get(store_conn_t *conn, uint64_t user_id, store_secret_t *out)
-{
-	char status[16], algo[16];
-	int64_t key_id = 0, digits = 0, period = 0;
-	store_param_t params[] = { P_U64(user_id) };
-	store_col_t cols[] = {
-		C_TEXT(status, sizeof(status), NULL), C_BLOB(out->sealed, sizeof(out->sealed), &out->sealed_len, NULL),
-		C_I64(&key_id, NULL), C_TEXT(algo, sizeof(algo), NULL), C_I64(&digits, NULL), C_I64(&period, NULL),
-		C_U64(&out->last_counter, NULL),
-	};
-	store_status_t rc;
-	uint64_t rows;
-
-	memset(out, 0, sizeof(*out));
-	rc = store_run(conn, SQL_SECRET_GET, params, NELEMS(params), cols, NELEMS(cols), NULL, NULL, &rows, NULL);
-	if (rc != STORE_OK) return rc;
-	if (rows == 0) return STORE_NOT_FOUND;
-	out->status = totp_status_parse(status, false);
-	out->key_id = (uint32_t)key_id;
-	if (totp_algo_parse(algo, &out->params.algo) != 0) return STORE_ERROR;
-	out->params.digits = (unsigned)digits;
-	out->params.period = (unsigned)period;
-	if (out->status == TOTP_STATUS_NONE || !totp_params_valid(&out->params)) return STORE_ERROR;
-	return STORE_OK;
 }
 
 static char const SQL_SECRET_DELETE_PENDING[] =
 	"DELETE FROM totp_secrets WHERE user_id = ? AND status = 'pending'";
 static char const SQL_SECRET_INSERT[] =
-	"INSERT INTO totp_secrets (user_id, status, sealed, key_id, algorithm, digits, period, last_counter, created_at)"
-	" VALUES (?, 'pending', ?, ?, ?, ?, ?, 0, ?)";
+	"INSERT INTO totp_secrets (user_id, status, sealed, key_id, algorithm, digits, period, last_counter,"
+	" challenge_digest, created_at) VALUES (?, 'pending', ?, ?, ?, ?, ?, 0, ?, ?)";
 
 store_status_t store_secret_put_pending(store_conn_t *conn, uint64_t user_id, uint8_t const *sealed, size_t sealed_len,
-					uint32_t key_id, totp_params_t const *params, int64_t now)
+					uint32_t key_id, totp_params_t const *params, int64_t now,
+					uint8_t const *challenge_digest)
 {
 	store_param_t del[] = { P_U64(user_id) };
 	store_param_t ins[] = {
 		P_U64(user_id), P_BLOB(sealed, sealed_len), P_I64(key_id), P_TEXT(totp_algo_name(params->algo)),
-		P_I64(params->digits), P_I64(params->period), P_I64(now),
+		P_I64(params->digits), P_I64(params->period),
+		challenge_digest ? P_BLOB(challenge_digest, CHALLENGE_TOKEN_DIGEST_LEN) : P_NULL(), P_I64(now),
 	};
 	store_status_t rc;
 
@@ -296,19 +265,17 @@ store_status_t store_secret_activate(store_conn_t *conn, uint64_t user_id, uint6
 	return store_exec(conn, SQL_USER_CLEAR_DEADLINE, user, NELEMS(user), NULL);
 }
 
-static char const SQL_SECRET_DELETE[] = "DELETE FROM totp_secrets WHERE user_id = ?";
-static char const SQL_RECOVERY_DELETE[] = "DELETE FROM recovery_codes WHERE user_id = ?";
-static char const SQL_TRUST_DELETE_ALL[] = "DELETE FROM trusted_addresses WHERE user_id = ?";
+static char const SQL_PENDING_EMAILS_VOID[] =
+	"DELETE FROM email_confirmations WHERE user_id = ? AND confirmed_at IS NULL";
 
-store_status_t store_secret_reset(store_conn_t *conn, uint64_t user_id)
+store_status_t store_pending_void(store_conn_t *conn, uint64_t user_id)
 {
 	store_param_t params[] = { P_U64(user_id) };
 	store_status_t rc;
 
-	rc = store_exec(conn, SQL_SECRET_DELETE, params, NELEMS(params), NULL);
-	if (rc == STORE_OK) rc = store_exec(conn, SQL_RECOVERY_DELETE, params, NELEMS(params), NULL);
-	if (rc == STORE_OK) rc = store_exec(conn, SQL_TRUST_DELETE_ALL, params, NELEMS(params), NULL);
-	return rc;
+	rc = store_exec(conn, SQL_PENDING_EMAILS_VOID, params, NELEMS(params), NULL);
+	if (rc != STORE_OK) return rc;
+	return store_exec(conn, SQL_SECRET_DELETE_PENDING, params, NELEMS(params), NULL);
 }
 
 static char const SQL_CHALLENGE_PRUNE[] =
@@ -365,26 +332,6 @@ store_status_t store_challenge_spend(store_conn_t *conn, uint8_t const digest[CH
 {
 	store_param_t key[] = { P_BLOB(digest, CHALLENGE_TOKEN_DIGEST_LEN) };
 	return store_exec_one(conn, SQL_CHALLENGE_SPEND, key, NELEMS(key));
-}
-
-static char const SQL_RECOVERY_INSERT[] =
-	"INSERT INTO recovery_codes (user_id, slot, salt, code_hash, used_at) VALUES (?, ?, ?, ?, NULL)";
-
-store_status_t store_recovery_replace(store_conn_t *conn, uint64_t user_id, uint8_t const salt[RECOVERY_SALT_LEN],
-				      uint8_t const hashes[RECOVERY_CODE_COUNT][RECOVERY_HASH_LEN])
-{
-	store_param_t del[] = { P_U64(user_id) };
-	store_status_t rc;
-	size_t i;
-
-	rc = store_exec(conn, SQL_RECOVERY_DELETE, del, NELEMS(del), NULL);
-	for (i = 0; rc == STORE_OK && i < RECOVERY_CODE_COUNT; i++) {
-		store_param_t ins[] = {
-			P_U64(user_id), P_I64(i), P_BLOB(salt, RECOVERY_SALT_LEN), P_BLOB(hashes[i], RECOVERY_HASH_LEN),
-		};
-		rc = store_exec(conn, SQL_RECOVERY_INSERT, ins, NELEMS(ins), NULL);
-	}
-	return rc;
 }
 
 static char const SQL_RECOVERY_UNUSED[] =

@@ -130,11 +130,11 @@ def radiusd(radiusd_pool):
 @pytest.fixture
 def new_radiusd(radiusd_pool):
     """Factory of private radiusd instances, stopped when the test ends:
-    new_radiusd({("challenge", "lifetime"): 10}, debug=False)."""
+    new_radiusd({("challenge", "lifetime"): 10}, debug=False, authorize_unlang="")."""
     mine = []
 
-    def make(overrides=None, debug=False):
-        r = radiusd_pool.new(overrides, debug=debug)
+    def make(overrides=None, debug=False, authorize_unlang=""):
+        r = radiusd_pool.new(overrides, debug=debug, authorize_unlang=authorize_unlang)
         mine.append(r)
         return r
     yield make

@@ -897,9 +897,14 @@ $INCLUDE ${{raddbdir}}/sites-enabled/
 """
 
 
-def render_site(port):
-    """The shipped site, listening on 127.0.0.1:port only."""
+def render_site(port, authorize_unlang=""):
+    """The shipped site, listening on 127.0.0.1:port only; authorize_unlang
+    (the operator's per-client rules) goes first in authorize { }."""
     text = SITE_SRC.read_text()
+    if authorize_unlang:
+        text, n = re.subn(r"(\n\s*authorize\s*\{)", lambda m: m.group(1) + "\n" + authorize_unlang, text, count=1)
+        if n != 1:
+            raise ValueError("no authorize section in %s" % SITE_SRC)
     m = re.search(r"listen\s*\{[^}]*\}", text)
     if not m:
         raise ValueError("no listen section in %s" % SITE_SRC)
@@ -930,7 +935,7 @@ class Radiusd:
     leak check must run: exit_status is radiusd's status after stop()."""
 
     def __init__(self, base, db, key_file, overrides=None, debug=False, dictdir=None, name="radiusd",
-                 wrapper=None, quiet=False):
+                 wrapper=None, quiet=False, authorize_unlang=""):
         self.base = Path(base)
         self.db = db
         self.key_file = key_file
@@ -947,6 +952,7 @@ class Radiusd:
         self.dictdir = dictdir
         self.wrapper = list(wrapper or [])
         self.quiet = quiet
+        self.authorize_unlang = authorize_unlang
         self.stop_timeout = 120.0 if self.wrapper else 60.0 if RADIUSD_PRELOAD else 10.0
         self.exit_status = None
         self._write()
@@ -957,7 +963,7 @@ class Radiusd:
         (self.raddb / "dictionary").write_text("$INCLUDE %s\n$INCLUDE %s\n" % (FR_DICTIONARY, DICT_SRC))
         self.module_config = write_module_config(self.raddb / "mods-enabled" / "vrms2fa", self.db,
                                                  self.key_file, self.overrides)
-        (self.raddb / "sites-enabled" / "vrms2fa").write_text(render_site(self.port))
+        (self.raddb / "sites-enabled" / "vrms2fa").write_text(render_site(self.port, self.authorize_unlang))
         (self.raddb / "radiusd.conf").write_text(RADIUSD_CONF.format(
             raddb=self.raddb, logdir=self.logdir, rundir=self.rundir,
             libdir="%s:/usr/lib/freeradius" % MODULE_DIR, logfile=self.logfile,
@@ -1124,11 +1130,12 @@ class RadiusdPool:
         self.shared = {}
         self.all = []
 
-    def new(self, overrides=None, debug=False):
+    def new(self, overrides=None, debug=False, authorize_unlang=""):
         d = self.base / ("radiusd-%d" % len(self.all))
         conf = dict(self.defaults)
         conf.update(overrides or {})
-        r = Radiusd(d, self.db, self.key_file, conf, debug=debug, dictdir=self.dictdir)
+        r = Radiusd(d, self.db, self.key_file, conf, debug=debug, dictdir=self.dictdir,
+                    authorize_unlang=authorize_unlang)
         self.all.append(r)
         return r.start()
 

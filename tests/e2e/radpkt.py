@@ -37,11 +37,30 @@ def vsa(vendor, vtype, value):
     return struct.pack("!I", vendor) + bytes([vtype, len(value) + 2]) + value
 
 
+def salt_decrypt(value, secret, request_authenticator):
+    """RFC 2868 section 3.5 (Tunnel-Password, FreeRADIUS's encrypt=2): the
+    plain text of an attribute salt-encrypted in a reply to the request with
+    that Request Authenticator."""
+    salt, data = value[:2], value[2:]
+    if len(value) < 2 or not (salt[0] & 0x80) or not data or len(data) % 16:
+        raise ValueError("not a salt-encrypted value")
+    out, last = b"", request_authenticator + salt
+    for i in range(0, len(data), 16):
+        b = hashlib.md5(secret + last).digest()
+        out += bytes(x ^ y for x, y in zip(data[i:i + 16], b))
+        last = data[i:i + 16]
+    if out[0] > len(out) - 1:
+        raise ValueError("bad length in a salt-encrypted value")
+    return out[1:1 + out[0]]
+
+
 class Reply:
-    def __init__(self, code, attrs, elapsed):
+    def __init__(self, code, attrs, elapsed, request_authenticator=None, secret=None):
         self.code = code
         self.attrs = attrs          # list of (type, bytes)
         self.elapsed = elapsed
+        self.request_authenticator = request_authenticator	# for salt_decrypt
+        self.secret = secret
 
     @property
     def name(self):
@@ -77,7 +96,7 @@ def parse_reply(data, authenticator, secret, elapsed=0.0):
             break
         attrs.append((t, data[i + 2:i + ln]))
         i += ln
-    return Reply(code, attrs, elapsed)
+    return Reply(code, attrs, elapsed, authenticator, secret)
 
 
 class Client:

@@ -1,5 +1,5 @@
 """
-End-to-end tests of the second step (DESIGN sections 4, 5, 6, 10): the
+End-to-end tests of the second step (doc/design.md: "Round 2", "The State", "The trust model"): the
 Access-Challenge, the module's own State, TOTP codes (computed by oathtool),
 the replay guard, attempts, lockout, recovery codes, single pass, trusted
 addresses and the Message-Authenticator rule, clusters and restarts.
@@ -446,7 +446,27 @@ def _secret_from_uri(uri):
     return m.group(1)
 
 
-def _enroll_over_radius(radiusd, admin, u, r1, csid):
+def _trust_row(mariadb, login, csid, how="email"):
+    """A trusted address written as a proof of `how` would write it (for the
+    enrollment paths, which are offered only from a trusted address)."""
+    now = int(time.time())
+    mariadb.sql("INSERT INTO trusted_addresses (user_id, scope, address, kind, how, created_at, proven_at,"
+                " last_used_at, expires_at) SELECT id, '', '%s', '%s', '%s', %d, %d, %d, NULL FROM users"
+                " WHERE login = '%s'" % (csid, "mac" if csid.count(":") == 5 and "." not in csid else
+                                        "ipv4" if "." in csid else "ipv6", how, now, now, now, login),
+                database=mariadb.db)
+
+
+ALLOW_BACKEND = """
+	if (&Packet-Src-IP-Address == 127.0.0.2) {
+		update control {
+			&VRMS2FA-Allow-Enroll-Request := 1
+		}
+	}
+"""
+
+
+def _enroll_over_radius(radiusd, admin, u, r1, csid, src_ip=None):
     """Round 2 of an enrollment challenge, with the code of the key it gave."""
     assert r1.code == CHALLENGE, r1.raw
     uri = r1.get("VRMS2FA-OTPAuth-URI")
@@ -456,7 +476,7 @@ def _enroll_over_radius(radiusd, admin, u, r1, csid):
     assert secret in grouped.upper(), r1.message		# the key is in the Reply-Message too (VPN users)
     assert admin.json("user", "show", u.login)["totp_status"] == "pending"
     H.wait_step_margin(3)
-    r2 = radiusd.round2(u.login, H.totp(secret), r1.state, csid=csid)
+    r2 = radiusd.round2(u.login, H.totp(secret), r1.state, csid=csid, src_ip=src_ip)
     assert r2.code == ACCEPT, r2.raw
     assert r2.get("VRMS2FA-Enrolled") == "1"
     u.secret = secret
@@ -482,13 +502,18 @@ def test_mandatory_within_grace_gets_reminder(world, admin, radiusd):
 
 
 def test_grace_passed_enrollment_over_radius(world, admin, mariadb, radiusd):
-    """Mandatory and past the deadline: the only way in is enrollment by
-    challenge; a valid code activates 2FA and trusts the address."""
+    """Mandatory and past the deadline: with email confirmation off, a new
+    address gets no key (nothing but the password would prove it); from a
+    trusted address the only way in is enrollment by challenge, and a valid
+    code activates 2FA and trusts the address."""
     co = _high_level_company(world, admin)
     u = world.user(company=co, group="owner")
     mariadb.sql("UPDATE users SET grace_deadline = %d WHERE login = '%s'" % (int(time.time()) - 1, u.login),
                 database=mariadb.db)
+    r = radiusd.round1(u.login, u.password, csid=H.new_address())
+    assert r.code == REJECT and r.get("VRMS2FA-OTPAuth-URI") is None, r.raw
     csid = H.new_address()
+    _trust_row(mariadb, u.login, csid)
     r1 = radiusd.round1(u.login, u.password, csid=csid)
     assert r1.code == CHALLENGE, r1.raw
     # a wrong code does not activate anything
@@ -503,17 +528,20 @@ def test_grace_passed_enrollment_over_radius(world, admin, mariadb, radiusd):
     assert radiusd.round2(u.login, u.code(offset=1), r.state, csid=csid2).code == ACCEPT
 
 
-def test_enrollment_requested_by_backend(world, admin, radiusd):
+def test_enrollment_requested_by_backend(world, admin, mariadb, new_radiusd):
     """VRMS2FA-Enroll-Request = 1 from the backend (the "Protect your account"
-    pop-up) gets the otpauth URI, for a low-level user too."""
+    pop-up; the client the operator allows in unlang), from a trusted address,
+    gets the otpauth URI, for a low-level user too."""
+    rad = new_radiusd(authorize_unlang=ALLOW_BACKEND)
     u = world.user()
     csid = H.new_address()
-    r1 = radiusd.round1(u.login, u.password, csid=csid, extra=[("VRMS2FA-Enroll-Request", 1)])
-    _enroll_over_radius(radiusd, admin, u, r1, csid)
+    _trust_row(mariadb, u.login, csid)
+    r1 = rad.round1(u.login, u.password, csid=csid, src_ip="127.0.0.2", extra=[("VRMS2FA-Enroll-Request", 1)])
+    _enroll_over_radius(rad, admin, u, r1, csid, src_ip="127.0.0.2")
 
 
 # --------------------------------------------------------------------------
-# Users without 2FA from a new address: email confirmation (DESIGN section 8),
+# Users without 2FA from a new address: email confirmation (doc/design.md, "Email confirmation"),
 # with the stub hook of the harness (it keeps each email's facts in an outbox)
 # --------------------------------------------------------------------------
 
@@ -700,15 +728,18 @@ def test_trust_expires(world, admin, mariadb, radiusd, radiusd_pool):
     assert a["expires_at"] in (None, 0), a
 
 
-def test_parallel_enrollment_code(world, admin, radiusd, figures):
+def test_parallel_enrollment_code(world, admin, mariadb, new_radiusd, figures):
     """20 round 2s at once on one enrollment challenge: one Accept, one activation."""
+    radiusd = new_radiusd(authorize_unlang=ALLOW_BACKEND)
     u = world.user()
     csid = H.new_address()
-    r1 = radiusd.round1(u.login, u.password, csid=csid, extra=[("VRMS2FA-Enroll-Request", 1)])
+    _trust_row(mariadb, u.login, csid)
+    r1 = radiusd.round1(u.login, u.password, csid=csid, src_ip="127.0.0.2", extra=[("VRMS2FA-Enroll-Request", 1)])
     assert r1.code == CHALLENGE, r1.raw
     secret = _secret_from_uri(r1.get("VRMS2FA-OTPAuth-URI"))
     H.wait_step_margin(5)
-    replies, _ = radiusd.burst([radiusd.round2_attrs(u.login, H.totp(secret), r1.state, csid)] * 20)
+    replies, _ = radiusd.burst([radiusd.round2_attrs(u.login, H.totp(secret), r1.state, csid)] * 20,
+                               src_ip="127.0.0.2")
     tally = H.tally(replies)
     figures.append("20 round 2s at once (burst), one enrollment code, one State: %s" % tally)
     assert len(replies) == 20 and sum(r.code == ACCEPT for r in replies) == 1, tally

@@ -1,5 +1,5 @@
 """
-End-to-end tests of issue 5 (DESIGN section 8) with the REAL email hook
+End-to-end tests of issue 5 (doc/design.md, "Email confirmation") with the REAL email hook
 (hook/vrms2fa-email-hook) and a REAL SMTP server: aiosmtpd, started in this
 process on 127.0.0.1 and a free port, keeps every message it is given.  A
 radiusd with email confirmation on runs the hook, the hook speaks SMTP to

@@ -1,5 +1,5 @@
 """
-End-to-end tests of the first step (DESIGN sections 3, 4, 5, 10): the
+End-to-end tests of the first step (doc/design.md: "Data model", "Round 1"): the
 password, checked by rlm_vrms2fa inside a real radiusd, driven by radclient.
 Every test makes its own company and users (unique names), so the tests
 do not depend on each other.

@@ -1,6 +1,6 @@
 """
 End-to-end tests of rlm_vrms2fa on a 3-node MariaDB Galera cluster on
-loopback (DESIGN section 11, issue #9): Debian's mariadb-server + galera-4,
+loopback (README, "Galera cluster"): Debian's mariadb-server + galera-4,
 rsync state transfer, the schema applied through node 1 with
 `vrms2fa-admin db migrate`, one radiusd per node pointed at its own node
 with database.wsrep_sync_wait = 3.

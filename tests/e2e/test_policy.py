@@ -1,5 +1,5 @@
 """
-End-to-end tests of issue 4 (DESIGN sections 4, 6, 7, 9): the rows of the
+End-to-end tests of issue 4 (doc/design.md: "Round 1", "The trust model", "Grace deadlines"): the rows of the
 login decision table that test_challenge.py does not already cover, trust
 per user, grace deadlines (reminder, then enrollment over RADIUS), company
 security levels scoped to groups, who may change a company's policy, and the
@@ -143,7 +143,7 @@ def user_under(world, mariadb, policy, **kw):
 
 
 # --------------------------------------------------------------------------
-# DESIGN section 4, round 1: the decision table, row by row
+# doc/design.md, "Round 1": the decision table, row by row
 # --------------------------------------------------------------------------
 
 @pytest.mark.parametrize("policy", POLICIES)
@@ -177,9 +177,11 @@ def test_row2_2fa_active_new_address_any_policy_asks_for_the_code(world, admin, 
 @pytest.mark.parametrize("address", ["trusted-by-email", "new"])
 def test_row3_no_2fa_mandatory_deadline_passed_any_address_enrollment_only(world, admin, mariadb, rad, outbox,
                                                                             address):
-    """no 2FA | any address | mandatory, deadline passed -> enrollment
-    challenge, even from an address confirmed by email before, and no email;
-    no access until a valid code confirms the key."""
+    """no 2FA | mandatory, deadline passed -> no access without enrollment.
+    From a trusted address (confirmed by email before): the enrollment
+    challenge at once, no email.  From a new address: the email first (the
+    password alone never binds an authenticator), and its code leads to the
+    enrollment challenge.  A wrong code gets nothing."""
     co, _ = high_company(world)
     u = world.user(company=co, group="owner")
     csid = H.new_address()
@@ -190,6 +192,13 @@ def test_row3_no_2fa_mandatory_deadline_passed_any_address_enrollment_only(world
     set_deadline(mariadb, u.login, time.time() - 60)
 
     r1 = rad.round1(u.login, u.password, csid=csid)
+    if address == "new":
+        assert r1.code == CHALLENGE and r1.message == MSG_EMAIL_SENT % masked(u.email), r1.raw
+        assert r1.get("VRMS2FA-OTPAuth-URI") is None, r1.raw
+        mails = outbox.emails(u.login)
+        assert len(mails) == emails + 1, mails
+        r1 = rad.round2(u.login, mails[-1]["VRMS2FA_CODE"], r1.state, csid=csid)
+        emails += 1
     assert r1.code == CHALLENGE, r1.raw
     assert r1.get("VRMS2FA-OTPAuth-URI"), r1.raw
     assert len(outbox.emails(u.login)) == emails, "an email was sent instead of enrollment"
@@ -198,7 +207,7 @@ def test_row3_no_2fa_mandatory_deadline_passed_any_address_enrollment_only(world
                        csid=csid)
     assert r_bad.code != ACCEPT, r_bad.raw
     assert admin.json("user", "show", u.login)["enrolled"] is False
-    # nor does a new round 1 from the (once) trusted address
+    # nor does a new round 1 from the (now) trusted address: enrollment again, a new key
     r1 = rad.round1(u.login, u.password, csid=csid)
     assert r1.code == CHALLENGE and r1.get("VRMS2FA-OTPAuth-URI"), r1.raw
     enroll_by_challenge(rad, admin, u, r1, csid)
@@ -255,15 +264,18 @@ def test_row4_needs_message_authenticator(world, admin, rad, outbox):
     assert r.code == CHALLENGE and r.message == MSG_EMAIL_SENT % masked(u.email), r.raw
 
 
-def test_grace_days_zero_means_enrollment_at_once(world, admin, radiusd):
-    """A company with 0 grace days: a user it covers must enroll at the first login."""
+def test_grace_days_zero_means_enrollment_at_once(world, admin, rad, outbox):
+    """A company with 0 grace days: a user it covers must enroll at the first
+    login (after the email that proves the new address)."""
     co, _ = high_company(world, groups=("company_user",), grace_days=0)
     u = world.user(company=co, group="company_user")
     assert_deadline_about(admin, u.login, 0)
     csid = H.new_address()
-    r1 = radiusd.round1(u.login, u.password, csid=csid)
+    r1 = rad.round1(u.login, u.password, csid=csid)
+    assert r1.code == CHALLENGE and r1.get("VRMS2FA-OTPAuth-URI") is None, r1.raw
+    r1 = rad.round2(u.login, outbox.emails(u.login)[-1]["VRMS2FA_CODE"], r1.state, csid=csid)
     assert r1.code == CHALLENGE and r1.get("VRMS2FA-OTPAuth-URI"), r1.raw
-    enroll_by_challenge(radiusd, admin, u, r1, csid)
+    enroll_by_challenge(rad, admin, u, r1, csid)
 
 
 @pytest.mark.parametrize("policy", ["high-company-group-not-covered", "mandatory-within-grace"])
@@ -291,7 +303,7 @@ def test_row5_no_2fa_new_address_optional_or_within_grace_confirms_by_email(worl
 
 
 # --------------------------------------------------------------------------
-# DESIGN section 6: trust is per user
+# doc/design.md, "The trust model": trust is per user
 # --------------------------------------------------------------------------
 
 def test_trust_is_per_user_with_2fa(world, admin, rad):
@@ -334,7 +346,7 @@ def test_revoking_one_users_trust_leaves_the_other(world, admin, rad):
 
 
 # --------------------------------------------------------------------------
-# DESIGN section 7: grace deadlines
+# doc/design.md, "Grace deadlines"
 # --------------------------------------------------------------------------
 
 def test_grace_deadline_reminder_then_enrollment_over_radius(world, admin, mariadb, rad, outbox):
@@ -449,7 +461,7 @@ def test_group_scoping_owner_mandatory_supplier_optional(world, admin, mariadb, 
 
 
 # --------------------------------------------------------------------------
-# DESIGN sections 7 and 9: only an enabled administrator of the company
+# Only an enabled administrator of the company
 # --------------------------------------------------------------------------
 
 def _policy_events(admin):
@@ -516,7 +528,7 @@ def test_policy_set_by_administrator_is_applied_and_audited(world, admin):
 
 
 # --------------------------------------------------------------------------
-# DESIGN section 7: deadlines follow users in and out of covered groups
+# doc/design.md, "Grace deadlines": deadlines follow users in and out of covered groups
 # --------------------------------------------------------------------------
 
 def test_deadlines_follow_group_moves_and_level_switches(world, admin, radiusd):

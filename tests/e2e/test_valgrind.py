@@ -132,7 +132,10 @@ def vsa_value(reply, vtype):
     for t, v in reply.attrs:
         if t == R.VENDOR_SPECIFIC and len(v) >= 6 and struct.unpack("!I", v[:4])[0] == R.VRMS2FA_VENDOR \
                 and v[4] == vtype:
-            return v[6:4 + v[5]]
+            value = v[6:4 + v[5]]
+            if vtype == OTPAUTH_URI:	# encrypted like Tunnel-Password (encrypt=2)
+                value = R.salt_decrypt(value, reply.secret, reply.request_authenticator)
+            return value
     return None
 
 
@@ -365,7 +368,7 @@ class Mix:
             yield from self.trusted()
             return
         u = self.p["enroll"].pop()
-        csid = self.new_address()
+        csid = u.address		# enrollment is offered only from a trusted address
         extra = [(R.VENDOR_SPECIFIC, R.vsa(R.VRMS2FA_VENDOR, ENROLL_REQUEST, struct.pack("!I", 1)))] \
             if u.enroll_request else []
         r = yield r1("enroll", u, csid=csid, extra=extra)
@@ -641,6 +644,12 @@ def setup_people(world, admin, mariadb, rng):
         u.enroll_request = False
     for u in requesters:
         u.enroll_request = True
+    # their addresses trusted (as an email confirmation would): enrollment is offered only from one
+    now = int(time.time())
+    for u in enrollees + requesters:
+        mariadb.sql("INSERT INTO trusted_addresses (user_id, scope, address, kind, how, created_at, proven_at,"
+                    " last_used_at, expires_at) SELECT id, '', '%s', 'ipv4', 'email', %d, %d, %d, NULL FROM users"
+                    " WHERE login = '%s'" % (u.address, now, now, now, u.login), database=mariadb.db)
     pools["enroll"] = enrollees + requesters
     rng.shuffle(pools["enroll"])
     pools["unknown_budget"] = 6
@@ -681,8 +690,10 @@ def test_valgrind_radiusd_under_load(world, admin, mariadb, key_file, dictdir, o
     if not USE_VALGRIND:
         wrapper = []
     overrides = {("email", "enabled"): "yes", ("email", "hook"): outbox.hook()}
+    # the load generator is the backend the operator allows to ask for enrollment
+    allow = "\tupdate control {\n\t\t&VRMS2FA-Allow-Enroll-Request := 1\n\t}\n"
     rad = H.Radiusd(workdir / "radiusd-valgrind", mariadb, key_file, overrides, dictdir=dictdir,
-                    wrapper=wrapper, quiet=True)
+                    wrapper=wrapper, quiet=True, authorize_unlang=allow)
     sp_port = single_pass_instance(rad, mariadb, key_file, overrides)
 
     # radiusd starts under Valgrind (slow) while the people are made

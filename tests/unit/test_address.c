@@ -164,6 +164,41 @@ static void test_kind_names(void **state)
 	assert_string_equal(addr_kind_name((addr_kind_t) 42), "invalid");
 }
 
+/* Placeholders and addresses of no single device are never trust keys; ordinary unicast ones are. */
+static void test_trust_refusal(void **state)
+{
+	static struct { char const *in; int refused; } const cases[] = {
+		{ "192.0.2.10", 0 }, { "10.1.2.3", 0 }, { "203.0.113.255", 0 }, { "1.0.0.0", 0 },
+		{ "0.0.0.0", 1 }, { "0.1.2.3", 1 }, { "127.0.0.1", 1 }, { "127.255.255.254", 1 },
+		{ "224.0.0.1", 1 }, { "239.255.255.255", 1 }, { "240.0.0.1", 1 }, { "255.255.255.255", 1 },
+		{ "2001:db8::1", 0 }, { "fe80::1", 0 }, { "::ffff:192.0.2.1", 0 },
+		{ "::", 1 }, { "::1", 1 }, { "ff02::1", 1 }, { "::ffff:127.0.0.1", 1 }, { "::ffff:0.0.0.0", 1 },
+		{ "00:11:22:33:44:55", 0 }, { "02:00:00:00:00:01", 0 }, { "aa:bb:cc:dd:ee:ff", 0 },
+		{ "00:00:00:00:00:00", 1 }, { "ff:ff:ff:ff:ff:ff", 1 }, { "01:00:5e:00:00:01", 1 },
+		{ "33:33:00:00:00:01", 1 }, { "0000.0000.0000", 1 }, { "FF-FF-FF-FF-FF-FF", 1 },
+	};
+	char out[ADDR_TEXT_MAX];
+	size_t i;
+
+	(void) state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		addr_kind_t kind = addr_normalise(cases[i].in, strlen(cases[i].in), out);
+		char const *why;
+
+		assert_int_not_equal(kind, ADDR_INVALID);
+		why = addr_trust_refusal(kind, out);
+		if (cases[i].refused) {
+			if (!why) fail_msg("%s should be refused as a trust key", cases[i].in);
+		} else if (why) {
+			fail_msg("%s refused: %s", cases[i].in, why);
+		}
+	}
+	assert_non_null(addr_trust_refusal(ADDR_INVALID, ""));
+	assert_non_null(addr_trust_refusal(ADDR_IPV4, NULL));
+	assert_non_null(addr_trust_refusal(ADDR_IPV4, "not an address"));
+	assert_non_null(addr_trust_refusal(ADDR_MAC, "zz:00:00:00:00:01"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -172,6 +207,7 @@ int main(void)
 		cmocka_unit_test(test_lengths),
 		cmocka_unit_test(test_longest_canonical_fits),
 		cmocka_unit_test(test_kind_names),
+		cmocka_unit_test(test_trust_refusal),
 	};
 
 	return cmocka_run_group_tests_name("address", tests, NULL, NULL);

@@ -113,6 +113,36 @@ static void test_duration_cap_and_overflow(void **state)
 	assert_int_equal(lockout_duration(NULL, 0), 3600);
 }
 
+static void test_after_failure(void **state)
+{
+	lockout_config_t c = LOCKOUT_DEFAULT_CONFIG;
+	int64_t until = 99;
+
+	(void) state;
+	/* below the threshold: no lock, nothing to write */
+	assert_false(lockout_after_failure(&c, 4, 0, 1000, &until));
+	assert_int_equal(until, 0);
+	/* the fifth failure locks for the base duration, then doubling with earlier lockouts */
+	assert_true(lockout_after_failure(&c, 5, 0, 1000, &until));
+	assert_int_equal(until, 1060);
+	assert_true(lockout_after_failure(&c, 5, 2, 1000, &until));
+	assert_int_equal(until, 1240);
+	assert_true(lockout_after_failure(&c, 5, 40, 1000, &until));
+	assert_int_equal(until, 4600);
+	/* a configuration it would refuse: locks (fail closed) for the default maximum */
+	c.max_failures = 0;
+	assert_true(lockout_after_failure(&c, 1, 0, 1000, &until));
+	assert_int_equal(until, 4600);
+}
+
+static void test_is_locked(void **state)
+{
+	(void) state;
+	assert_true(lockout_is_locked(1001, 1000));
+	assert_false(lockout_is_locked(1000, 1000));	/* the lock ends at locked_until */
+	assert_false(lockout_is_locked(0, 1000));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -121,6 +151,8 @@ int main(void)
 		cmocka_unit_test(test_should_lock),
 		cmocka_unit_test(test_duration_doubling),
 		cmocka_unit_test(test_duration_cap_and_overflow),
+		cmocka_unit_test(test_after_failure),
+		cmocka_unit_test(test_is_locked),
 	};
 
 	return cmocka_run_group_tests_name("lockout", tests, NULL, NULL);

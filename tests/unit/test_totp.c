@@ -324,9 +324,30 @@ static void test_counter_at(void **state)
 	assert_int_equal(totp_counter_at(&p, 120), 2);
 }
 
+static void test_status_names(void **state)
+{
+	totp_status_t st = TOTP_STATUS_NONE;
+
+	(void) state;
+	assert_string_equal(totp_status_name(TOTP_STATUS_NONE), "none");
+	assert_string_equal(totp_status_name(TOTP_STATUS_PENDING), "pending");
+	assert_string_equal(totp_status_name(TOTP_STATUS_ACTIVE), "active");
+	assert_int_equal(totp_status_parse("pending", &st), 0);
+	assert_int_equal(st, TOTP_STATUS_PENDING);
+	assert_int_equal(totp_status_parse("active", &st), 0);
+	assert_int_equal(st, TOTP_STATUS_ACTIVE);
+	/* a value the schema does not allow is refused, never read as "pending" or "none" */
+	assert_int_equal(totp_status_parse("none", &st), -1);
+	assert_int_equal(totp_status_parse("Active", &st), -1);
+	assert_int_equal(totp_status_parse("", &st), -1);
+	assert_int_equal(totp_status_parse(NULL, &st), -1);
+	assert_int_equal(st, TOTP_STATUS_ACTIVE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_status_names),
 		cmocka_unit_test(test_hotp_rfc4226_liboath),
 		cmocka_unit_test(test_hotp_rfc4226_via_totp),
 		cmocka_unit_test(test_rfc6238_sha1),
