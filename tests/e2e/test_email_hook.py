@@ -388,6 +388,34 @@ def test_refuses_clear_text_password_to_remote_host(tmp_path):
     assert_failed(p, status=2, mentions=("starttls",))
 
 
+def test_refuses_the_code_in_clear_to_a_remote_relay(smtp_server, tmp_path):
+    """The email carries a code and a link that confirm a login: to a relay
+    that is not this machine, only over TLS, unless the operator says
+    allow_plaintext = yes.  The refusal comes before any connection."""
+    cfg = tmp_path / "hook.conf"
+    cfg.write_text("[smtp]\nhost = 192.0.2.1\nfrom = %s\n" % SENDER)
+    p = run_hook(cfg, facts())
+    assert_failed(p, status=2, mentions=("in clear", "starttls", "allow_plaintext"))
+
+    # a host name that is not literally loopback (this machine's own name) is "remote" to the hook
+    name = socket.gethostname()
+    try:
+        addr = socket.gethostbyname(name)
+    except OSError:
+        pytest.skip("this machine's name does not resolve")
+    if not addr.startswith("127."):
+        pytest.skip("this machine's name resolves to %s, not loopback" % addr)
+    srv = smtp_server(hostname=addr)
+    cfg.write_text("[smtp]\nhost = %s\nport = %d\nfrom = %s\n" % (name, srv.port, SENDER))
+    assert_failed(run_hook(cfg, facts()), status=2, mentions=("in clear",))
+    assert srv.recorder.greetings == [] and srv.recorder.messages == []	# refused before connecting
+    cfg.write_text("[smtp]\nhost = %s\nport = %d\nfrom = %s\nallow_plaintext = yes\n" % (name, srv.port, SENDER))
+    p = run_hook(cfg, facts())
+    assert p.returncode == 0, p.stderr
+    env, msg = delivered(srv)
+    assert env["rcpt_tos"] == ["alice@example.org"]
+
+
 def test_example_config_parses(smtp_server, tmp_path):
     srv = smtp_server()
     text = EXAMPLE.read_text().replace("host = localhost", "host = 127.0.0.1")
