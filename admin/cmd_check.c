@@ -301,8 +301,8 @@ static void check_grants(check_t *c)
 		return;
 	}
 	if (extra[0]) {
-		add(c, "grants", NULL, "'%s'@'%s' has SELECT, INSERT, UPDATE, DELETE on %s (also %s: needed only by "
-		    "db migrate)", user, host, g.database, extra);
+		add(c, "grants", NULL, "'%s'@'%s' has SELECT, INSERT, UPDATE, DELETE on %s (also %s: more than the "
+		    "module needs; db migrate needs CREATE, ALTER, INDEX, REFERENCES)", user, host, g.database, extra);
 	} else {
 		add(c, "grants", NULL, "'%s'@'%s' has SELECT, INSERT, UPDATE, DELETE on %s", user, host, g.database);
 	}
