@@ -301,8 +301,9 @@ static void check_grants(check_t *c)
 		return;
 	}
 	if (extra[0]) {
-		add(c, "grants", NULL, "'%s'@'%s' has SELECT, INSERT, UPDATE, DELETE on %s (also %s: more than the "
-		    "module needs; db migrate needs CREATE, ALTER, INDEX, REFERENCES)", user, host, g.database, extra);
+		add(c, "grants", NULL, "'%s'@'%s' has SELECT, INSERT, UPDATE, DELETE on %s (also %s: %s)", user, host,
+		    g.database, extra, (g.held & ~(STORE_PRIV_MODULE | STORE_PRIV_MIGRATE)) ?
+		    "more than the module and db migrate need" : "for db migrate");
 	} else {
 		add(c, "grants", NULL, "'%s'@'%s' has SELECT, INSERT, UPDATE, DELETE on %s", user, host, g.database);
 	}

@@ -39,9 +39,7 @@ import json
 import os
 import re
 import shutil
-import stat
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -325,7 +323,7 @@ def test_readme_sudo_rule_is_valid(tmp_path):
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="installs into /usr and runs radiusd as freerad: needs root")
 def test_readme_install_first_logins_uninstall(smtp):
-    base = Path(tempfile.mkdtemp(prefix="vrms2fa-install-", dir="/tmp"))
+    base = Path(tempfile.mkdtemp(prefix="readme-install-", dir="/tmp"))
     os.chmod(base, 0o755)		# radiusd reads the copy as freerad
     srcdir = base / "src"
     srcdir.mkdir()
@@ -355,6 +353,8 @@ def test_readme_install_first_logins_uninstall(smtp):
                    "MAKEFLAGS": "-j%d" % max(2, os.cpu_count() or 2)}
             steps = Steps(base, srcdir, env)
             secret = None
+            started = time.monotonic()
+            seen = []
             for kind, reason, code in readme_blocks():
                 if kind == "skip":
                     continue
@@ -392,6 +392,7 @@ def test_readme_install_first_logins_uninstall(smtp):
                 if "radclient" in code and '"alice"' in code and "read -r" not in code:
                     r = steps.run(code)
                     assert radclient_codes(r.stdout) == [H.ACCEPT], r.stdout + r.stderr
+                    seen.append("alice, trusted address: Access-Accept")
                     continue
                 if "radclient" in code and '"alice"' in code:
                     H.wait_step_margin(5)
@@ -399,6 +400,7 @@ def test_readme_install_first_logins_uninstall(smtp):
                     assert radclient_codes(r.stderr) == [H.CHALLENGE], r.stderr
                     assert radclient_messages(r.stderr) == [H.MSG_ENTER_CODE], r.stderr
                     assert radclient_codes(r.stdout) == [H.ACCEPT], r.stdout + r.stderr
+                    seen.append("alice, new address: Access-Challenge, then the code and the State: Access-Accept")
                     continue
                 if "radclient" in code and '"bob"' in code:
                     # round 1 runs, the hook mails the code, the operator types it
@@ -417,6 +419,8 @@ def test_readme_install_first_logins_uninstall(smtp):
                     assert "b\u2026@example.com" in radclient_messages(err)[0], err
                     assert radclient_codes(out) == [H.ACCEPT], out + err
                     assert any(m.startswith("Protect your account") for m in radclient_messages(out)), out
+                    seen.append("bob (no 2FA), new address: Access-Challenge (email sent), then the emailed code: "
+                                "Access-Accept with the reminder")
                     continue
                 if "make uninstall" in code:
                     H._terminate(radiusd)
@@ -432,6 +436,9 @@ def test_readme_install_first_logins_uninstall(smtp):
             assert r.stdout == "", "left in the FreeRADIUS folder: %s" % r.stdout
             names_after = sorted(str(p.relative_to(raddb)) for p in raddb.rglob("*"))
             assert names_after == names_before, set(names_after) ^ set(names_before)
+            assert len(seen) == 3, seen
+            H.FIGURES.append("install: the README's steps, build to uninstall, in %.0f s; first logins: %s"
+                             % (time.monotonic() - started, "; ".join(seen)))
         finally:
             if radiusd is not None:
                 H._terminate(radiusd)
