@@ -452,7 +452,7 @@ def test_readme_install_first_logins_uninstall(smtp):
                         p.unlink()
             if db is not None:
                 db.stop()
-    shutil.rmtree(base, ignore_errors=True)
+            shutil.rmtree(base, ignore_errors=True)	# the copy holds a database password and a key
 
 
 # --------------------------------------------------------------------------
