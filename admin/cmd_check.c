@@ -9,7 +9,8 @@
  *   database        a connection with the module's settings
  *   schema          the applied migrations against the shipped ones
  *   grants          SHOW GRANTS of the account against what the module needs
- *   key file        mode and owner as the module demands, and every key id in use present
+ *   key file        mode and owner as the module demands, every key id in use
+ *                   present, and each opening one of the secrets it sealed
  *   email hook      the shipped hook in its --check mode, as radiusd's user
  *   module enabled  a mods-enabled entry for the configuration
  *   dictionary      the raddb dictionary includes dictionary.vrms2fa
@@ -36,6 +37,8 @@
 #include <dirent.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/crypto.h>
 
 #include "admin.h"
 #include "../rlm_vrms2fa/store/store_check.h"
@@ -313,24 +316,40 @@ typedef struct {
 	secretbox_keyring_t const	*ring;
 	char				missing[200];
 	size_t				used;
+	char				wrong[200];	/* keys present that do not open their secrets */
+	size_t				wrong_used;
 	uint64_t			secrets;
 	unsigned			ids;
 } key_scan_t;
 
-static int key_in_use(uint32_t key_id, uint64_t count, void *arg)
+/* One key id in use: present in the key file, and opening a secret it sealed. */
+static int key_in_use(uint32_t key_id, uint64_t count, uint64_t user_id, uint8_t const *sealed, size_t sealed_len,
+		      void *arg)
 {
 	key_scan_t *k = arg;
-	size_t i;
+	uint8_t plain[SECRETBOX_MAX_PLAINTEXT];
+	size_t plain_len = 0, i;
 
 	k->ids++;
 	k->secrets += count;
 	for (i = 0; i < k->ring->count; i++) {
-		if (k->ring->keys[i].id == key_id) return 0;
+		if (k->ring->keys[i].id == key_id) break;
 	}
-	if (k->used < sizeof(k->missing)) {
-		k->used += (size_t)snprintf(k->missing + k->used, sizeof(k->missing) - k->used, "%s%u (%llu secret%s)",
-					    k->used ? ", " : "", key_id, (unsigned long long)count, count == 1 ? "" : "s");
+	if (i == k->ring->count) {
+		if (k->used < sizeof(k->missing)) {
+			k->used += (size_t)snprintf(k->missing + k->used, sizeof(k->missing) - k->used, "%s%u (%llu secret%s)",
+						    k->used ? ", " : "", key_id, (unsigned long long)count, count == 1 ? "" : "s");
+		}
+		return 0;
 	}
+	if (secretbox_open(k->ring, user_id, sealed, sealed_len, plain, sizeof(plain), &plain_len) != 0) {
+		if (k->wrong_used < sizeof(k->wrong)) {
+			k->wrong_used += (size_t)snprintf(k->wrong + k->wrong_used, sizeof(k->wrong) - k->wrong_used,
+							  "%s%u (the secret of user id %llu)", k->wrong_used ? ", " : "",
+							  key_id, (unsigned long long)user_id);
+		}
+	}
+	OPENSSL_cleanse(plain, sizeof(plain));
 	return 0;
 }
 
@@ -362,7 +381,7 @@ static void check_key_file(check_t *c)
 		    "%s is %s: group or others may read or change it (the module refuses to start)", path, own);
 		return;
 	}
-	if (pw && st.st_uid != pw->pw_uid) {
+	if (pw && pw->pw_uid != 0 && st.st_uid != pw->pw_uid) {
 		add(c, "key file", fmt(fix, sizeof(fix), "chown %s:%s %s", c->run_user, c->run_group, path),
 		    "%s is %s: radiusd runs as %s and cannot read it", path, own, c->run_user);
 		return;
@@ -388,6 +407,12 @@ static void check_key_file(check_t *c)
 		add(c, "key file", fmt(fix, sizeof(fix), "restore the missing key lines ('ID HEX64') in %s from its backup",
 				       path),
 		    "%s lacks key %s: those users cannot log in", path, k.missing);
+		return;
+	}
+	if (k.wrong_used) {
+		add(c, "key file", fmt(fix, sizeof(fix), "restore %s from its backup: the key lines that sealed these "
+				       "secrets", path),
+		    "key %s of %s does not open what it sealed: not the key of this database", k.wrong, path);
 		return;
 	}
 	add(c, "key file", NULL, "%s (%s), %zu key%s, key_id %u present; %llu secret%s under %u key id%s, all present",

@@ -174,11 +174,17 @@ store_status_t store_check_grants(store_conn_t *conn, store_grants_t *out)
 	return rc;
 }
 
-static char const SQL_KEY_IDS[] = "SELECT key_id, COUNT(*) FROM totp_secrets GROUP BY key_id ORDER BY key_id";
+static char const SQL_KEY_IDS[] =
+	"SELECT t.key_id, k.n, t.user_id, t.sealed FROM totp_secrets t"
+	" JOIN (SELECT key_id, COUNT(*) AS n, MIN(user_id) AS first_user FROM totp_secrets GROUP BY key_id) k"
+	" ON t.key_id = k.key_id AND t.user_id = k.first_user ORDER BY t.key_id";
 
 typedef struct {
 	int64_t			key_id;
 	int64_t			count;
+	uint64_t		user_id;
+	uint8_t			sealed[STORE_SEALED_MAX];
+	size_t			sealed_len;
 	store_check_key_fn	fn;
 	void			*arg;
 } key_rows_t;
@@ -187,13 +193,14 @@ static int key_row(void *arg)
 {
 	key_rows_t *k = arg;
 
-	return k->fn((uint32_t)k->key_id, (uint64_t)k->count, k->arg) == 0 ? 0 : -1;
+	return k->fn((uint32_t)k->key_id, (uint64_t)k->count, k->user_id, k->sealed, k->sealed_len, k->arg) == 0 ? 0 : -1;
 }
 
 store_status_t store_check_key_ids(store_conn_t *conn, store_check_key_fn fn, void *arg)
 {
 	key_rows_t k = { .fn = fn, .arg = arg };
-	store_col_t cols[] = { C_I64(&k.key_id, NULL), C_I64(&k.count, NULL) };
+	store_col_t cols[] = { C_I64(&k.key_id, NULL), C_I64(&k.count, NULL), C_U64(&k.user_id, NULL),
+			       C_BLOB(k.sealed, sizeof(k.sealed), &k.sealed_len, NULL) };
 
 	return store_run(conn, SQL_KEY_IDS, NULL, 0, cols, NELEMS(cols), key_row, &k, NULL, NULL);
 }

@@ -51,8 +51,12 @@ typedef struct {
  */
 store_status_t store_check_grants(store_conn_t *conn, store_grants_t *out);
 
-/* Called once per key id in use, with the number of secrets it sealed; return 0 to go on. */
-typedef int (*store_check_key_fn)(uint32_t key_id, uint64_t count, void *arg);
+/*
+ * Called once per key id in use, with the number of secrets it sealed and
+ * one of them (the lowest user id's), to try the key on; return 0 to go on.
+ */
+typedef int (*store_check_key_fn)(uint32_t key_id, uint64_t count, uint64_t user_id,
+				  uint8_t const *sealed, size_t sealed_len, void *arg);
 
 /* The key ids of the stored TOTP secrets, pending ones included. */
 store_status_t store_check_key_ids(store_conn_t *conn, store_check_key_fn fn, void *arg);

@@ -607,6 +607,22 @@ def test_check_key_id_in_use_missing(setup, tmp_path, key_file, admin, world):
         admin("enroll", "reset", u.login)	# no secret under key 2 for the other tests
 
 
+def test_check_key_of_another_installation(setup, tmp_path, admin, world):
+    """Key id 1 present, but not the key that sealed the secrets under key 1."""
+    other = tmp_path / "other.key"
+    other.write_text("1 %s\n" % os.urandom(32).hex())
+    os.chmod(other, 0o600)
+    u = world.user()
+    admin("enroll", "begin", u.login)	# a secret under the tests' key 1
+    try:
+        setup.write({(None, "key_file"): str(other)})
+        r, report = setup.check()
+        f = only_failure(r, report, "key file")
+        assert re.search(r"key 1 \(the secret of user id \d+\) of \S+ does not open what it sealed", f["detail"]), f
+    finally:
+        admin("enroll", "reset", u.login)
+
+
 def test_check_hook_config_missing(setup, tmp_path):
     missing = tmp_path / "nowhere" / "vrms2fa-email.conf"
     setup.write(hook_conf=missing)
