@@ -803,7 +803,11 @@ int cmd_check(admin_t *a, int argc, char **argv)
 	if (!c) return admin_fail("out of memory");
 	c->a = a;
 	if (raddb) {
+		size_t n;
+
 		snprintf(c->raddb, sizeof(c->raddb), "%s", raddb);
+		n = strlen(c->raddb);
+		while (n > 1 && c->raddb[n - 1] == '/') c->raddb[--n] = '\0';
 	} else {
 		char tmp[PATH_MAX];
 

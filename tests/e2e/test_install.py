@@ -375,7 +375,8 @@ def test_readme_install_first_logins_uninstall(smtp):
                     assert names == ["config file", "database", "schema", "grants", "key file", "email hook",
                                      "module enabled", "dictionary", "virtual server"], names
                     assert "Configuration appears to be OK" in r.stdout + r.stderr
-                    H.FIGURES.append("install: vrms2fa-admin check on the README's install:\n" + r.stdout.rstrip())
+                    lines = [l for l in r.stdout.splitlines() if re.match(r"(ok|FAIL)  |\s+fix: |\d+ of \d+ checks ok", l)]
+                    H.FIGURES.append("install: vrms2fa-admin check on the README's install:\n" + "\n".join(lines))
                     radiusd, radiusd_out = start_radiusd(base, raddb, port)
                     continue
                 if "enroll begin" in code:
@@ -576,6 +577,30 @@ def test_check_missing_grant(setup, mariadb):
         mariadb.sql(f["fix"])
         r, report = setup.check()
         assert r.returncode == 0, r.stdout
+    finally:
+        mariadb.sql("DROP USER '%s'@'127.0.0.1'" % login)
+
+
+def test_check_grants_by_database_pattern_and_all_privileges(setup, mariadb):
+    """Grants on a database name pattern count; ALL PRIVILEGES holds what the module needs."""
+    login = H.unique("chk")
+    pw = H.unique("pw")
+    pattern = mariadb.db[:-1] + "%"
+    mariadb.sql("CREATE USER '%s'@'127.0.0.1' IDENTIFIED BY '%s'; GRANT ALL PRIVILEGES ON `%s`.* TO '%s'@'127.0.0.1';"
+                % (login, pw, pattern, login))
+    try:
+        setup.write({("database", "login"): login, ("database", "password"): pw})
+        r, report = setup.check()
+        assert r.returncode == 0, r.stdout
+        grants = [c for c in report["checks"] if c["check"] == "grants"][0]
+        assert "has SELECT, INSERT, UPDATE, DELETE on %s" % mariadb.db in grants["detail"], grants
+        # a pattern that does not match the database: nothing held
+        mariadb.sql("REVOKE ALL PRIVILEGES ON `%s`.* FROM '%s'@'127.0.0.1'; GRANT ALL ON `%s`.* TO '%s'@'127.0.0.1';"
+                    "GRANT SELECT ON %s.* TO '%s'@'127.0.0.1';"
+                    % (pattern, login, mariadb.db + "_other", login, mariadb.db, login))
+        r, report = setup.check()
+        f = only_failure(r, report, "grants")
+        assert "lacks INSERT, UPDATE, DELETE" in f["detail"], f
     finally:
         mariadb.sql("DROP USER '%s'@'127.0.0.1'" % login)
 
