@@ -114,6 +114,7 @@ static void owner_text(struct stat const *st, char *out, size_t len)
 static void read_run_user(check_t *c)
 {
 	char path[PATH_MAX + 32], line[512];
+	bool user_seen = false, group_seen = false;
 	FILE *f;
 
 	snprintf(c->run_user, sizeof(c->run_user), "root");
@@ -125,8 +126,13 @@ static void read_run_user(check_t *c)
 		char key[16], value[64];
 
 		if (sscanf(line, " %15[a-z] = %63[A-Za-z0-9_.-]", key, value) != 2) continue;
-		if (strcmp(key, "user") == 0) snprintf(c->run_user, sizeof(c->run_user), "%s", value);
-		else if (strcmp(key, "group") == 0) snprintf(c->run_group, sizeof(c->run_group), "%s", value);
+		if (strcmp(key, "user") == 0 && !user_seen) {
+			snprintf(c->run_user, sizeof(c->run_user), "%s", value);
+			user_seen = true;
+		} else if (strcmp(key, "group") == 0 && !group_seen) {
+			snprintf(c->run_group, sizeof(c->run_group), "%s", value);
+			group_seen = true;
+		}
 	}
 	fclose(f);
 }
