@@ -126,5 +126,6 @@ int cmd_lockout(admin_t *a, int argc, char **argv);
 int cmd_audit(admin_t *a, int argc, char **argv);
 int cmd_email(admin_t *a, int argc, char **argv);
 int cmd_key(admin_t *a, int argc, char **argv);
+int cmd_check(admin_t *a, int argc, char **argv);
 
 #endif

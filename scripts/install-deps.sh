@@ -54,6 +54,8 @@ zbar-tools
 python3
 python3-pytest
 python3-aiosmtpd
+# tests: the README's sudo rule for the web backend, checked with visudo (test_install.py)
+sudo
 # tests: networking, process tools
 iproute2
 procps
