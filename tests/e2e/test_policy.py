@@ -437,13 +437,19 @@ def test_group_scoping_owner_mandatory_supplier_optional(world, admin, mariadb, 
     assert_reminder(radiusd.round1(supplier.login, supplier.password, csid=H.new_address()))
 
     set_deadline(mariadb, owner_before.login, time.time() - 1)
+    # from a new address: the email first, its code leads to the enrollment challenge, never the reminder
     csid = H.new_address()
     r1 = rad.round1(owner_before.login, owner_before.password, csid=csid)
-    assert r1.code == CHALLENGE and r1.get("VRMS2FA-OTPAuth-URI"), r1.raw
-    assert outbox.emails(owner_before.login) == []
-    # the same with email confirmation off: enrollment, never the reminder
-    # (a new enrollment challenge: a new pending key, the earlier one is void)
-    ocsid = H.new_address()
+    assert r1.code == CHALLENGE and r1.get("VRMS2FA-OTPAuth-URI") is None, r1.raw
+    assert len(outbox.emails(owner_before.login)) == 1
+    r_owner = rad.round2(owner_before.login, outbox.emails(owner_before.login)[-1]["VRMS2FA_CODE"], r1.state,
+                         csid=csid)
+    assert r_owner.code == CHALLENGE and r_owner.get("VRMS2FA-OTPAuth-URI"), r_owner.raw
+    # with email confirmation off, a new address is refused: no key on the password alone
+    r = radiusd.round1(owner_before.login, owner_before.password, csid=H.new_address())
+    assert r.code != ACCEPT and r.get("VRMS2FA-OTPAuth-URI") is None, r.raw
+    # from the address the email proved: enrollment again (a new pending key, the earlier one is void)
+    ocsid = csid
     r_owner = radiusd.round1(owner_before.login, owner_before.password, csid=ocsid)
     assert r_owner.code == CHALLENGE and r_owner.get("VRMS2FA-OTPAuth-URI"), r_owner.raw
 

@@ -377,3 +377,23 @@ def test_unsigned_request_email_confirms_login_but_never_trusts(world, admin, ra
     assert "not trusted" in r.stdout, r.stdout
     assert trusted(admin, u.login) == {}
     email_challenge(rad, outbox, u, csid)
+
+
+def test_uri_too_long_for_the_attribute_key_still_given(world, admin, mariadb, backend_rad, outbox):
+    """An otpauth URI longer than VRMS2FA-OTPAuth-URI can carry encrypted
+    (239 bytes: a long non-ASCII login) is not sent cut short: the attribute
+    is left out, the key is in Reply-Message, the log says why, and the code
+    of that key enrolls (issue 21, item 5)."""
+    rad = backend_rad
+    tag = H.unique("")[-4:]
+    u = world.user(login="\u00e9" * 30 + tag, email="long%s@example.com" % tag)	# 64 bytes; each \u00e9 is 6 in the URI
+    csid = H.new_address()
+    trust_by_email(rad, outbox, u, csid)
+    r1 = rad.round1(u.login, u.password, csid=csid, src_ip=BACKEND, extra=ENROLL_REQUEST)
+    assert r1.code == CHALLENGE and r1.get("VRMS2FA-OTPAuth-URI") is None, r1.raw
+    m = re.search(r"authentication app: ([A-Z2-7 ]+) -", r1.message or "")
+    assert m, r1.message
+    assert re.search(r"otpauth URI \(\d+ bytes\) is longer than the 239 bytes", rad.log_text()), H.tail(rad.logfile)
+    H.wait_step_margin(3)
+    r2 = rad.round2(u.login, H.totp(m.group(1).replace(" ", "")), r1.state, csid=csid, src_ip=BACKEND)
+    assert r2.code == ACCEPT and r2.get("VRMS2FA-Enrolled") == "1", r2.raw
