@@ -479,6 +479,20 @@ store_status_t store_exec_script(store_conn_t *conn, char const *script)
 	return STORE_OK;
 }
 
+store_status_t store_secret_fill(store_secret_t *out, char const *status, char const *algo, int64_t key_id,
+				 int64_t digits, int64_t period)
+{
+	if (totp_status_parse(status, &out->status) != 0) return STORE_ERROR;
+	if (totp_algo_parse(algo, &out->params.algo) != 0) return STORE_ERROR;
+	if (key_id < 0 || key_id > UINT32_MAX || digits < 0 || digits > 10 || period < 0 || period > 3600) {
+		return STORE_ERROR;
+	}
+	out->key_id = (uint32_t)key_id;
+	out->params.digits = (unsigned)digits;
+	out->params.period = (unsigned)period;
+	return totp_params_valid(&out->params) ? STORE_OK : STORE_ERROR;
+}
+
 store_status_t store_begin(store_conn_t *conn)
 {
 	if (conn->broken) return STORE_ERROR;

@@ -392,12 +392,7 @@ store_status_t store_secret_get(store_conn_t *conn, uint64_t user_id, store_secr
 	rc = store_run(conn, SQL_SECRET_GET, params, NELEMS(params), cols, NELEMS(cols), NULL, NULL, &rows, NULL);
 	if (rc != STORE_OK) return rc;
 	if (rows == 0) return STORE_NOT_FOUND;
-	if (totp_status_parse(status, &out->status) != 0) return STORE_ERROR;
-	out->key_id = (uint32_t)key_id;
-	if (totp_algo_parse(algo, &out->params.algo) != 0) return STORE_ERROR;
-	out->params.digits = (unsigned)digits;
-	out->params.period = (unsigned)period;
-	if (out->status == TOTP_STATUS_NONE || !totp_params_valid(&out->params)) return STORE_ERROR;
+	if (store_secret_fill(out, status, algo, key_id, digits, period) != STORE_OK) return STORE_ERROR;
 	return STORE_OK;
 }
 

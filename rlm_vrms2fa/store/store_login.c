@@ -73,12 +73,9 @@ static store_status_t lookup_finish(lookup_raw_t const *r, store_login_t *out)
 	if (out->trusted && policy_trust_how_parse(r->how, &out->trusted_how) != 0) return STORE_ERROR;
 
 	if (out->totp_status != TOTP_STATUS_NONE) {
-		out->secret.status = out->totp_status;
-		out->secret.key_id = (uint32_t)r->key_id;
-		if (totp_algo_parse(r->algo, &out->secret.params.algo) != 0) return STORE_ERROR;
-		out->secret.params.digits = (unsigned)r->digits;
-		out->secret.params.period = (unsigned)r->period;
-		if (!totp_params_valid(&out->secret.params)) return STORE_ERROR;
+		if (store_secret_fill(&out->secret, r->status, r->algo, r->key_id, r->digits, r->period) != STORE_OK) {
+			return STORE_ERROR;
+		}
 		if (!r->digest_null) {
 			if (r->digest_len != sizeof(out->secret.challenge_digest)) return STORE_ERROR;
 			out->secret.has_challenge_digest = true;

@@ -75,6 +75,14 @@ store_status_t store_exec_one(store_conn_t *conn, char const *sql, store_param_t
 /* Plain text SQL without parameters (schema migrations only; never with outside data). */
 store_status_t store_exec_script(store_conn_t *conn, char const *script);
 
+/*
+ * The columns of a totp_secrets row (status, algorithm, key_id, digits,
+ * period) into *out, which already holds sealed and last_counter.  A value
+ * the schema does not allow is STORE_ERROR (fail closed).
+ */
+store_status_t store_secret_fill(store_secret_t *out, char const *status, char const *algo, int64_t key_id,
+				 int64_t digits, int64_t period);
+
 /* Last AUTO_INCREMENT id of this connection. */
 uint64_t store_insert_id(store_conn_t *conn);
 
