@@ -125,7 +125,10 @@ opts=${DEB_BUILD_OPTIONS:-}
 arch=$(dpkg --print-architecture)
 rm -f "$out/${src}_${full}_$arch.deb" "$out/${src}-dbgsym_${full}_$arch.deb"
 start=$(date +%s)
-run=(dpkg-buildpackage -us -uc -b "-j$(nproc)")
+# The first line of the log says how many network interfaces (other than
+# loopback) are up where the build runs: 0 inside `unshare -n`.
+netcheck='echo "network interfaces up for the build (besides lo): $(ip -o link show up 2>/dev/null | grep -vc ": lo:")"; exec "$@"'
+run=(sh -c "$netcheck" sh dpkg-buildpackage -us -uc -b "-j$(nproc)")
 if [ "${VRMS2FA_DEB_NO_UNSHARE:-}" != 1 ]; then
     command -v unshare >/dev/null 2>&1 || die "unshare (util-linux) not found; set VRMS2FA_DEB_NO_UNSHARE=1 to build without the network namespace"
     if [ "$(id -u)" -eq 0 ]; then run=(unshare -n -- "${run[@]}"); else run=(unshare -r -n -- "${run[@]}"); fi
