@@ -239,7 +239,7 @@ class Installation:
                 if not line.startswith("d")]
 
     def preconditions(self):
-        assert pkg_status() in ("", "un ", "pn "), \
+        assert pkg_status() in ("", "un", "pn"), \
             "%s is already installed (%r): the test leaves a machine as it found it, so it does not touch it" \
             % (PKG, pkg_status())
         leftovers = [p for p in self.paths_of_package() + [str(KEY), str(STATE_DIR)] if os.path.lexists(p)]
@@ -264,7 +264,7 @@ class Installation:
         """Whatever happened: package gone, key and dictionary line gone,
         /etc/freeradius as before (put back from the copy if it differs)."""
         problems = []
-        if pkg_status() not in ("", "un ", "pn "):
+        if pkg_status() not in ("", "un", "pn"):
             env = dict(apt_env(), VRMS2FA_PURGE_KEY="yes")
             r = run(["apt-get", "purge", "-y", PKG], env=env, check=False, timeout=600)
             if r.returncode != 0:
@@ -513,6 +513,27 @@ def test_readme_steps_and_logins(installed, mariadb, tmp_path_factory):
         shutil.rmtree(base, ignore_errors=True)
 
 
+def test_remove_disables_and_reinstall_enables_again(installed):
+    """apt-get remove: the module is gone, so its mods-enabled/sites-enabled
+    links go too (FreeRADIUS would not start) and `freeradius -XC` passes;
+    the conffiles and the key stay; installing again puts the links back."""
+    links = {d: os.readlink(RADDB / d / "vrms2fa") for d in ("mods-enabled", "sites-enabled")}
+    key = KEY.read_text()
+    run(["apt-get", "remove", "-y", PKG], env=apt_env())
+    assert pkg_status() == "rc", pkg_status()
+    assert not Path("/usr/lib/freeradius/rlm_vrms2fa.so").exists()
+    for d in links:
+        assert not os.path.lexists(RADDB / d / "vrms2fa"), d
+    assert MODULE_CONF.exists() and KEY.read_text() == key
+    r = run([H.FREERADIUS, "-XC"], check=False, timeout=120)
+    assert r.returncode == 0 and "Configuration appears to be OK" in r.stdout, r.stdout[-4000:] + r.stderr
+
+    run(["apt-get", "install", "-y", "--no-install-recommends", str(installed.deb)], env=apt_env())
+    assert pkg_status() == "ii", pkg_status()
+    assert {d: os.readlink(RADDB / d / "vrms2fa") for d in links} == links
+    assert KEY.read_text() == key
+
+
 def test_purge_restores_the_configuration(installed):
     """apt-get purge: the links to the package's files are gone, the key file
     is kept (and said so), `freeradius -XC` passes with the $INCLUDE- line
@@ -521,7 +542,7 @@ def test_purge_restores_the_configuration(installed):
     package is left."""
     paths = installed.paths_of_package()
     out = installed.purge()
-    assert pkg_status() in ("", "un ", "pn "), pkg_status()
+    assert pkg_status() in ("", "un", "pn"), pkg_status()
     for d in ("mods-enabled", "sites-enabled"):
         assert not os.path.lexists(RADDB / d / "vrms2fa"), "%s/vrms2fa left behind" % d
     assert KEY.exists() and "kept %s" % KEY in out, out
