@@ -330,19 +330,6 @@ def test_installed_not_enabled_with_a_key(installed):
     assert Path("/usr/lib/freeradius/rlm_vrms2fa.so").is_file()
 
 
-def test_reinstall_keeps_the_key(installed):
-    """postinst never replaces an existing key file."""
-    KEY.write_text("7 %s\n" % ("ab" * 32))
-    run(["apt-get", "install", "-y", "--reinstall", str(installed.deb)], env=apt_env())
-    assert KEY.read_text() == "7 %s\n" % ("ab" * 32)
-    st = KEY.stat()
-    assert st.st_mode & 0o7777 == 0o600
-    # back to a real key for the logins
-    run(["sh", "-c", "umask 077; printf '1 %%s\\n' \"$(od -An -v -tx1 -N32 /dev/urandom | tr -d ' \\n')\" > %s"
-         % KEY])
-    shutil.chown(KEY, "freerad", "freerad")
-
-
 # --------------------------------------------------------------------------
 # The README's steps, then the system freeradius with the package's module
 # --------------------------------------------------------------------------
@@ -516,9 +503,11 @@ def test_readme_steps_and_logins(installed, mariadb, tmp_path_factory):
 def test_remove_disables_and_reinstall_enables_again(installed):
     """apt-get remove: the module is gone, so its mods-enabled/sites-enabled
     links go too (FreeRADIUS would not start) and `freeradius -XC` passes;
-    the conffiles and the key stay; installing again puts the links back."""
+    the conffiles and the key stay; installing again puts the links back and
+    never replaces the key file (here one postinst did not make)."""
     links = {d: os.readlink(RADDB / d / "vrms2fa") for d in ("mods-enabled", "sites-enabled")}
-    key = KEY.read_text()
+    key = "7 %s\n" % ("ab" * 32)
+    KEY.write_text(key)
     run(["apt-get", "remove", "-y", PKG], env=apt_env())
     assert pkg_status() == "rc", pkg_status()
     assert not Path("/usr/lib/freeradius/rlm_vrms2fa.so").exists()
@@ -532,6 +521,8 @@ def test_remove_disables_and_reinstall_enables_again(installed):
     assert pkg_status() == "ii", pkg_status()
     assert {d: os.readlink(RADDB / d / "vrms2fa") for d in links} == links
     assert KEY.read_text() == key
+    st = KEY.stat()
+    assert st.st_mode & 0o7777 == 0o600
 
 
 def test_purge_restores_the_configuration(installed):
