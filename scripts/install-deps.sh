@@ -63,6 +63,11 @@ procps
 valgrind
 clang
 libclang-rt-14-dev
+# package: dpkg-buildpackage of debian/ and its checks (tests/e2e/test_package.py)
+debhelper
+fakeroot
+lintian
+util-linux
 # benchmark (bench/run.py): TOTP secrets sealed like the module seals them
 python3-cryptography
 "
