@@ -619,23 +619,64 @@ static void act_on_decision(login_t *l, store_login_t const *row, decision_t dec
 }
 
 /*
- * Round 1: the lock, the password (every unknown or unusable account costs
- * a hash check like a known one), then the decision table.
+ * The password of round 1 (with the single-pass split for a user with
+ * active 2FA): every unknown or unusable account costs a hash check like a
+ * known one.  *split receives where the code starts.
  */
-static void round1(login_t *l)
+static password_verdict_t check_password(login_t *l, store_login_t const *row, single_pass_split_t *split)
 {
 	flow_config_t const *cfg = l->cfg;
 	flow_request_t const *req = l->req;
-	single_pass_split_t split = { .password_len = req->password_len };
 	password_facts_t pw;
+
+	memset(&pw, 0, sizeof(pw));
+	split->password_len = req->password_len;
+	split->code_len = 0;
+	split->code_missing = false;
+	pw.user_found = row->user_found;
+	pw.disabled = row->disabled;
+	pw.has_password_hash = row->has_password_hash;
+	pw.external_password = cfg->external_password;
+	if (cfg->single_pass && row->user_found && row->totp_status == TOTP_STATUS_ACTIVE) {
+		policy_single_pass_split(req->password_len, row->secret.params.digits, split);
+		pw.code_missing = split->code_missing;
+	}
+	if (!cfg->external_password) {
+		char const *hash = (row->user_found && row->has_password_hash) ? row->password_hash : cfg->dummy_hash;
+
+		pw.verified = password_verify(hash, (char const *)req->password, split->password_len);
+	}
+	return policy_password_verdict(&pw);
+}
+
+/* The facts of the round 1 table (policy_decide) for this request and this user. */
+static void round1_facts(login_t const *l, store_login_t const *row, login_facts_t *facts)
+{
+	memset(facts, 0, sizeof(*facts));
+	facts->twofa_active = row->totp_status == TOTP_STATUS_ACTIVE;
+	facts->address_trusted = row->trusted && trust_allowed(l) &&
+				 policy_trust_counts(row->trusted_how, facts->twofa_active);
+	facts->mandatory = policy_is_mandatory(row->level, row->group_mask, row->group);
+	facts->has_deadline = row->has_deadline;
+	facts->grace_deadline = row->grace_deadline;
+	facts->now = l->req->now;
+	facts->enrollment_requested = l->enrollment_requested;
+	facts->single_pass = l->cfg->single_pass;
+	facts->email_enabled = l->cfg->email_enabled;
+}
+
+/* Round 1: the lock, the password, then the decision table. */
+static void round1(login_t *l)
+{
+	flow_request_t const *req = l->req;
+	single_pass_split_t split;
 	password_verdict_t verdict;
 	login_facts_t facts;
 	store_login_t row;
 	int64_t grace_left = 0;
 	decision_t decision;
-	bool mandatory;
 
-	if (!req->has_password && !cfg->external_password) {
+	if (!req->has_password && !l->cfg->external_password) {
 		answer(l->res, FLOW_REJECT, MSG_LOGIN_FAILED);
 		explain(l->res, "no User-Password");
 		return;
@@ -649,22 +690,7 @@ static void round1(login_t *l)
 		explain(l->res, "locked out");
 		return;
 	}
-
-	memset(&pw, 0, sizeof(pw));
-	pw.user_found = row.user_found;
-	pw.disabled = row.disabled;
-	pw.has_password_hash = row.has_password_hash;
-	pw.external_password = cfg->external_password;
-	if (cfg->single_pass && row.user_found && row.totp_status == TOTP_STATUS_ACTIVE) {
-		policy_single_pass_split(req->password_len, row.secret.params.digits, &split);
-		pw.code_missing = split.code_missing;
-	}
-	if (!cfg->external_password) {
-		char const *hash = (row.user_found && row.has_password_hash) ? row.password_hash : cfg->dummy_hash;
-
-		pw.verified = password_verify(hash, (char const *)req->password, split.password_len);
-	}
-	verdict = policy_password_verdict(&pw);
+	verdict = check_password(l, &row, &split);
 	if (verdict != PASSWORD_VERDICT_OK) {
 		explain(l->res, "%s", policy_password_verdict_name(verdict));
 		reject_counted(l, &row, MSG_LOGIN_FAILED);
@@ -672,21 +698,9 @@ static void round1(login_t *l)
 	}
 
 	l->res->enrolled = row.totp_status == TOTP_STATUS_ACTIVE;
-	mandatory = policy_is_mandatory(row.level, row.group_mask, row.group);
-	memset(&facts, 0, sizeof(facts));
-	facts.twofa_active = row.totp_status == TOTP_STATUS_ACTIVE;
-	facts.address_trusted = row.trusted && trust_allowed(l) &&
-				policy_trust_counts(row.trusted_how, facts.twofa_active);
-	facts.mandatory = mandatory;
-	facts.has_deadline = row.has_deadline;
-	facts.grace_deadline = row.grace_deadline;
-	facts.now = req->now;
-	facts.enrollment_requested = l->enrollment_requested;
-	facts.single_pass = cfg->single_pass;
-	facts.email_enabled = cfg->email_enabled;
+	round1_facts(l, &row, &facts);
 	decision = policy_decide(&facts, &grace_left);
-
-	act_on_decision(l, &row, decision, mandatory, grace_left,
+	act_on_decision(l, &row, decision, facts.mandatory, grace_left,
 			req->password ? req->password + split.password_len : NULL, split.code_len);
 }
 
@@ -746,48 +760,61 @@ static void act_on_answer(login_t *l, store_login_t const *row, second_step_t co
 }
 
 /*
- * Round 2: take one attempt of the State's challenge, check that it is this
- * user's, NAS's and address's, let the challenge's row of SECOND_STEPS check
- * the answer, then act on round2_answer.
+ * The facts of round 2's gate: the State's format, one attempt of its live
+ * challenge taken, the challenge bound to this user, NAS and address, the
+ * user's state.  *row receives the login lookup with the challenge.  -1
+ * after setting the result on a database error; 0 otherwise.
+ */
+static int round2_gate_facts(login_t *l, store_login_t *row, round2_gate_facts_t *gate)
+{
+	flow_request_t const *req = l->req;
+	uint8_t raw[CHALLENGE_TOKEN_RAW_LEN];
+	store_status_t rc;
+
+	memset(gate, 0, sizeof(*gate));
+	memset(row, 0, sizeof(*row));
+	gate->state_well_formed = challenge_token_parse(req->state, req->state_len, raw) == 0 &&
+				  challenge_token_digest(raw, l->digest) == 0;
+	OPENSSL_cleanse(raw, sizeof(raw));
+	if (!gate->state_well_formed) return 0;
+
+	rc = store_challenge_take_attempt(l->conn, l->digest, req->now);
+	if (rc != STORE_OK && rc != STORE_NOT_FOUND) {
+		fail_database(l, "challenge");
+		return -1;
+	}
+	gate->attempt_taken = rc == STORE_OK;
+	if (!gate->attempt_taken) return 0;
+
+	if (store_login_lookup(l->conn, l->login, l->login_len, l->scope, l->address, req->now, l->digest,
+			       row) != STORE_OK) {
+		fail_database(l, "login lookup");
+		return -1;
+	}
+	gate->bound_here = row->has_challenge && row->user_found && row->challenge.user_id == row->user_id &&
+			   (unsigned)row->challenge.kind < CHALLENGE_KIND_COUNT &&
+			   strcmp(row->challenge.nas, req->nas) == 0 && strcmp(row->challenge.address, l->address) == 0;
+	gate->user_disabled = row->disabled;
+	gate->locked = lockout_is_locked(row->locked_until, req->now);
+	return 0;
+}
+
+/*
+ * Round 2: the gate, then the challenge's row of SECOND_STEPS checks the
+ * answer, its effects are applied (the State spent and the address trusted,
+ * or the failure counted), and round2_answer says what to reply.
  */
 static void round2(login_t *l)
 {
 	flow_request_t const *req = l->req;
-	uint8_t raw[CHALLENGE_TOKEN_RAW_LEN], digest[CHALLENGE_TOKEN_DIGEST_LEN];
 	round2_gate_facts_t gate;
 	round2_facts_t facts;
 	second_step_t const *step;
 	trust_how_t how = TRUST_BY_CODE;
 	store_login_t row;
 	round2_gate_t stop;
-	store_status_t rc;
 
-	memset(&gate, 0, sizeof(gate));
-	memset(&row, 0, sizeof(row));
-	gate.state_well_formed = challenge_token_parse(req->state, req->state_len, raw) == 0 &&
-				 challenge_token_digest(raw, digest) == 0;
-	OPENSSL_cleanse(raw, sizeof(raw));
-	memcpy(l->digest, digest, sizeof(digest));
-	if (gate.state_well_formed) {
-		rc = store_challenge_take_attempt(l->conn, digest, req->now);
-		if (rc != STORE_OK && rc != STORE_NOT_FOUND) {
-			fail_database(l, "challenge");
-			return;
-		}
-		gate.attempt_taken = rc == STORE_OK;
-	}
-	if (gate.attempt_taken) {
-		if (store_login_lookup(l->conn, l->login, l->login_len, l->scope, l->address, req->now, digest,
-				       &row) != STORE_OK) {
-			fail_database(l, "login lookup");
-			return;
-		}
-		gate.bound_here = row.has_challenge && row.user_found && row.challenge.user_id == row.user_id &&
-				  (unsigned)row.challenge.kind < CHALLENGE_KIND_COUNT &&
-				  strcmp(row.challenge.nas, req->nas) == 0 && strcmp(row.challenge.address, l->address) == 0;
-		gate.user_disabled = row.disabled;
-		gate.locked = lockout_is_locked(row.locked_until, req->now);
-	}
+	if (round2_gate_facts(l, &row, &gate) != 0) return;
 	stop = round2_gate(&gate);
 	if (stop != ROUND2_GO) {
 		answer(l->res, FLOW_REJECT, stop == ROUND2_STOP_LOCKED ? MSG_LOCKED : MSG_STATE_INVALID);
@@ -804,7 +831,7 @@ static void round2(login_t *l)
 						     row.has_deadline, row.grace_deadline, req->now);
 	facts.outcome = req->has_password ? step->verify(l, &row, req->password, req->password_len, &how) : STEP_WRONG;
 	if (facts.outcome == STEP_PASSED) {
-		facts.spent = store_challenge_spend(l->conn, digest) == STORE_OK;
+		facts.spent = store_challenge_spend(l->conn, l->digest) == STORE_OK;
 		if (facts.spent) trust_address(l, &row, how);
 	} else if (round2_counts_as_failure(facts.outcome)) {
 		facts.lock_started = count_failure(l, row.user_id, row.company_id);

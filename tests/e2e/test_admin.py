@@ -346,7 +346,7 @@ def cmd_email_confirm(ctx, js):
     u, csid, token = email_token(ctx)
     r = ctx.admin.run("email", "confirm", token, json_out=js)
     if js:
-        assert json.loads(r.stdout) == {"login": u.login, "address": csid, "confirmed": True}, r.stdout
+        assert json.loads(r.stdout) == {"login": u.login, "address": csid, "confirmed": True, "trusted": True}, r.stdout
     else:
         assert u.login in r.stdout and csid in r.stdout, r.stdout
     assert ctx.email_rad.round1(u.login, u.password, csid=csid).code == ACCEPT
