@@ -480,6 +480,18 @@ static void test_r1_2fa_trusted_resets_failures(void **state)
 	assert_int_equal(fake_failures("alice")->failures, 0);
 	assert_int_equal(fake_failures("alice")->lockouts, 0);
 	assert_int_equal(fake_failures("alice")->locked_until, 0);
+
+	/* no failures since the last lockout, which is over: the lockout count is reset too */
+	fake_failures_put("alice", 0, 1, T0 - 10);
+	login("alice", PASSWORD, ADDR, T0);
+	expect(FLOW_ACCEPT, "");
+	assert_int_equal(fake_failures("alice")->lockouts, 0);
+	assert_int_equal(fake_failures("alice")->locked_until, 0);
+
+	/* nothing to reset: nothing written */
+	fake_calls_clear();
+	login("alice", PASSWORD, ADDR, T0);
+	assert_int_equal(fake_call_count("store_failure_reset"), 0);
 }
 
 /* Without a Message-Authenticator a trusted address does not skip the code (BlastRADIUS)... */
@@ -2062,6 +2074,10 @@ static void test_store_error_at_each_call(void **state)
 				snprintf(want, sizeof(want), "injected failure in %s", names[i]);
 				assert_true(starts_with(res.log, "database error: "));
 				assert_non_null(strstr(res.log, want));
+			}
+			if (strcmp(names[i], "store_trust_add") == 0) {
+				assert_int_equal(fake_trust_count(sc_user), 0);
+				assert_int_equal(fake_audit_count("address_trusted"), 0);	/* no audit of a trust not written */
 			}
 			if (res.code == FLOW_ACCEPT) {
 				/* only where the clean run accepted, and only past a best-effort write */
