@@ -2187,5 +2187,7 @@ int main(void)
 		cmocka_unit_test_setup(test_store_error_leaves_nothing_behind, setup),
 	};
 
+	/* TEST_FLOW_FILTER=pattern runs only the matching tests (cmocka's '*' and '?' wildcards). */
+	if (getenv("TEST_FLOW_FILTER")) cmocka_set_test_filter(getenv("TEST_FLOW_FILTER"));
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
