@@ -1191,6 +1191,71 @@ static void test_r1_lookup_error(void **state)
 	assert_int_equal(fake_calls(), 1);
 }
 
+/* The hook gets the facts in its environment, and nothing else but PATH. */
+static void test_r1_email_hook_environment(void **state)
+{
+	static char script[256];
+	char const *argv[] = { "/bin/sh", "-c", script, NULL };
+	char env[4096], line[1200], *save = NULL, *p;
+	char token[EMAIL_TOKEN_TEXT_LEN + 1] = "", link[128] = "", want[128];
+	uint8_t token_hash[EMAIL_HASH_LEN];
+	FILE *f;
+	size_t n, lines = 0;
+	uint64_t carol;
+
+	(void)state;
+	snprintf(script, sizeof(script), "env > %s", code_file);
+	cfg.email_hook_argv = argv;
+	carol = user_plain("carol", false);
+	login("carol", PASSWORD, "AA-BB-CC-DD-EE-FF", T0);
+	assert_int_equal(res.code, FLOW_CHALLENGE);
+	f = fopen(code_file, "r");
+	assert_non_null(f);
+	n = fread(env, 1, sizeof(env) - 1, f);
+	fclose(f);
+	env[n] = '\0';
+	for (p = strtok_r(env, "\n", &save); p; p = strtok_r(NULL, "\n", &save)) {
+		snprintf(line, sizeof(line), "%s", p);
+		lines++;
+		if (starts_with(line, "VRMS2FA_TOKEN=")) snprintf(token, sizeof(token), "%.32s", line + 14);
+		if (starts_with(line, "VRMS2FA_CODE=")) {
+			assert_int_equal(strlen(line + 13), 6);
+			continue;
+		}
+		if (starts_with(line, "VRMS2FA_TOKEN=") || starts_with(line, "PWD=")) continue;	/* PWD: the shell's own */
+		if (starts_with(line, "VRMS2FA_LINK=")) {
+			snprintf(link, sizeof(link), "%.127s", line);
+			continue;
+		}
+		if (strcmp(line, "PATH=/usr/local/bin:/usr/bin:/bin") != 0 && strcmp(line, "VRMS2FA_LOGIN=carol") != 0 &&
+		    strcmp(line, "VRMS2FA_EMAIL=" EMAIL) != 0 && strcmp(line, "VRMS2FA_COMPANY=Low Co") != 0 &&
+		    strcmp(line, "VRMS2FA_ADDRESS=aa:bb:cc:dd:ee:ff") != 0 && strcmp(line, "VRMS2FA_NAS=" NAS) != 0 &&
+		    strcmp(line, "VRMS2FA_EXPIRES=1767226500") != 0 &&
+		    strcmp(line, "VRMS2FA_EXPIRES_UTC=2026-01-01 00:15:00 UTC") != 0) {
+			fail_msg("unexpected in the hook's environment: %s", line);
+		}
+	}
+	assert_true(lines == 11 || lines == 12);	/* + PWD */
+	assert_int_equal(strlen(token), EMAIL_TOKEN_TEXT_LEN);
+	snprintf(want, sizeof(want), "VRMS2FA_LINK=https://vrms.example/confirm?t=%s", token);
+	assert_string_equal(link, want);
+	assert_int_equal(email_token_hash(token, EMAIL_TOKEN_TEXT_LEN, token_hash), 0);
+	assert_memory_equal(token_hash, fake_email_latest(carol)->token_hash, EMAIL_HASH_LEN);
+	assert_string_equal(fake_email_latest(carol)->address, "aa:bb:cc:dd:ee:ff");
+}
+
+/* An email address that cannot be masked is not shown at all. */
+static void test_r1_email_unmaskable_address(void **state)
+{
+	uint64_t carol;
+
+	(void)state;
+	carol = user_plain("carol", false);
+	snprintf(fake_user(carol)->email, sizeof(fake_user(carol)->email), "not-an-address");
+	login("carol", PASSWORD, ADDR, T0);
+	expect(FLOW_CHALLENGE, "We sent a confirmation code to your email address. Enter it to continue.");
+}
+
 /* ================= round 2 ================= */
 
 /* The right code: accept, trust the address (how=code), spend the State, reset the failures. */
@@ -1275,6 +1340,42 @@ static void test_r2_code_window(void **state)
 	answer("alice", code, st, ADDR2, T0);
 	expect(FLOW_ACCEPT, "");
 	assert_int_equal(fake_secret(alice)->last_counter, (uint64_t)(T0 / 30 + 1));
+}
+
+/* A MAC address (Wi-Fi) is trusted in its canonical form, kind mac. */
+static void test_r2_code_ok_mac_address(void **state)
+{
+	uint64_t alice;
+	char st[CHALLENGE_TOKEN_TEXT_LEN + 1], code[16];
+
+	(void)state;
+	alice = user_2fa("alice");
+	challenged("alice", "AABB.CCDD.EEFF", T0, st);
+	assert_string_equal(fake_challenge(st)->address, "aa:bb:cc:dd:ee:ff");
+	code_at(alice, T0, code);
+	answer("alice", code, st, "aa-bb-cc-dd-ee-ff", T0);
+	expect(FLOW_ACCEPT, "");
+	assert_int_equal(fake_trust(alice, "aa:bb:cc:dd:ee:ff")->kind, ADDR_MAC);
+	login("alice", PASSWORD, "AABBCCDDEEFF", T0 + 30);
+	expect(FLOW_ACCEPT, "");
+}
+
+/* 2FA reset by an administrator between the rounds: no secret to check the code against. */
+static void test_r2_code_after_2fa_reset(void **state)
+{
+	uint64_t alice;
+	char st[CHALLENGE_TOKEN_TEXT_LEN + 1], code[16];
+
+	(void)state;
+	alice = user_2fa("alice");
+	challenged("alice", ADDR, T0, st);
+	code_at(alice, T0, code);
+	memset(fake_secret(alice), 0, sizeof(fake_secret_t));
+	answer("alice", code, st, ADDR, T0);
+	expect(FLOW_CHALLENGE, MSG_CODE_WRONG);
+	assert_string_equal(res.log, "no active TOTP secret");
+	assert_int_equal(failures_of("alice"), 1);
+	assert_int_equal(fake_trust_count(alice), 0);
 }
 
 /* Trust: forever with lifetime 0; not at all without a Message-Authenticator when it is required. */
@@ -2157,6 +2258,8 @@ int main(void)
 		cmocka_unit_test_setup(test_r1_email_hook_timeout, setup),
 		cmocka_unit_test_setup(test_r1_email_gate_full, setup),
 		cmocka_unit_test_setup(test_r1_email_single_pass, setup),
+		cmocka_unit_test_setup(test_r1_email_hook_environment, setup),
+		cmocka_unit_test_setup(test_r1_email_unmaskable_address, setup),
 		cmocka_unit_test_setup(test_r1_single_pass_ok, setup),
 		cmocka_unit_test_setup(test_r1_single_pass_wrong_code, setup),
 		cmocka_unit_test_setup(test_r1_single_pass_too_short, setup),
@@ -2164,6 +2267,8 @@ int main(void)
 		cmocka_unit_test_setup(test_r1_lookup_error, setup),
 		cmocka_unit_test_setup(test_r2_code_ok, setup),
 		cmocka_unit_test_setup(test_r2_code_window, setup),
+		cmocka_unit_test_setup(test_r2_code_ok_mac_address, setup),
+		cmocka_unit_test_setup(test_r2_code_after_2fa_reset, setup),
 		cmocka_unit_test_setup(test_r2_trust_variants, setup),
 		cmocka_unit_test_setup(test_r2_replayed_code, setup),
 		cmocka_unit_test_setup(test_r2_wrong_code_until_exhausted, setup),
