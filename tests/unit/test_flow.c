@@ -1075,8 +1075,15 @@ static void test_r1_single_pass_ok(void **state)
 	assert_int_equal(fake_trust(alice, ADDR)->proven_at, T0);
 	assert_int_equal(fake_audit_count("address_trusted"), 1);
 
-	/* an hour later it is proven again */
-	code_at(alice, T0 + 3601, code);
+	/* exactly an hour after: still left as it is */
+	code_at(alice, T0 + 3600, code);
+	snprintf(both, sizeof(both), "%s%s", PASSWORD, code);
+	login("alice", both, ADDR, T0 + 3600);
+	expect(FLOW_ACCEPT, "");
+	assert_int_equal(fake_trust(alice, ADDR)->proven_at, T0);
+
+	/* more than an hour later it is proven again */
+	code_at(alice, T0 + 3630, code);	/* the next time step: the last one is used */
 	snprintf(both, sizeof(both), "%s%s", PASSWORD, code);
 	login("alice", both, ADDR, T0 + 3601);
 	expect(FLOW_ACCEPT, "");
