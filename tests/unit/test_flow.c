@@ -1965,6 +1965,37 @@ static void test_r2_email_confirmation_gone(void **state)
 	assert_int_equal(fake_trust_count(carol), 0);
 }
 
+/* The newest confirmation of the address was never reported sent: its code confirms nothing. */
+static void test_r2_email_unsent_confirmation(void **state)
+{
+	static char script[256];
+	char const *argv[] = { "/bin/sh", "-c", script, NULL };
+	char st[CHALLENGE_TOKEN_TEXT_LEN + 1], code[16];
+	uint64_t carol;
+
+	(void)state;
+	cfg.email_code_lifetime = 60;	/* shorter than the State's 120 s */
+	carol = user_plain("carol", false);
+	login("carol", PASSWORD, ADDR, T0);
+	assert_int_equal(res.code, FLOW_CHALLENGE);
+	snprintf(st, sizeof(st), "%s", res.state);
+
+	/* the first confirmation expired; the hook of the next one wrote the code and then failed */
+	snprintf(script, sizeof(script), "printf %%s \"$VRMS2FA_CODE\" > %s; exit 1", code_file);
+	cfg.email_hook_argv = argv;
+	login("carol", PASSWORD, ADDR, T0 + 61);
+	expect_plain_reject(MSG_EMAIL_FAILED);
+	assert_false(fake_email_latest(carol)->sent);
+	emailed_code(code);
+	assert_int_equal(strlen(code), 6);
+
+	answer("carol", code, st, ADDR, T0 + 62);
+	expect(FLOW_CHALLENGE, MSG_CODE_WRONG);
+	assert_string_equal(res.log, "no pending email confirmation");
+	assert_false(fake_email_latest(carol)->confirmed);
+	assert_int_equal(fake_trust_count(carol), 0);
+}
+
 /* A secret that does not decrypt (wrong key, tampered row): refused as a failure of the service. */
 static void test_r2_secret_does_not_decrypt(void **state)
 {
@@ -2294,6 +2325,7 @@ int main(void)
 		cmocka_unit_test_setup(test_r2_email_ok_within_grace, setup),
 		cmocka_unit_test_setup(test_r2_email_wrong_code, setup),
 		cmocka_unit_test_setup(test_r2_email_confirmation_gone, setup),
+		cmocka_unit_test_setup(test_r2_email_unsent_confirmation, setup),
 		cmocka_unit_test_setup(test_r2_secret_does_not_decrypt, setup),
 		cmocka_unit_test_setup(test_store_error_at_each_call, setup),
 		cmocka_unit_test_setup(test_store_error_leaves_nothing_behind, setup),
