@@ -4,7 +4,9 @@
  * tests/unit/test_flow in place of libvrms2fa_store: the link-time seam
  * that lets flow_login run without MariaDB.  See fake_store.h.
  *
- * It implements exactly the store.h functions flow.c calls.  Each one
+ * It implements exactly the store functions flow.c and account.c call
+ * (the linker says which: every one of store_login.h, and
+ * store_email_by_token / store_email_confirm_link of store_admin.h).  Each one
  * mirrors the SQL of the real function: the same rows are read or written,
  * a conditional UPDATE that changes no row answers STORE_CONFLICT, a
  * duplicate key answers STORE_CONFLICT (the real store maps ER_DUP_ENTRY so).
@@ -52,11 +54,11 @@ static struct {
 } db;
 
 static char const *const WRITES[] = {
-	"store_failure_record", "store_failure_reset", "store_trust_add", "store_trust_touch",
-	"store_secret_put_pending", "store_secret_advance", "store_secret_activate",
+	"store_failure_count", "store_failure_lock", "store_failure_reset", "store_trust_add", "store_trust_touch",
+	"store_pending_void", "store_secret_put_pending", "store_secret_advance", "store_secret_activate",
 	"store_challenge_create", "store_challenge_take_attempt", "store_challenge_spend",
 	"store_recovery_use", "store_email_create", "store_email_renew", "store_email_mark_sent",
-	"store_email_record_send", "store_email_confirm_code", "store_audit",
+	"store_email_record_send", "store_email_confirm_code", "store_email_confirm_link", "store_audit",
 };
 
 static void full(char const *table)
@@ -246,16 +248,22 @@ void fake_recovery_put(uint64_t user_id, uint8_t slot, uint8_t const salt[RECOVE
 	memcpy(r->hash, hash, RECOVERY_HASH_LEN);
 }
 
-fake_trust_t *fake_trust(uint64_t user_id, char const *address)
+fake_trust_t *fake_trust_scoped(uint64_t user_id, char const *scope, char const *address)
 {
 	size_t i;
 
 	for (i = 0; i < FAKE_MAX_ROWS; i++) {
-		if (user_id && db.trust[i].user_id == user_id && strcmp(db.trust[i].address, address) == 0) {
+		if (user_id && db.trust[i].user_id == user_id && strcmp(db.trust[i].scope, scope) == 0 &&
+		    strcmp(db.trust[i].address, address) == 0) {
 			return &db.trust[i];
 		}
 	}
 	return NULL;
+}
+
+fake_trust_t *fake_trust(uint64_t user_id, char const *address)
+{
+	return fake_trust_scoped(user_id, "", address);
 }
 
 size_t fake_trust_count(uint64_t user_id)
@@ -266,10 +274,10 @@ size_t fake_trust_count(uint64_t user_id)
 	return n;
 }
 
-fake_trust_t *fake_trust_put(uint64_t user_id, char const *address, addr_kind_t kind, char const *how,
-			     int64_t proven_at, int64_t expires_at)
+fake_trust_t *fake_trust_put_scoped(uint64_t user_id, char const *scope, char const *address, addr_kind_t kind,
+				    char const *how, int64_t proven_at, int64_t expires_at)
 {
-	fake_trust_t *t = fake_trust(user_id, address);
+	fake_trust_t *t = fake_trust_scoped(user_id, scope, address);
 	size_t i;
 
 	for (i = 0; !t && i < FAKE_MAX_ROWS; i++) {
@@ -278,6 +286,7 @@ fake_trust_t *fake_trust_put(uint64_t user_id, char const *address, addr_kind_t 
 	if (!t) full("trusted_addresses");
 	memset(t, 0, sizeof(*t));
 	t->user_id = user_id;
+	snprintf(t->scope, sizeof(t->scope), "%s", scope);
 	snprintf(t->address, sizeof(t->address), "%s", address);
 	t->kind = kind;
 	snprintf(t->how, sizeof(t->how), "%s", how);
@@ -286,6 +295,12 @@ fake_trust_t *fake_trust_put(uint64_t user_id, char const *address, addr_kind_t 
 	t->last_used_at = proven_at;
 	t->expires_at = expires_at;
 	return t;
+}
+
+fake_trust_t *fake_trust_put(uint64_t user_id, char const *address, addr_kind_t kind, char const *how,
+			     int64_t proven_at, int64_t expires_at)
+{
+	return fake_trust_put_scoped(user_id, "", address, kind, how, proven_at, expires_at);
 }
 
 static fake_failure_t *failures_of(char const *login, size_t login_len)
@@ -309,7 +324,7 @@ static fake_failure_t *failures_new(char const *login, size_t login_len)
 {
 	size_t i;
 
-	if (login_len > LOGIN_NAME_MAX) abort();
+	if (login_len > TEXT_LOGIN_MAX) abort();
 	for (i = 0; i < FAKE_MAX_ROWS; i++) {
 		fake_failure_t *f = &db.failures[i];
 
@@ -498,7 +513,7 @@ bool fake_failed(void)
 	return db.failed;
 }
 
-/* ---- the store.h functions flow.c calls ---- */
+/* ---- the store functions flow.c and account.c call ---- */
 
 char const *store_last_error(store_conn_t const *conn)
 {
@@ -509,11 +524,12 @@ char const *store_last_error(store_conn_t const *conn)
  * SELECT ... FROM (SELECT 1) LEFT JOIN login_failures f ON f.login = ?
  * LEFT JOIN users u ON u.login = ? LEFT JOIN companies c ... LEFT JOIN
  * totp_secrets s ... LEFT JOIN trusted_addresses t ON t.user_id = u.id AND
- * t.address = ? AND (t.expires_at IS NULL OR t.expires_at > now)
+ * t.scope = ? AND t.address = ? AND (t.expires_at IS NULL OR t.expires_at > now)
  * [LEFT JOIN challenges ch ON ch.token_digest = ?], then lookup_finish().
  */
 store_status_t store_login_lookup(store_conn_t *conn, char const *login, size_t login_len,
-				  char const *address, int64_t now, uint8_t const *digest, store_login_t *out)
+				  char const *scope, char const *address, int64_t now, uint8_t const *digest,
+				  store_login_t *out)
 {
 	fake_failure_t const *f;
 	fake_user_t const *u;
@@ -573,27 +589,34 @@ store_status_t store_login_lookup(store_conn_t *conn, char const *login, size_t 
 		out->secret.params = s->params;
 		out->secret.last_counter = s->last_counter;
 		if (!totp_params_valid(&out->secret.params)) return STORE_ERROR;
+		out->secret.has_challenge_digest = s->has_challenge_digest;
+		if (s->has_challenge_digest) {
+			memcpy(out->secret.challenge_digest, s->challenge_digest, CHALLENGE_TOKEN_DIGEST_LEN);
+		}
 	}
 
-	t = fake_trust(u->id, address);
+	t = fake_trust_scoped(u->id, scope, address);
 	if (t && (t->expires_at == 0 || t->expires_at > now)) {
 		out->trusted = true;
 		out->trusted_last_used = t->last_used_at;
 		out->trusted_proven_at = t->proven_at;
+		/* an unknown how is refused, as lookup_finish does */
+		if (policy_trust_how_parse(t->how, &out->trusted_how) != 0) return STORE_ERROR;
 	}
 	if (ch) out->has_challenge = true;
 	return STORE_OK;
 }
 
-/* Bump (insert or +1), read, and lock with a conditional UPDATE when the rules say so. */
-store_status_t store_failure_record(store_conn_t *conn, char const *login, size_t login_len,
-				    lockout_config_t const *cfg, int64_t now, bool *locked_now)
+/* INSERT (login, 1, ...) ON DUPLICATE KEY UPDATE failures = failures + 1; then read the counts back. */
+store_status_t store_failure_count(store_conn_t *conn, char const *login, size_t login_len, int64_t now,
+				   uint32_t *failures, uint32_t *lockouts)
 {
 	fake_failure_t *f;
 
 	(void)conn;
-	*locked_now = false;
-	if (enter("store_failure_record")) return STORE_ERROR;
+	*failures = 0;
+	*lockouts = 0;
+	if (enter("store_failure_count")) return STORE_ERROR;
 	f = failures_of(login, login_len);
 	if (!f) {
 		f = failures_new(login, login_len);	/* INSERT (login, 1, 0, 0, now) */
@@ -602,11 +625,24 @@ store_status_t store_failure_record(store_conn_t *conn, char const *login, size_
 		f->failures++;				/* ON DUPLICATE KEY UPDATE failures = failures + 1 */
 	}
 	f->updated_at = now;
-	if (!lockout_should_lock(cfg, f->failures)) return STORE_OK;
-	f->locked_until = now + (int64_t)lockout_duration(cfg, f->lockouts);
+	*failures = f->failures;
+	*lockouts = f->lockouts;
+	return STORE_OK;
+}
+
+/* failures = 0, lockouts + 1, locked_until WHERE login AND failures = ? AND lockouts = ?: one row or CONFLICT. */
+store_status_t store_failure_lock(store_conn_t *conn, char const *login, size_t login_len,
+				  uint32_t failures, uint32_t lockouts, int64_t locked_until)
+{
+	fake_failure_t *f;
+
+	(void)conn;
+	if (enter("store_failure_lock")) return STORE_ERROR;
+	f = failures_of(login, login_len);
+	if (!f || f->failures != failures || f->lockouts != lockouts) return STORE_CONFLICT;
 	f->failures = 0;
 	f->lockouts++;
-	*locked_now = true;
+	f->locked_until = locked_until;
 	return STORE_OK;
 }
 
@@ -625,41 +661,66 @@ store_status_t store_failure_reset(store_conn_t *conn, char const *login, size_t
 	return STORE_OK;
 }
 
-/* INSERT ... ON DUPLICATE KEY UPDATE how, proven_at, last_used_at, expires_at; refused without an address. */
-store_status_t store_trust_add(store_conn_t *conn, uint64_t user_id, char const *address, addr_kind_t kind,
-			       char const *how, int64_t now, int64_t expires_at)
+/*
+ * INSERT ... ON DUPLICATE KEY UPDATE how, proven_at, last_used_at,
+ * expires_at (the key: user, scope, address); refused without an address
+ * or with a how out of range.
+ */
+store_status_t store_trust_add(store_conn_t *conn, uint64_t user_id, char const *scope, char const *address,
+			       addr_kind_t kind, trust_how_t how, int64_t now, int64_t expires_at)
 {
 	fake_trust_t *t;
 
 	(void)conn;
 	if (enter("store_trust_add")) return STORE_ERROR;
-	if (kind == ADDR_INVALID || address[0] == '\0') return STORE_CONFLICT;
-	t = fake_trust(user_id, address);
+	if (kind == ADDR_INVALID || address[0] == '\0' || (unsigned)how >= TRUST_HOW_COUNT) return STORE_CONFLICT;
+	if (strlen(scope) > FAKE_SCOPE_MAX) return STORE_ERROR;	/* VARCHAR(32): strict mode refuses it */
+	t = fake_trust_scoped(user_id, scope, address);
 	if (!t) {
-		t = fake_trust_put(user_id, address, kind, how, now, expires_at);
+		fake_trust_put_scoped(user_id, scope, address, kind, policy_trust_how_name(how), now, expires_at);
 		return STORE_OK;
 	}
-	snprintf(t->how, sizeof(t->how), "%s", how);
+	snprintf(t->how, sizeof(t->how), "%s", policy_trust_how_name(how));
 	t->proven_at = now;
 	t->last_used_at = now;
 	t->expires_at = expires_at;
 	return STORE_OK;
 }
 
-store_status_t store_trust_touch(store_conn_t *conn, uint64_t user_id, char const *address, int64_t now)
+store_status_t store_trust_touch(store_conn_t *conn, uint64_t user_id, char const *scope, char const *address,
+				 int64_t now)
 {
 	fake_trust_t *t;
 
 	(void)conn;
 	if (enter("store_trust_touch")) return STORE_ERROR;
-	t = fake_trust(user_id, address);
+	t = fake_trust_scoped(user_id, scope, address);
 	if (t) t->last_used_at = now;
+	return STORE_OK;
+}
+
+/* DELETE unconfirmed email confirmations (expired or not), then DELETE the pending secret. */
+store_status_t store_pending_void(store_conn_t *conn, uint64_t user_id)
+{
+	fake_secret_t *s;
+	size_t i;
+
+	(void)conn;
+	if (enter("store_pending_void")) return STORE_ERROR;
+	for (i = 0; i < FAKE_MAX_ROWS; i++) {
+		if (db.emails[i].id && db.emails[i].user_id == user_id && !db.emails[i].confirmed) {
+			memset(&db.emails[i], 0, sizeof(db.emails[i]));
+		}
+	}
+	s = fake_secret(user_id);
+	if (s && s->status == TOTP_STATUS_PENDING) memset(s, 0, sizeof(*s));
 	return STORE_OK;
 }
 
 /* DELETE the pending secret, INSERT a new pending one (duplicate key, so CONFLICT, when an active one exists). */
 store_status_t store_secret_put_pending(store_conn_t *conn, uint64_t user_id, uint8_t const *sealed, size_t sealed_len,
-					uint32_t key_id, totp_params_t const *params, int64_t now)
+					uint32_t key_id, totp_params_t const *params, int64_t now,
+					uint8_t const *challenge_digest)
 {
 	fake_secret_t *s;
 
@@ -674,6 +735,8 @@ store_status_t store_secret_put_pending(store_conn_t *conn, uint64_t user_id, ui
 	if (sealed_len > STORE_SEALED_MAX) return STORE_ERROR;
 	s = fake_secret_put(user_id, TOTP_STATUS_PENDING, sealed, sealed_len, key_id, *params, 0);
 	s->created_at = now;
+	s->has_challenge_digest = challenge_digest != NULL;
+	if (challenge_digest) memcpy(s->challenge_digest, challenge_digest, CHALLENGE_TOKEN_DIGEST_LEN);
 	return STORE_OK;
 }
 
@@ -827,8 +890,8 @@ store_status_t store_email_pending(store_conn_t *conn, uint64_t user_id, char co
 	return STORE_OK;
 }
 
-store_status_t store_email_create(store_conn_t *conn, uint64_t user_id, char const *address,
-				  uint8_t const salt[EMAIL_SALT_LEN], uint8_t const code_hash[EMAIL_HASH_LEN],
+store_status_t store_email_create(store_conn_t *conn, uint64_t user_id, char const *scope, char const *address,
+				  bool may_trust, uint8_t const salt[EMAIL_SALT_LEN], uint8_t const code_hash[EMAIL_HASH_LEN],
 				  uint8_t const token_hash[EMAIL_HASH_LEN], int64_t now, int64_t expires_at, uint64_t *id)
 {
 	size_t i;
@@ -842,7 +905,9 @@ store_status_t store_email_create(store_conn_t *conn, uint64_t user_id, char con
 		memset(e, 0, sizeof(*e));
 		e->id = db.next_email_id++;
 		e->user_id = user_id;
+		snprintf(e->scope, sizeof(e->scope), "%s", scope);
 		snprintf(e->address, sizeof(e->address), "%s", address);
+		e->may_trust = may_trust;
 		memcpy(e->salt, salt, EMAIL_SALT_LEN);
 		memcpy(e->code_hash, code_hash, EMAIL_HASH_LEN);
 		memcpy(e->token_hash, token_hash, EMAIL_HASH_LEN);
@@ -942,6 +1007,58 @@ store_status_t store_email_confirm_code(store_conn_t *conn, uint64_t id, int64_t
 	e->confirmed = true;
 	e->confirmed_at = now;
 	snprintf(e->confirmed_by, sizeof(e->confirmed_by), "code");
+	return STORE_OK;
+}
+
+/*
+ * SELECT ... FROM email_confirmations e JOIN users u LEFT JOIN totp_secrets s
+ * WHERE e.token_hash = ? AND e.expires_at > now AND e.confirmed_at IS NULL
+ * AND e.sent_at IS NOT NULL: the confirmation with its user's state now.
+ */
+store_status_t store_email_by_token(store_conn_t *conn, uint8_t const token_hash[EMAIL_HASH_LEN], int64_t now,
+				    store_email_link_t *out)
+{
+	size_t i;
+
+	(void)conn;
+	memset(out, 0, sizeof(*out));
+	if (enter("store_email_by_token")) return STORE_ERROR;
+	for (i = 0; i < FAKE_MAX_ROWS; i++) {
+		fake_email_t const *e = &db.emails[i];
+		fake_user_t const *u;
+		fake_secret_t const *s;
+
+		if (!e->id || memcmp(e->token_hash, token_hash, EMAIL_HASH_LEN) != 0) continue;
+		if (!(e->expires_at > now) || e->confirmed || !e->sent) continue;
+		u = fake_user(e->user_id);
+		if (!u) continue;	/* the JOIN */
+		s = fake_secret(e->user_id);
+		out->id = e->id;
+		out->user_id = e->user_id;
+		out->company_id = u->company_id;
+		snprintf(out->login, sizeof(out->login), "%s", u->login);
+		snprintf(out->scope, sizeof(out->scope), "%s", e->scope);
+		snprintf(out->address, sizeof(out->address), "%s", e->address);
+		out->may_trust = e->may_trust;
+		out->user_disabled = u->disabled;
+		out->twofa_active = s && s->status == TOTP_STATUS_ACTIVE;
+		return STORE_OK;
+	}
+	return STORE_NOT_FOUND;
+}
+
+/* confirmed_at = now, by 'link' WHERE id AND confirmed_at IS NULL AND expires_at > now: one row, else NOT_FOUND. */
+store_status_t store_email_confirm_link(store_conn_t *conn, uint64_t id, int64_t now)
+{
+	fake_email_t *e;
+
+	(void)conn;
+	if (enter("store_email_confirm_link")) return STORE_ERROR;
+	e = email_by_id(id);
+	if (!e || e->confirmed || !(e->expires_at > now)) return STORE_NOT_FOUND;
+	e->confirmed = true;
+	e->confirmed_at = now;
+	snprintf(e->confirmed_by, sizeof(e->confirmed_by), "link");
 	return STORE_OK;
 }
 

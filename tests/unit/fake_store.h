@@ -3,11 +3,13 @@
  * storage layer linked in place of rlm_vrms2fa/store (a link-time seam) so
  * that flow_login can be unit-tested without MariaDB.
  *
- * fake_store.c implements exactly the store.h functions flow.c calls, with
- * the contract of the real ones in store_login.c and store_email.c
- * (conditional writes answer STORE_CONFLICT when they change nothing,
- * store_login_lookup joins the failure record, the user, the company, the
- * secret, the trust row unexpired at 'now' and the challenge).  This header
+ * fake_store.c implements exactly the store functions flow.c and account.c
+ * call (store_login.h, and the two of store_admin.h that account.c uses for
+ * email links), with the contract of the real ones in store_login.c and
+ * store_email.c (conditional writes answer STORE_CONFLICT when they change
+ * nothing, store_login_lookup joins the failure record, the user, the
+ * company, the secret, the trust row of the scope and address unexpired at
+ * 'now', and the challenge).  This header
  * is what a test uses around them: put rows in, look at what flow_login
  * wrote, see which store functions it called, and make a chosen call fail
  * with STORE_ERROR to test the fail-closed paths.
@@ -24,9 +26,12 @@
 #include <stdint.h>
 
 #include "store/store.h"
+#include "store/store_login.h"
+#include "store/store_admin.h"
 
 #define FAKE_MAX_ROWS	64	/* per table */
 #define FAKE_CALLS_MAX	256	/* calls remembered by the call log */
+#define FAKE_SCOPE_MAX	32	/* trusted_addresses.scope, email_confirmations.scope */
 
 typedef struct {
 	uint64_t		id;
@@ -38,7 +43,7 @@ typedef struct {
 
 typedef struct {
 	uint64_t	id;
-	char		login[LOGIN_NAME_MAX + 1];
+	char		login[TEXT_LOGIN_MAX + 1];
 	uint64_t	company_id;
 	user_group_t	group;
 	bool		has_email;		/* false: NULL */
@@ -61,6 +66,8 @@ typedef struct {
 	int64_t		created_at;
 	bool		has_activated_at;
 	int64_t		activated_at;
+	bool		has_challenge_digest;	/* false: NULL (the admin tool's pending secret, or active) */
+	uint8_t		challenge_digest[CHALLENGE_TOKEN_DIGEST_LEN];
 } fake_secret_t;
 
 typedef struct {
@@ -74,9 +81,10 @@ typedef struct {
 
 typedef struct {
 	uint64_t	user_id;		/* 0: free slot */
+	char		scope[FAKE_SCOPE_MAX + 1];	/* "" the default trust scope */
 	char		address[ADDR_TEXT_MAX];
 	addr_kind_t	kind;
-	char		how[16];		/* enrollment, code, email, recovery */
+	char		how[16];		/* enrollment, code, recovery, email, admin (policy_trust_how_name) */
 	int64_t		created_at;
 	int64_t		proven_at;
 	int64_t		last_used_at;
@@ -98,7 +106,7 @@ typedef struct {
 
 typedef struct {
 	bool		used;
-	char		login[LOGIN_NAME_MAX + 1];	/* any bytes flow validated; flow passes a NUL-free name */
+	char		login[TEXT_LOGIN_MAX + 1];	/* any bytes flow validated; flow passes a NUL-free name */
 	size_t		login_len;
 	uint32_t	failures;
 	uint32_t	lockouts;
@@ -109,7 +117,9 @@ typedef struct {
 typedef struct {
 	uint64_t	id;			/* 0: free slot */
 	uint64_t	user_id;
+	char		scope[FAKE_SCOPE_MAX + 1];
 	char		address[ADDR_TEXT_MAX];
+	bool		may_trust;		/* the login that asked for it could earn trust */
 	uint8_t		salt[EMAIL_SALT_LEN];
 	uint8_t		code_hash[EMAIL_HASH_LEN];
 	uint8_t		token_hash[EMAIL_HASH_LEN];
@@ -120,7 +130,7 @@ typedef struct {
 	uint32_t	send_attempts;
 	bool		confirmed;
 	int64_t		confirmed_at;
-	char		confirmed_by[8];	/* "code" ("link" is the admin tool's) */
+	char		confirmed_by[8];	/* "code", or "link" (account_email_confirm_link) */
 } fake_email_t;
 
 typedef struct {
@@ -166,10 +176,14 @@ fake_secret_t *fake_secret(uint64_t user_id);	/* NULL when the user has none */
 void fake_recovery_put(uint64_t user_id, uint8_t slot, uint8_t const salt[RECOVERY_SALT_LEN],
 		       uint8_t const hash[RECOVERY_HASH_LEN]);
 fake_recovery_t *fake_recovery(uint64_t user_id, uint8_t slot);
+/* Trust rows of the default scope ""; the _scoped forms name the scope. */
 fake_trust_t *fake_trust_put(uint64_t user_id, char const *address, addr_kind_t kind, char const *how,
 			     int64_t proven_at, int64_t expires_at);
+fake_trust_t *fake_trust_put_scoped(uint64_t user_id, char const *scope, char const *address, addr_kind_t kind,
+				    char const *how, int64_t proven_at, int64_t expires_at);
 fake_trust_t *fake_trust(uint64_t user_id, char const *address);	/* NULL when none (expired or not) */
-size_t fake_trust_count(uint64_t user_id);
+fake_trust_t *fake_trust_scoped(uint64_t user_id, char const *scope, char const *address);
+size_t fake_trust_count(uint64_t user_id);				/* in every scope */
 fake_failure_t *fake_failures(char const *login);			/* NULL when the name has no row */
 fake_failure_t *fake_failures_put(char const *login, uint32_t failures, uint32_t lockouts, int64_t locked_until);
 /* The challenge of a State as flow_login returned it ("V1" + 32 hex); NULL when none or malformed. */
