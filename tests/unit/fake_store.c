@@ -51,6 +51,7 @@ static struct {
 	size_t			fail_nth;	/* 0: every call of fail_function */
 	size_t			function_calls_since_armed;
 	bool			failed;
+	bool			race_next_lock;	/* fake_failure_race_next_lock() */
 } db;
 
 static char const *const WRITES[] = {
@@ -444,6 +445,11 @@ fake_audit_t const *fake_audit_last(char const *event)
 	return NULL;
 }
 
+void fake_failure_race_next_lock(void)
+{
+	db.race_next_lock = true;
+}
+
 void fake_calls_clear(void)
 {
 	db.ncalls = 0;
@@ -639,6 +645,8 @@ store_status_t store_failure_lock(store_conn_t *conn, char const *login, size_t 
 	(void)conn;
 	if (enter("store_failure_lock")) return STORE_ERROR;
 	f = failures_of(login, login_len);
+	if (f && db.race_next_lock) f->failures++;	/* a concurrent request's bump */
+	db.race_next_lock = false;
 	if (!f || f->failures != failures || f->lockouts != lockouts) return STORE_CONFLICT;
 	f->failures = 0;
 	f->lockouts++;

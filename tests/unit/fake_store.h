@@ -196,6 +196,14 @@ void fake_email_send_put(uint64_t user_id, int64_t sent_at);
 size_t fake_audit_count(char const *event);				/* NULL: all rows */
 fake_audit_t const *fake_audit_last(char const *event);		/* newest row of the event, or NULL */
 
+/*
+ * Another server's failure of the same name lands between this request's
+ * store_failure_count and its store_failure_lock (once: the next
+ * store_failure_lock first adds one failure to the row, as a concurrent
+ * request would).
+ */
+void fake_failure_race_next_lock(void);
+
 /* The call log: every store function called since the last reset or fake_calls_clear(). */
 void fake_calls_clear(void);
 size_t fake_calls(void);

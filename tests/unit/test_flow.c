@@ -436,6 +436,33 @@ static void test_r1_lockout_doubles_and_unknown_names(void **state)
 	assert_int_equal(fake_audit_last("lockout")->company_id, 0);
 }
 
+/*
+ * The store counts, the core decides, the store locks with one conditional
+ * write on the counts it read: when a concurrent failure moved the row in
+ * between, this request locks nothing (a plain failure); the next failure
+ * locks.
+ */
+static void test_r1_lockout_race(void **state)
+{
+	(void)state;
+	user_2fa("alice");
+	fake_failures_put("alice", 4, 0, 0);
+	fake_failure_race_next_lock();
+	login("alice", "wrong", ADDR, T0);
+	expect_plain_reject(MSG_LOGIN_FAILED);
+	assert_int_equal(fake_call_count("store_failure_lock"), 1);
+	assert_int_equal(fake_failures("alice")->failures, 6);	/* 5 + the concurrent one */
+	assert_int_equal(fake_failures("alice")->lockouts, 0);
+	assert_int_equal(fake_failures("alice")->locked_until, 0);
+	assert_int_equal(fake_audit_count("lockout"), 0);
+
+	login("alice", "wrong", ADDR, T0 + 1);
+	expect_plain_reject(MSG_LOCKED);
+	assert_int_equal(fake_failures("alice")->failures, 0);
+	assert_int_equal(fake_failures("alice")->lockouts, 1);
+	assert_int_equal(fake_failures("alice")->locked_until, T0 + 1 + 60);
+}
+
 /* 2FA active, trusted address, Message-Authenticator: Access-Accept, nothing written. */
 static void test_r1_2fa_trusted_accept(void **state)
 {
@@ -517,6 +544,7 @@ static void test_r1_2fa_trusted_without_message_authenticator(void **state)
 	expect(FLOW_CHALLENGE, MSG_ENTER_CODE);
 	assert_int_equal(res.enrolled, 1);
 	assert_state_format(res.state);
+	assert_string_equal(res.trust_refused, "address " ADDR " cannot earn or use trust: no Message-Authenticator");
 
 	/* ...unless the operator switched the requirement off */
 	cfg.require_message_authenticator = false;
@@ -597,6 +625,7 @@ static void test_r1_2fa_no_address(void **state)
 	alice = user_2fa("alice");
 	login("alice", PASSWORD, NULL, T0);
 	expect(FLOW_CHALLENGE, MSG_ENTER_CODE);
+	assert_string_equal(res.trust_refused, "");	/* nothing to refuse: no address */
 	assert_string_equal(fake_challenge(res.state)->address, "");
 	code_at(alice, T0, code);
 	answer("alice", code, res.state, NULL, T0 + 5);
@@ -2148,9 +2177,68 @@ static void test_r2_secret_does_not_decrypt(void **state)
 	expect(FLOW_FAIL, MSG_SERVICE);
 	/* its own log line (issue 13; an earlier version logged it as a database error) */
 	assert_string_equal(res.log, "the TOTP secret does not decrypt (wrong key file or tampered row)");
+	assert_int_equal(fake_call_count("store_recovery_unused"), 0);	/* no recovery code in its place */
 	assert_int_equal(failures_of("alice"), 0);
 	assert_int_equal(fake_trust_count(alice), 0);
 	assert_false(fake_challenge(st)->spent);
+}
+
+/* The same in single pass, and for the pending secret of an enrollment challenge. */
+static void test_r2_secret_does_not_decrypt_single_pass_and_enrollment(void **state)
+{
+	uint64_t alice, root;
+	uint8_t secret[SECRETBOX_MAX_PLAINTEXT];
+	size_t secret_len = 0;
+	char st[CHALLENGE_TOKEN_TEXT_LEN + 1], code[16], both[64];
+
+	(void)state;
+	cfg.single_pass = true;
+	alice = user_2fa("alice");
+	code_at(alice, T0, code);
+	snprintf(both, sizeof(both), "%s%s", PASSWORD, code);
+	fake_secret(alice)->sealed[20] ^= 0x01;
+	login("alice", both, ADDR, T0);
+	expect(FLOW_FAIL, MSG_SERVICE);
+	assert_string_equal(res.log, "the TOTP secret does not decrypt (wrong key file or tampered row)");
+	assert_int_equal(failures_of("alice"), 0);
+	assert_int_equal(fake_trust_count(alice), 0);
+
+	cfg.single_pass = false;
+	root = user_plain("root", true);
+	fake_trust_put(root, ADDR, ADDR_IPV4, "email", T0 - DAY, 0);
+	login("root", PASSWORD, ADDR, T0);
+	expect_enrollment(root, secret, &secret_len);
+	snprintf(st, sizeof(st), "%s", res.state);
+	code_at(root, T0, code);
+	fake_secret(root)->sealed[20] ^= 0x01;
+	answer("root", code, st, ADDR, T0);
+	expect(FLOW_FAIL, MSG_SERVICE);
+	assert_string_equal(res.log, "the TOTP secret does not decrypt (wrong key file or tampered row)");
+	assert_int_equal(fake_secret(root)->status, TOTP_STATUS_PENDING);
+	assert_false(fake_challenge(st)->spent);
+	assert_int_equal(failures_of("root"), 0);
+}
+
+/* Recovery codes that cannot be read: the service is unavailable (changed by issue 13: was a wrong code). */
+static void test_r2_recovery_read_error_is_a_failure(void **state)
+{
+	uint64_t alice;
+	char st[CHALLENGE_TOKEN_TEXT_LEN + 1], codes[1][RECOVERY_CODE_TEXT_LEN + 1];
+
+	(void)state;
+	alice = user_2fa("alice");
+	recovery_codes(alice, 1, codes);
+	challenged("alice", ADDR, T0, st);
+	fake_fail_function("store_recovery_unused", 0);
+	answer("alice", codes[0], st, ADDR, T0 + 1);
+	expect(FLOW_FAIL, MSG_SERVICE);
+	assert_string_equal(res.log, "database error: second factor: injected failure in store_recovery_unused");
+	assert_int_equal(failures_of("alice"), 0);
+	assert_false(fake_recovery(alice, 0)->used);
+	assert_int_equal(fake_trust_count(alice), 0);
+	fake_fail_clear();
+	answer("alice", codes[0], st, ADDR, T0 + 2);
+	expect(FLOW_ACCEPT, "");
 }
 
 /* ================= the trust model (issue 14), hole by hole ================= */
@@ -2232,6 +2320,20 @@ static void test_trust_email_trust_does_not_count_after_2fa(void **state)
 	login("alice", PASSWORD, ADDR, T0);
 	expect(FLOW_CHALLENGE, MSG_ENTER_CODE);
 	assert_int_equal(res.enrolled, 1);
+	assert_string_equal(res.trust_refused, "");	/* the request may use trust; this row does not count */
+	/* the code proves the address again: the row is now earned by code, and counts */
+	{
+		char st[CHALLENGE_TOKEN_TEXT_LEN + 1], code[16];
+
+		snprintf(st, sizeof(st), "%s", res.state);
+		code_at(alice, T0 + 1, code);
+		answer("alice", code, st, ADDR, T0 + 1);
+		expect(FLOW_ACCEPT, "");
+		assert_string_equal(fake_trust(alice, ADDR)->how, "code");
+		assert_int_equal(fake_trust(alice, ADDR)->proven_at, T0 + 1);
+		login("alice", PASSWORD, ADDR, T0 + 2);
+		expect(FLOW_ACCEPT, "");
+	}
 	for (i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
 		snprintf(fake_trust(alice, ADDR)->how, sizeof(fake_trust(alice, ADDR)->how), "%s", counts[i]);
 		login("alice", PASSWORD, ADDR, T0);
@@ -2768,6 +2870,7 @@ int main(void)
 		cmocka_unit_test_setup(test_r1_no_password_hash, setup),
 		cmocka_unit_test_setup(test_r1_lockout, setup),
 		cmocka_unit_test_setup(test_r1_lockout_doubles_and_unknown_names, setup),
+		cmocka_unit_test_setup(test_r1_lockout_race, setup),
 		cmocka_unit_test_setup(test_r1_2fa_trusted_accept, setup),
 		cmocka_unit_test_setup(test_r1_2fa_trusted_resets_failures, setup),
 		cmocka_unit_test_setup(test_r1_2fa_trusted_without_message_authenticator, setup),
@@ -2820,6 +2923,8 @@ int main(void)
 		cmocka_unit_test_setup(test_r2_email_confirmation_gone, setup),
 		cmocka_unit_test_setup(test_r2_email_unsent_confirmation, setup),
 		cmocka_unit_test_setup(test_r2_secret_does_not_decrypt, setup),
+		cmocka_unit_test_setup(test_r2_secret_does_not_decrypt_single_pass_and_enrollment, setup),
+		cmocka_unit_test_setup(test_r2_recovery_read_error_is_a_failure, setup),
 		cmocka_unit_test_setup(test_trust_enroll_request_needs_client_and_signature, setup),
 		cmocka_unit_test_setup(test_trust_enroll_request_from_new_address_email_first, setup),
 		cmocka_unit_test_setup(test_trust_past_deadline_new_address_email_then_enroll, setup),
