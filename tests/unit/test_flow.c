@@ -2388,11 +2388,16 @@ static void test_trust_email_code_after_2fa_and_activation_voids(void **state)
 	assert_null(fake_trust(carol, ADDR2));
 }
 
-/* Hole 4: a link of a user who set up 2FA (or was disabled) since is refused when used. */
+/*
+ * Hole 4: a code or link of a user who set up 2FA (or was disabled) since is
+ * refused when used, even when the confirmation is still pending (checked
+ * at use, not only voided at activation).
+ */
 static void test_trust_email_link_checks_the_user_now(void **state)
 {
 	uint64_t carol;
 	uint8_t token_hash[EMAIL_HASH_LEN];
+	char st[CHALLENGE_TOKEN_TEXT_LEN + 1], code[16];
 	store_email_link_t link;
 	bool trusted = true;
 
@@ -2400,8 +2405,15 @@ static void test_trust_email_link_checks_the_user_now(void **state)
 	carol = user_plain("carol", false);
 	login("carol", PASSWORD, ADDR, T0);
 	assert_int_equal(res.code, FLOW_CHALLENGE);
+	snprintf(st, sizeof(st), "%s", res.state);
+	emailed_code(code);
 	memcpy(token_hash, fake_email_latest(carol)->token_hash, EMAIL_HASH_LEN);
-	seal_active(carol, 0);		/* "enroll confirm" by the admin tool, without voiding */
+	seal_active(carol, 0);		/* 2FA active, the confirmation still pending (nothing voided it) */
+	answer("carol", code, st, ADDR, T0 + 5);
+	expect(FLOW_CHALLENGE, MSG_CODE_WRONG);
+	assert_string_equal(res.log, "emailed code refused: the user has set up two-step verification since");
+	assert_false(fake_email_latest(carol)->confirmed);
+	assert_int_equal(fake_trust_count(carol), 0);
 	assert_int_equal(account_email_confirm_link(fake_store_conn(), token_hash, T0 + 10, TRUST_LIFETIME, &link,
 						    &trusted), ACCOUNT_REFUSED);
 	assert_false(trusted);
