@@ -52,6 +52,8 @@ static struct {
 	size_t			function_calls_since_armed;
 	bool			failed;
 	bool			race_next_lock;	/* fake_failure_race_next_lock() */
+	char			before_function[64];	/* fake_before_next() */
+	void			(*before_fn)(void);
 } db;
 
 static char const *const WRITES[] = {
@@ -76,6 +78,12 @@ static bool enter(char const *function)
 {
 	bool fail = false;
 
+	if (db.before_fn && strcmp(db.before_function, function) == 0) {
+		void (*fn)(void) = db.before_fn;
+
+		db.before_fn = NULL;
+		fn();
+	}
 	if (db.ncalls < FAKE_CALLS_MAX) db.calls[db.ncalls] = function;
 	db.ncalls++;
 
@@ -121,6 +129,8 @@ void fake_store_restore(void const *saved)
 	db.fail_nth = 0;
 	db.function_calls_since_armed = 0;
 	db.failed = false;
+	db.race_next_lock = false;
+	db.before_fn = NULL;
 	db.conn.last_error[0] = '\0';
 }
 
@@ -443,6 +453,12 @@ fake_audit_t const *fake_audit_last(char const *event)
 		if (!event || strcmp(db.audit[i - 1].event, event) == 0) return &db.audit[i - 1];
 	}
 	return NULL;
+}
+
+void fake_before_next(char const *function, void (*fn)(void))
+{
+	snprintf(db.before_function, sizeof(db.before_function), "%s", function);
+	db.before_fn = fn;
 }
 
 void fake_failure_race_next_lock(void)

@@ -204,6 +204,13 @@ fake_audit_t const *fake_audit_last(char const *event);		/* newest row of the ev
  */
 void fake_failure_race_next_lock(void);
 
+/*
+ * A concurrent request: fn runs once, at the start of the next call of
+ * 'function' (before its armed failure, if any, and before it reads or
+ * writes), as another server's request landing just before that statement.
+ */
+void fake_before_next(char const *function, void (*fn)(void));
+
 /* The call log: every store function called since the last reset or fake_calls_clear(). */
 void fake_calls_clear(void);
 size_t fake_calls(void);
