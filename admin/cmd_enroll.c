@@ -96,10 +96,11 @@ static int enroll_begin(admin_t *a, int argc, char **argv)
 
 /* Activation and the trusted address, in one transaction (admin_transaction). */
 typedef struct {
-	uint64_t	user_id;
-	uint64_t	counter;
-	char const	*address;
-	addr_kind_t	kind;
+	uint64_t		user_id;
+	store_secret_t const	*secret;	/* the pending secret the code was checked against */
+	uint64_t		counter;
+	char const		*address;
+	addr_kind_t		kind;
 } enroll_confirm_tx_t;
 
 static store_status_t enroll_confirm_tx(admin_t *a, void *arg)
@@ -107,7 +108,7 @@ static store_status_t enroll_confirm_tx(admin_t *a, void *arg)
 	enroll_confirm_tx_t const *t = arg;
 	account_status_t status;
 
-	status = account_enroll_activate(a->conn, t->user_id, t->counter, a->now);
+	status = account_enroll_activate(a->conn, t->user_id, t->secret, t->counter, a->now);
 	if (status == ACCOUNT_OK && t->kind != ADDR_INVALID) {
 		status = account_trust(a->conn, t->user_id, "", t->address, t->kind, TRUST_BY_ENROLLMENT, a->now,
 				       a->flow.trust_lifetime);
@@ -158,7 +159,7 @@ static int enroll_confirm(admin_t *a, int argc, char **argv)
 	}
 	if (status != ACCOUNT_OK) return admin_fail("the code is incorrect or has expired");
 
-	t = (enroll_confirm_tx_t){ .user_id = u.id, .counter = counter, .address = address, .kind = kind };
+	t = (enroll_confirm_tx_t){ .user_id = u.id, .secret = &secret, .counter = counter, .address = address, .kind = kind };
 	rc = admin_transaction(a, enroll_confirm_tx, &t);
 	if (rc == STORE_CONFLICT) return admin_fail("the enrollment was confirmed or reset meanwhile");
 	if (rc != STORE_OK) return admin_db_fail(a, "enroll confirm");

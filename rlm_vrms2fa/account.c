@@ -81,9 +81,11 @@ account_status_t account_code_check(secretbox_keyring_t const *keyring, uint64_t
 	return ACCOUNT_CRYPTO_FAILED;
 }
 
-account_status_t account_enroll_activate(store_conn_t *conn, uint64_t user_id, uint64_t counter, int64_t now)
+account_status_t account_enroll_activate(store_conn_t *conn, uint64_t user_id, store_secret_t const *checked,
+					 uint64_t counter, int64_t now)
 {
-	account_status_t status = account_status_from_store(store_secret_activate(conn, user_id, counter, now));
+	account_status_t status = account_status_from_store(
+		store_secret_activate(conn, user_id, checked->sealed, checked->sealed_len, counter, now));
 
 	if (status != ACCOUNT_OK) return status;
 	return account_void_pending(conn, user_id);

@@ -59,11 +59,14 @@ account_status_t account_code_check(secretbox_keyring_t const *keyring, uint64_t
 				    uint8_t const *code, size_t code_len, int64_t now, unsigned window, uint64_t *counter);
 
 /*
- * Pending -> active at time step counter (replay guard included); clears
+ * The pending secret that was checked (and only it: a concurrent enrollment
+ * may have replaced it since) -> active at time step counter (replay guard
+ * included); clears
  * the grace deadline and voids pending email confirmations (the mailbox no
  * longer proves this user).  REFUSED when raced.
  */
-account_status_t account_enroll_activate(store_conn_t *conn, uint64_t user_id, uint64_t counter, int64_t now);
+account_status_t account_enroll_activate(store_conn_t *conn, uint64_t user_id, store_secret_t const *checked,
+					 uint64_t counter, int64_t now);
 
 /* Void pending email confirmations and a pending secret (store_pending_void). */
 account_status_t account_void_pending(store_conn_t *conn, uint64_t user_id);

@@ -480,7 +480,7 @@ static step_outcome_t verify_enrollment(login_t *l, store_login_t const *row, ui
 	}
 	if (status != ACCOUNT_OK) return STEP_ERROR;
 
-	status = account_enroll_activate(l->conn, row->user_id, counter, l->req->now);
+	status = account_enroll_activate(l->conn, row->user_id, &row->secret, counter, l->req->now);
 	if (status == ACCOUNT_REFUSED) return STEP_WRONG;	/* confirmed or reset meanwhile */
 	if (status != ACCOUNT_OK) return STEP_ERROR;
 	audit(l, row->user_id, row->company_id, "enrollment_confirmed", "over RADIUS");

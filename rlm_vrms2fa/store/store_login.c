@@ -245,13 +245,16 @@ store_status_t store_secret_advance(store_conn_t *conn, uint64_t user_id, uint64
 
 static char const SQL_SECRET_ACTIVATE[] =
 	"UPDATE totp_secrets SET status = 'active', last_counter = ?, activated_at = ?"
-	" WHERE user_id = ? AND status = 'pending' AND last_counter < ?";
+	" WHERE user_id = ? AND status = 'pending' AND last_counter < ? AND sealed = ?";
 static char const SQL_USER_CLEAR_DEADLINE[] =
 	"UPDATE users SET grace_deadline = NULL WHERE id = ?";
 
-store_status_t store_secret_activate(store_conn_t *conn, uint64_t user_id, uint64_t counter, int64_t now)
+store_status_t store_secret_activate(store_conn_t *conn, uint64_t user_id, uint8_t const *sealed, size_t sealed_len,
+				     uint64_t counter, int64_t now)
 {
-	store_param_t params[] = { P_U64(counter), P_I64(now), P_U64(user_id), P_U64(counter) };
+	store_param_t params[] = {
+		P_U64(counter), P_I64(now), P_U64(user_id), P_U64(counter), P_BLOB(sealed, sealed_len),
+	};
 	store_param_t user[] = { P_U64(user_id) };
 	store_status_t rc;
 	uint64_t affected;

@@ -117,8 +117,14 @@ store_status_t store_secret_put_pending(store_conn_t *conn, uint64_t user_id, ui
 					uint8_t const *challenge_digest /* CHALLENGE_TOKEN_DIGEST_LEN or NULL */);
 /* Accept time step 'counter': one conditional UPDATE, STORE_CONFLICT unless exactly one row changed. */
 store_status_t store_secret_advance(store_conn_t *conn, uint64_t user_id, uint64_t counter);
-/* Pending -> active at time step 'counter' (same replay guard); clears the user's grace deadline. */
-store_status_t store_secret_activate(store_conn_t *conn, uint64_t user_id, uint64_t counter, int64_t now);
+/*
+ * Pending -> active at time step 'counter' (same replay guard), only if the
+ * pending secret is still the one checked (its sealed bytes: a concurrent
+ * enrollment challenge may have replaced it); clears the user's grace
+ * deadline.  STORE_CONFLICT when it is not.
+ */
+store_status_t store_secret_activate(store_conn_t *conn, uint64_t user_id, uint8_t const *sealed, size_t sealed_len,
+				     uint64_t counter, int64_t now);
 store_status_t store_challenge_create(store_conn_t *conn, uint8_t const digest[CHALLENGE_TOKEN_DIGEST_LEN],
 				      uint64_t user_id, challenge_kind_t kind, char const *nas, char const *address,
 				      int64_t now, int64_t expires_at, uint32_t attempts);

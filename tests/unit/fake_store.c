@@ -778,7 +778,8 @@ store_status_t store_secret_advance(store_conn_t *conn, uint64_t user_id, uint64
 }
 
 /* Pending -> active where last_counter < counter (else CONFLICT); then the user's grace deadline is cleared. */
-store_status_t store_secret_activate(store_conn_t *conn, uint64_t user_id, uint64_t counter, int64_t now)
+store_status_t store_secret_activate(store_conn_t *conn, uint64_t user_id, uint8_t const *sealed, size_t sealed_len,
+				     uint64_t counter, int64_t now)
 {
 	fake_secret_t *s;
 	fake_user_t *u;
@@ -787,6 +788,7 @@ store_status_t store_secret_activate(store_conn_t *conn, uint64_t user_id, uint6
 	if (enter("store_secret_activate")) return STORE_ERROR;
 	s = fake_secret(user_id);
 	if (!s || s->status != TOTP_STATUS_PENDING || !(s->last_counter < counter)) return STORE_CONFLICT;
+	if (s->sealed_len != sealed_len || memcmp(s->sealed, sealed, sealed_len) != 0) return STORE_CONFLICT;
 	s->status = TOTP_STATUS_ACTIVE;
 	s->last_counter = counter;
 	s->has_activated_at = true;

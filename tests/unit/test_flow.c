@@ -17,9 +17,9 @@
  * doc/threat-model.md; where issue 14 changed what an earlier version of
  * this file pinned, the case says so ("changed by issue 14").  The cases
  * named test_trust_* prove each hole of issue 14 closed at the flow level.
- * One case fails on purpose: test_trust_enrollment_activates_only_its_own_
- * secret_race found a bug in the new code (see its comment); it passes once
- * the activation is bound to the challenge.
+ * test_trust_enrollment_activates_only_its_own_secret_race found a race in
+ * the activation (see its comment); the activation is now bound to the
+ * secret that was checked.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -2315,12 +2315,10 @@ static void race_another_enrollment_challenge(void)
  * doc/threat-model.md #2: "only its own challenge confirms it".  So the
  * activation must not make the OTHER challenge's secret active.
  *
- * KNOWN FAILING (a bug in the new code, reported to the lead; not fixed
- * here because rlm_vrms2fa/ is not this branch's to change):
- * store_secret_activate's UPDATE is conditional on status = 'pending' and
- * last_counter only, not on the challenge digest (or the sealed secret)
- * that verify_enrollment checked, so it activates whatever secret is
- * pending by then.
+ * This case found the race: store_secret_activate's UPDATE was conditional
+ * on status = 'pending' and last_counter only, so it activated whatever
+ * secret was pending by then.  It is now also conditional on the sealed
+ * bytes of the secret that was checked.
  */
 static void test_trust_enrollment_activates_only_its_own_secret_race(void **state)
 {
