@@ -197,7 +197,7 @@ int hook_run(char const *const argv[], char const *const envp[], unsigned timeou
 	/*
 	 * Its own process group, set from both sides: whichever runs first,
 	 * the group exists before the kill(-pid) of a timeout.  (It fails
-	 * with ESRCH or EACCES only when the child has gone on already.)
+	 * only when the child has exited and been reaped already.)
 	 */
 	(void)setpgid(pid, pid);
 	close(fds[1]);
