@@ -42,11 +42,22 @@ static int migrate(admin_t *a)
 	size_t count = 0, i, applied = 0;
 	uint32_t version = 0;
 	struct dirent *de;
+	char err[512];
 	DIR *dir;
 	int rc = 0;
 
 	rc = admin_connect(a);
 	if (rc) return rc;
+	/*
+	 * A schema file is several statements in one query: this connection,
+	 * and no other of the tool's or the module's, accepts that.  It is
+	 * opened again with the flag (admin_connect reads the configuration,
+	 * which resets it).
+	 */
+	store_close(a->conn);
+	a->store.multi_statements = true;
+	a->conn = store_open(&a->store, err, sizeof(err));
+	if (!a->conn) return admin_fail("%s", err);
 	if (store_schema_version(a->conn, &version) != STORE_OK) return admin_db_fail(a, "schema version");
 
 	dir = opendir(a->sql_dir);

@@ -1,7 +1,18 @@
 /*
  * hook.c - the double-fork runner of external programs (see hook.h).
  * Between fork and exec only async-signal-safe calls are made.
+ *
+ * Descriptors: radiusd's threads run hooks at once, and a fork taken by one
+ * thread copies every descriptor another thread has open at that moment,
+ * including the write end of that thread's status pipe between its pipe2()
+ * and its close().  O_CLOEXEC drops it at exec, but the intermediate process
+ * never execs and lives as long as its own hook: so it closes at once every
+ * descriptor but its own write end, or the other thread would wait for an
+ * end-of-file that comes only when this hook ends.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE			/* close_range, pipe2 */
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -10,6 +21,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -35,20 +47,30 @@ static void write_number(int fd, int n)
 	(void)!write(fd, buf + i, sizeof(buf) - i);
 }
 
-static void close_other_fds(void)
+/*
+ * Async-signal-safe: close every descriptor from 'first' to 'last'
+ * (inclusive).  close_range(2) (Linux 5.9) in one call; on an older kernel
+ * (ENOSYS) one close() per number up to 'fd_limit', the process's
+ * RLIMIT_NOFILE taken before the fork.
+ */
+static void close_fds(unsigned first, unsigned last, unsigned fd_limit)
 {
-	int fd;
+	unsigned fd;
 
-	for (fd = 3; fd < 1024; fd++) (void)close(fd);
+	if (first > last) return;
+	if (close_range(first, last, 0) == 0) return;
+	if (last >= fd_limit) last = fd_limit - 1;
+	for (fd = first; fd <= last; fd++) (void)close((int)fd);
 }
 
-static void __attribute__((noreturn)) run_grandchild(char const *const argv[], char const *const envp[], int errfd)
+static void __attribute__((noreturn)) run_grandchild(char const *const argv[], char const *const envp[], int errfd,
+						     unsigned fd_limit)
 {
 	int devnull = open("/dev/null", O_RDWR);
 	static char const msg[] = "cannot execute the hook program (errno ";
 
 	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 || dup2(errfd, 2) < 0) _exit(126);
-	close_other_fds();
+	close_fds(3, ~0U, fd_limit);
 	execve(argv[0], (char *const *)(uintptr_t)argv, (char *const *)(uintptr_t)envp);
 	{
 		int e = errno;
@@ -59,15 +81,30 @@ static void __attribute__((noreturn)) run_grandchild(char const *const argv[], c
 	_exit(127);
 }
 
-static void __attribute__((noreturn)) run_intermediate(char const *const argv[], char const *const envp[], int writefd)
+/*
+ * The intermediate process: first of all drops every descriptor it copied
+ * from radiusd but its own write end (see the top of this file), standard
+ * ones included (the grandchild gets /dev/null and the pipe); then runs the
+ * program as its child, waits for it and writes its exit status.
+ */
+static void __attribute__((noreturn)) run_intermediate(char const *const argv[], char const *const envp[], int writefd,
+						       unsigned fd_limit)
 {
 	pid_t pid;
 	int status = 0, code;
 
+	if (writefd < 3) {			/* keep 0-2 free for the grandchild's dup2s */
+		int moved = fcntl(writefd, F_DUPFD, 3);
+
+		if (moved < 0) _exit(123);
+		writefd = moved;
+	}
+	close_fds(0, (unsigned)writefd - 1, fd_limit);
+	close_fds((unsigned)writefd + 1, ~0U, fd_limit);
 	(void)setpgid(0, 0);
 	pid = fork();
 	if (pid < 0) _exit(125);
-	if (pid == 0) run_grandchild(argv, envp, writefd);
+	if (pid == 0) run_grandchild(argv, envp, writefd, fd_limit);
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR) _exit(124);
 	}
@@ -128,6 +165,8 @@ int hook_run(char const *const argv[], char const *const envp[], unsigned timeou
 	char out[HOOK_OUTPUT_MAX + 1];
 	size_t used = 0;
 	long long deadline;
+	struct rlimit nofile;
+	unsigned fd_limit;
 	int fds[2];
 	pid_t pid;
 	char *mark;
@@ -138,6 +177,11 @@ int hook_run(char const *const argv[], char const *const envp[], unsigned timeou
 		snprintf(res->message, sizeof(res->message), "the hook must be an absolute path");
 		return -1;
 	}
+	if (getrlimit(RLIMIT_NOFILE, &nofile) != 0) {
+		snprintf(res->message, sizeof(res->message), "getrlimit: %s", strerror(errno));
+		return -1;
+	}
+	fd_limit = (nofile.rlim_cur == RLIM_INFINITY || nofile.rlim_cur > 1048576) ? 1048576 : (unsigned)nofile.rlim_cur;
 	if (pipe2(fds, O_CLOEXEC) != 0) {
 		snprintf(res->message, sizeof(res->message), "pipe: %s", strerror(errno));
 		return -1;
@@ -149,7 +193,13 @@ int hook_run(char const *const argv[], char const *const envp[], unsigned timeou
 		close(fds[1]);
 		return -1;
 	}
-	if (pid == 0) run_intermediate(argv, envp, fds[1]);
+	if (pid == 0) run_intermediate(argv, envp, fds[1], fd_limit);
+	/*
+	 * Its own process group, set from both sides: whichever runs first,
+	 * the group exists before the kill(-pid) of a timeout.  (It fails
+	 * only when the child has exited and been reaped already.)
+	 */
+	(void)setpgid(pid, pid);
 	close(fds[1]);
 
 	deadline = now_ms() + timeout_ms;

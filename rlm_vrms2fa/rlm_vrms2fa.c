@@ -112,6 +112,13 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 			      s->address_attribute);
 		return -1;
 	}
+	/* Only a string is read as the address: any other type would silently switch trust off. */
+	if (inst->address_da->type != PW_TYPE_STRING) {
+		cf_log_err_cs(conf, "Invalid value \"%s\" for 'trust.address_attribute': it is of type %s, "
+			      "not string (the address is read as text, as in Calling-Station-Id)",
+			      s->address_attribute, fr_int2str(dict_attr_types, inst->address_da->type, "unknown"));
+		return -1;
+	}
 	if (!(inst->enroll_request_da = need_attribute(conf, "VRMS2FA-Enroll-Request")) ||
 	    !(inst->allow_enroll_request_da = need_attribute(conf, "VRMS2FA-Allow-Enroll-Request")) ||
 	    !(inst->trust_scope_da = need_attribute(conf, "VRMS2FA-Trust-Scope")) ||

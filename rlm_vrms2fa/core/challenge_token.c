@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
@@ -32,6 +33,7 @@ int challenge_token_new(uint8_t raw[CHALLENGE_TOKEN_RAW_LEN], char text[CHALLENG
 	if (!raw || !text) return -1;
 	text[0] = '\0';
 	if (RAND_bytes(raw, CHALLENGE_TOKEN_RAW_LEN) != 1) {
+		ERR_clear_error();	/* handled here: no stale error for the thread's next OpenSSL user */
 		OPENSSL_cleanse(raw, CHALLENGE_TOKEN_RAW_LEN);
 		return -1;
 	}
@@ -74,6 +76,7 @@ int challenge_token_digest(uint8_t const raw[CHALLENGE_TOKEN_RAW_LEN], uint8_t d
 	if (!raw || !digest) return -1;
 	if (EVP_Digest(raw, CHALLENGE_TOKEN_RAW_LEN, digest, &n, EVP_sha256(), NULL) != 1 ||
 	    n != CHALLENGE_TOKEN_DIGEST_LEN) {
+		ERR_clear_error();
 		OPENSSL_cleanse(digest, CHALLENGE_TOKEN_DIGEST_LEN);
 		return -1;
 	}

@@ -23,6 +23,7 @@
 #include <argon2.h>
 #include <crypt.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/rand.h>
 
 #include "password.h"
@@ -325,7 +326,10 @@ int password_hash_new(char const *password, size_t password_len, char *out, size
 	need = argon2_encodedlen(NEW_T_COST, NEW_M_COST_KIB, NEW_PARALLELISM, NEW_SALT_LEN,
 				 NEW_HASH_LEN, Argon2_id);
 	if (need == 0 || need > outlen) return -1;
-	if (RAND_bytes(salt, (int) sizeof(salt)) != 1) return -1;
+	if (RAND_bytes(salt, (int) sizeof(salt)) != 1) {
+		ERR_clear_error();	/* handled here: no stale error for the thread's next OpenSSL user */
+		return -1;
+	}
 
 	rc = argon2id_hash_encoded(NEW_T_COST, NEW_M_COST_KIB, NEW_PARALLELISM, password, password_len,
 				   salt, sizeof(salt), NEW_HASH_LEN, out, outlen);

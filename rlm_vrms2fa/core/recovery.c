@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
@@ -27,6 +28,7 @@ int recovery_code_new(char out[RECOVERY_CODE_TEXT_LEN + 1])
 	if (!out) return -1;
 	out[0] = '\0';
 	if (RAND_bytes(rnd, (int) sizeof(rnd)) != 1) {
+		ERR_clear_error();	/* handled here: no stale error for the thread's next OpenSSL user */
 		OPENSSL_cleanse(rnd, sizeof(rnd));
 		return -1;
 	}
@@ -42,7 +44,11 @@ int recovery_code_new(char out[RECOVERY_CODE_TEXT_LEN + 1])
 int recovery_salt_new(uint8_t salt[RECOVERY_SALT_LEN])
 {
 	if (!salt) return -1;
-	return RAND_bytes(salt, RECOVERY_SALT_LEN) == 1 ? 0 : -1;
+	if (RAND_bytes(salt, RECOVERY_SALT_LEN) != 1) {
+		ERR_clear_error();
+		return -1;
+	}
+	return 0;
 }
 
 /* The canonical character for c, or 0 if c is not in the alphabet. */
@@ -98,6 +104,7 @@ int recovery_code_hash(char const normalised[RECOVERY_CODE_CHARS + 1], uint8_t c
 
 	if (PKCS5_PBKDF2_HMAC(normalised, RECOVERY_CODE_CHARS, salt, RECOVERY_SALT_LEN,
 			      RECOVERY_KDF_ITERATIONS, EVP_sha256(), RECOVERY_HASH_LEN, out) != 1) {
+		ERR_clear_error();
 		OPENSSL_cleanse(out, RECOVERY_HASH_LEN);
 		return -1;
 	}

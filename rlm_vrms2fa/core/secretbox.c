@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
@@ -215,6 +216,7 @@ int secretbox_keyring_load(char const *path, uint32_t current_id, secretbox_keyr
 
 	buf = OPENSSL_malloc(KEYFILE_MAX);
 	if (!buf) {
+		ERR_clear_error();
 		set_err(err, errlen, path, "out of memory", 0);
 		return -1;
 	}
@@ -308,6 +310,7 @@ int secretbox_seal(secretbox_keyring_t const *ring, uint64_t user_id,
 done:
 	EVP_CIPHER_CTX_free(ctx);	/* also wipes the expanded key */
 	if (!ok) {
+		ERR_clear_error();	/* handled here: no stale error for the thread's next OpenSSL user */
 		OPENSSL_cleanse(out, outcap < ptlen + SECRETBOX_OVERHEAD ? outcap : ptlen + SECRETBOX_OVERHEAD);
 		return -1;
 	}
@@ -362,6 +365,7 @@ int secretbox_open(secretbox_keyring_t const *ring, uint64_t user_id,
 done:
 	EVP_CIPHER_CTX_free(ctx);
 	if (!ok) {
+		ERR_clear_error();	/* handled here: no stale error for the thread's next OpenSSL user */
 		OPENSSL_cleanse(pt, ctlen);	/* never hand out unauthenticated plaintext */
 		return -1;
 	}

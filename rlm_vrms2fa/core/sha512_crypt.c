@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/sha.h>
 
 #include "sha512_crypt.h"
@@ -308,6 +309,7 @@ int sha512_crypt_encode(char const *password, size_t password_len, sha512_crypt_
 
 	rc = compute(&w, (uint8_t const *) password, password_len, s);
 	if (rc == 0) encode_digest(w.a, out);
+	else ERR_clear_error();		/* handled here: no stale error for the thread's next OpenSSL user */
 	OPENSSL_cleanse(&w, sizeof(w));
 	return rc;
 }

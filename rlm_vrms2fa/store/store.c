@@ -135,7 +135,7 @@ store_conn_t *store_open(store_config_t const *cfg, char *err, size_t errlen)
 	if (mysql_options(conn->mysql, MYSQL_SET_CHARSET_NAME, "utf8mb4") != 0) goto options_failed;
 
 	if (!mysql_real_connect(conn->mysql, host, cfg->user, cfg->password, cfg->database,
-				cfg->port, sock, CLIENT_MULTI_STATEMENTS)) {
+				cfg->port, sock, cfg->multi_statements ? CLIENT_MULTI_STATEMENTS : 0)) {
 		snprintf(err, errlen, "cannot connect to database '%s' at %s: %s",
 			 cfg->database ? cfg->database : "", sock ? sock : (host ? host : "localhost"),
 			 mysql_error(conn->mysql));

@@ -44,6 +44,9 @@ typedef struct {
 	uint32_t	read_timeout;
 	uint32_t	write_timeout;
 	uint32_t	wsrep_sync_wait;	/* Galera: SET SESSION wsrep_sync_wait (0: leave the server's) */
+	bool		multi_statements;	/* CLIENT_MULTI_STATEMENTS: only the admin tool's migration
+						   connection (a schema file is several statements); off for
+						   the module, so that no text can ever carry a second statement */
 } store_config_t;
 
 typedef struct store_conn store_conn_t;
@@ -58,6 +61,11 @@ typedef struct store_conn store_conn_t;
 int store_library_init(void);
 void store_library_end(void);
 
+/*
+ * Connect with cfg (utf8mb4, the timeouts, wsrep_sync_wait).  One statement
+ * per query unless cfg->multi_statements.  NULL on failure, with the reason
+ * in err (never the password).
+ */
 store_conn_t *store_open(store_config_t const *cfg, char *err, size_t errlen);
 void store_close(store_conn_t *conn);
 bool store_conn_broken(store_conn_t const *conn);

@@ -212,7 +212,7 @@ def delivered(server):
 
 def test_hook_is_an_executable_python3_script():
     assert os.access(HOOK, os.X_OK)
-    assert HOOK.read_text().startswith("#!/usr/bin/python3\n")
+    assert HOOK.read_text().startswith("#!/usr/bin/python3 -I\n")	# isolated: test_hardening_round2.py
 
 
 def test_sends_the_confirmation_email(smtp_server, tmp_path):
