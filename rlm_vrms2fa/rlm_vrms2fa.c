@@ -317,6 +317,12 @@ static rlm_rcode_t reply(rlm_vrms2fa_t const *inst, REQUEST *request, flow_resul
 
 	case FLOW_CHALLENGE:
 		if (res->has_uri) failed |= add_reply_string(request, inst->uri_da, res->uri);
+		/* the answer is a code: a client that shows a prompt (pam_radius_auth) must not echo it */
+		fr_pair_delete_by_num(&request->reply->vps, PW_PROMPT, 0, TAG_ANY);
+		vp = fr_pair_afrom_num(request->reply, PW_PROMPT, 0);
+		if (!vp) return RLM_MODULE_FAIL;
+		vp->vp_integer = 0;	/* No-Echo */
+		fr_pair_add(&request->reply->vps, vp);
 		vp = fr_pair_afrom_num(request->reply, PW_STATE, 0);
 		if (!vp) return RLM_MODULE_FAIL;
 		fr_pair_value_memcpy(vp, (uint8_t const *)res->state, strlen(res->state));

@@ -258,11 +258,18 @@ def wrong_code(secret_b32, digits=6, t=None):
 # --------------------------------------------------------------------------
 
 def mariadb_install_db(datadir, user, label):
-    """The system tables of a new data folder (mariadb-install-db)."""
+    """The system tables of a new data folder (mariadb-install-db).  Its
+    temporary files go to a folder of its own beside the data folder, not to
+    the shared /tmp (where a file left by another server whose pid this one
+    reuses makes the bootstrap fail)."""
+    tmpdir = Path(datadir).parent / "tmp"
+    tmpdir.mkdir(parents=True, exist_ok=True)
+    if user != "root":
+        shutil.chown(tmpdir, user, user)
     r = subprocess.run(
         ["mariadb-install-db", "--no-defaults", "--datadir=%s" % datadir, "--user=%s" % user,
          "--auth-root-authentication-method=normal", "--skip-test-db", "--skip-name-resolve",
-         "--innodb-buffer-pool-size=64M", "--skip-log-bin"],
+         "--innodb-buffer-pool-size=64M", "--skip-log-bin", "--tmpdir=%s" % tmpdir],
         capture_output=True, text=True, timeout=180)
     if r.returncode != 0:
         raise RuntimeError("mariadb-install-db (%s) failed:\n%s\n%s" % (label, r.stdout[-3000:], r.stderr[-3000:]))
@@ -345,6 +352,7 @@ class MariaDB(RootSql):
             ["mariadbd", "--no-defaults", "--datadir=%s" % self.datadir, "--socket=%s" % self.socket,
              "--port=%d" % self.port, "--bind-address=127.0.0.1", "--user=root",
              "--pid-file=%s" % self.pidfile, "--log-error=%s" % self.logfile,
+             "--tmpdir=%s" % (Path(self.datadir).parent / "tmp"),
              "--innodb-buffer-pool-size=64M", "--innodb-log-file-size=16M",
              "--innodb-flush-log-at-trx-commit=2", "--skip-log-bin", "--skip-name-resolve",
              "--max-connections=300"],

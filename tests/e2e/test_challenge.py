@@ -39,6 +39,7 @@ def test_challenge_then_accept(world, admin, radiusd):
     r1, csid = challenged(radiusd, u)
     assert "Message-Authenticator" in r1.attrs, r1.raw
     assert re.fullmatch(rb"V1[0-9a-f]{32}", r1.state), r1.state	# the module's own State, 128 bits
+    assert r1.get("Prompt") == "No-Echo", r1.raw	# a client that prompts must not echo the code
     assert r1.get("VRMS2FA-Enrolled") == "1"
 
     r2 = radiusd.round2(u.login, u.code(), r1.state, csid=csid)
