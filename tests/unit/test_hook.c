@@ -197,13 +197,16 @@ static void test_gate(void **state)
  * the slow hook that took it is killed, about 3 s: well past the quick
  * hook's 2 s, whereas a quick hook takes tens of ms (a few hundred under
  * AddressSanitizer on a loaded machine), so a slow machine alone does not
- * make it time out.
+ * make it time out.  Under AddressSanitizer a fork costs several times more
+ * and 16 of them queue behind each other (a fork holds the memory map's
+ * lock), so the defaults there are 64 MB and 8 slow threads: the sanitized
+ * run looks for memory errors, the plain one for the race.
  *
  * Parameters from the environment, for longer runs:
  *   VRMS2FA_HOOK_RACE_RUNS     quick hooks to run (default: as many as fit in
  *                              VRMS2FA_HOOK_RACE_SECONDS, default 3)
- *   VRMS2FA_HOOK_RACE_MB       resident ballast in MB (default 256)
- *   VRMS2FA_HOOK_RACE_SLOW     threads running slow hooks (default 16)
+ *   VRMS2FA_HOOK_RACE_MB       resident ballast in MB (default 256; 64 sanitized)
+ *   VRMS2FA_HOOK_RACE_SLOW     threads running slow hooks (default 16; 8 sanitized)
  *   VRMS2FA_HOOK_RACE_SLEEP    the slow hook's `sleep` argument (default 30)
  *   VRMS2FA_HOOK_RACE_SLOW_MS  the slow hook's deadline (default 3000)
  *   VRMS2FA_HOOK_RACE_QUICK_MS the quick hook's deadline (default 2000)
@@ -211,6 +214,21 @@ static void test_gate(void **state)
  * VRMS2FA_HOOK_RACE_SLOW=8 VRMS2FA_HOOK_RACE_SLEEP=1.5
  * VRMS2FA_HOOK_RACE_SLOW_MS=10000 VRMS2FA_HOOK_RACE_QUICK_MS=1000.
  */
+#if defined(__SANITIZE_ADDRESS__)
+#define RACE_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define RACE_SANITIZED 1
+#endif
+#endif
+#ifdef RACE_SANITIZED
+#define RACE_DEFAULT_MB		64
+#define RACE_DEFAULT_SLOW	8
+#else
+#define RACE_DEFAULT_MB		256
+#define RACE_DEFAULT_SLOW	16
+#endif
+
 typedef struct {
 	atomic_bool	stop;
 	atomic_uint	slow_runs;
@@ -245,8 +263,8 @@ static void test_concurrent_pipe_race(void **state)
 {
 	unsigned runs = env_number("VRMS2FA_HOOK_RACE_RUNS", 0);
 	unsigned seconds = env_number("VRMS2FA_HOOK_RACE_SECONDS", 3);
-	unsigned mb = env_number("VRMS2FA_HOOK_RACE_MB", 256);
-	unsigned nslow = env_number("VRMS2FA_HOOK_RACE_SLOW", 16);
+	unsigned mb = env_number("VRMS2FA_HOOK_RACE_MB", RACE_DEFAULT_MB);
+	unsigned nslow = env_number("VRMS2FA_HOOK_RACE_SLOW", RACE_DEFAULT_SLOW);
 	unsigned quick_ms = env_number("VRMS2FA_HOOK_RACE_QUICK_MS", 2000);
 	char const *sleep_arg = getenv("VRMS2FA_HOOK_RACE_SLEEP");
 	char const *argv[] = { "/bin/true", NULL };
