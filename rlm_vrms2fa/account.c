@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/rand.h>
 
 #include "account.h"
@@ -49,6 +50,7 @@ account_status_t account_enroll_begin(store_conn_t *conn, secretbox_keyring_t co
 	if (RAND_priv_bytes(secret, ACCOUNT_SECRET_LEN) != 1 ||
 	    secretbox_seal(keyring, user_id, secret, ACCOUNT_SECRET_LEN, sealed, sizeof(sealed), &sealed_len) != 0) {
 		OPENSSL_cleanse(secret, ACCOUNT_SECRET_LEN);
+		ERR_clear_error();	/* no stale error for the next check in this thread */
 		return ACCOUNT_CRYPTO_FAILED;
 	}
 	rc = store_secret_put_pending(conn, user_id, sealed, sealed_len, keyring->current_id, params, now,

@@ -386,6 +386,17 @@ class MariaDB(RootSql):
 # A TCP forwarder on loopback: the database "goes down" when it stops
 # --------------------------------------------------------------------------
 
+def trust_row(db, login, address, how="email", at=None):
+    """Write a trusted address for login as a proof of `how` would (for the
+    enrollment paths, which are offered only from a trusted address).  db: a
+    MariaDB (or anything with .sql and .db); address: normalised."""
+    at = int(time.time() if at is None else at)
+    kind = "mac" if re.fullmatch(r"([0-9a-f]{2}:){5}[0-9a-f]{2}", address) else "ipv4" if "." in address else "ipv6"
+    db.sql("INSERT INTO trusted_addresses (user_id, scope, address, kind, how, created_at, proven_at,"
+           " last_used_at, expires_at) SELECT id, '', '%s', '%s', '%s', %d, %d, %d, NULL FROM users"
+           " WHERE login = '%s'" % (address, kind, how, at, at, at, login), database=db.db)
+
+
 class TcpForwarder:
     """127.0.0.1:port -> 127.0.0.1:upstream.  stop() closes the listener and
     every forwarded connection (the database looks dead: refused, and open

@@ -878,9 +878,7 @@ def test_audit_trail_complete_and_without_secrets(world, admin, mariadb, radiusd
     mariadb.sql("UPDATE users SET grace_deadline = %d WHERE login = '%s'" % (t0 - 60, b.login), database=mariadb.db)
     bcsid = H.new_address()
     # enrollment is offered only from a trusted address (as an email confirmation would make it)
-    mariadb.sql("INSERT INTO trusted_addresses (user_id, scope, address, kind, how, created_at, proven_at,"
-                " last_used_at, expires_at) SELECT id, '', '%s', 'ipv6', 'email', %d, %d, %d, NULL FROM users"
-                " WHERE login = '%s'" % (bcsid, t0, t0, t0, b.login), database=mariadb.db)
+    H.trust_row(mariadb, b.login, bcsid, at=t0)
     r1 = radiusd.round1(b.login, b.password, csid=bcsid)
     b_secret = re.search(r"secret=([A-Z2-7]+)", r1.get("VRMS2FA-OTPAuth-URI")).group(1)
     needles.update({"secret b": b_secret, "secret b (lower)": b_secret.lower()})

@@ -447,17 +447,6 @@ def _secret_from_uri(uri):
     return m.group(1)
 
 
-def _trust_row(mariadb, login, csid, how="email"):
-    """A trusted address written as a proof of `how` would write it (for the
-    enrollment paths, which are offered only from a trusted address)."""
-    now = int(time.time())
-    mariadb.sql("INSERT INTO trusted_addresses (user_id, scope, address, kind, how, created_at, proven_at,"
-                " last_used_at, expires_at) SELECT id, '', '%s', '%s', '%s', %d, %d, %d, NULL FROM users"
-                " WHERE login = '%s'" % (csid, "mac" if csid.count(":") == 5 and "." not in csid else
-                                        "ipv4" if "." in csid else "ipv6", how, now, now, now, login),
-                database=mariadb.db)
-
-
 ALLOW_BACKEND = """
 	if (&Packet-Src-IP-Address == 127.0.0.2) {
 		update control {
@@ -514,7 +503,7 @@ def test_grace_passed_enrollment_over_radius(world, admin, mariadb, radiusd):
     r = radiusd.round1(u.login, u.password, csid=H.new_address())
     assert r.code == REJECT and r.get("VRMS2FA-OTPAuth-URI") is None, r.raw
     csid = H.new_address()
-    _trust_row(mariadb, u.login, csid)
+    H.trust_row(mariadb, u.login, csid)
     r1 = radiusd.round1(u.login, u.password, csid=csid)
     assert r1.code == CHALLENGE, r1.raw
     # a wrong code does not activate anything
@@ -536,7 +525,7 @@ def test_enrollment_requested_by_backend(world, admin, mariadb, new_radiusd):
     rad = new_radiusd(authorize_unlang=ALLOW_BACKEND)
     u = world.user()
     csid = H.new_address()
-    _trust_row(mariadb, u.login, csid)
+    H.trust_row(mariadb, u.login, csid)
     r1 = rad.round1(u.login, u.password, csid=csid, src_ip="127.0.0.2", extra=[("VRMS2FA-Enroll-Request", 1)])
     _enroll_over_radius(rad, admin, u, r1, csid, src_ip="127.0.0.2")
 
@@ -734,7 +723,7 @@ def test_parallel_enrollment_code(world, admin, mariadb, new_radiusd, figures):
     radiusd = new_radiusd(authorize_unlang=ALLOW_BACKEND)
     u = world.user()
     csid = H.new_address()
-    _trust_row(mariadb, u.login, csid)
+    H.trust_row(mariadb, u.login, csid)
     r1 = radiusd.round1(u.login, u.password, csid=csid, src_ip="127.0.0.2", extra=[("VRMS2FA-Enroll-Request", 1)])
     assert r1.code == CHALLENGE, r1.raw
     secret = _secret_from_uri(r1.get("VRMS2FA-OTPAuth-URI"))

@@ -645,11 +645,8 @@ def setup_people(world, admin, mariadb, rng):
     for u in requesters:
         u.enroll_request = True
     # their addresses trusted (as an email confirmation would): enrollment is offered only from one
-    now = int(time.time())
     for u in enrollees + requesters:
-        mariadb.sql("INSERT INTO trusted_addresses (user_id, scope, address, kind, how, created_at, proven_at,"
-                    " last_used_at, expires_at) SELECT id, '', '%s', 'ipv4', 'email', %d, %d, %d, NULL FROM users"
-                    " WHERE login = '%s'" % (u.address, now, now, now, u.login), database=mariadb.db)
+        H.trust_row(mariadb, u.login, u.address)
     pools["enroll"] = enrollees + requesters
     rng.shuffle(pools["enroll"])
     pools["unknown_budget"] = 6
