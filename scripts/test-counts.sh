@@ -8,6 +8,7 @@
 # program that crashed or exited non-zero for another reason is one ERROR
 # (Makefile.am, tests/unit/run-test.sh).  No summary (the build failed) or
 # no result at all counts as one failure.
+# shellcheck shell=bash
 make_check_counts() {
 	local kind n
 	p=0
