@@ -12,6 +12,11 @@
 # --merge they are then merged (minimised) into the committed corpus.
 # JOBS targets run at once (default: 2, or 1 on a single core; FUZZ_JOBS).
 #
+# The targets are built by the project's build system, ./configure
+# --enable-fuzzing --enable-werror (clang; FUZZ_CC for another compiler),
+# in a copy of the tree of its own, build-fuzz/src (scripts/build-copy.sh),
+# so that the normal build stays gcc; only what changed is rebuilt.
+#
 # Prints "fuzz <target>: N runs, N crashes (...)" per target and ends with
 # "N passed, N failed" like scripts/test.sh.  Exit status 0 only when every
 # target built and ran without a crash, leak, timeout or out-of-memory.
@@ -20,8 +25,8 @@ self="$(cd "$(dirname "$0")" && pwd)/$(basename "$0")"
 cd "$(dirname "$0")/.." || exit 1
 top=$(pwd)
 fuzz="$top/tests/fuzz"
-build="$fuzz/build"
-core="$top/rlm_vrms2fa/core"
+build="$fuzz/build"	# logs, scratch corpus, artifacts
+bin="$top/build-fuzz/src/tests/fuzz"	# the targets (scripts/build-copy.sh)
 
 merge=0
 jobs=${FUZZ_JOBS:-}
@@ -32,7 +37,7 @@ while [ $# -gt 0 ]; do
 	--merge) merge=1 ;;
 	-j) shift; jobs=${1:-} ;;
 	-j*) jobs=${1#-j} ;;
-	-h|--help) sed -n '2,17p' "$self" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '2,22p' "$self" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*)
 		if [ -z "$seconds" ] && [[ "$1" =~ ^[0-9]+$ ]]; then
 			seconds=$1
@@ -68,47 +73,23 @@ if ! command -v "$CC" >/dev/null 2>&1; then
 	echo "0 passed, ${#targets[@]} failed"
 	exit 1
 fi
-CFLAGS=(-std=gnu11 -g -O1 -Wall -Wextra -Werror -D_GNU_SOURCE -I "$core" -I "$fuzz"
-	-fno-sanitize-recover=undefined -fno-omit-frame-pointer)
-LIBS=(-loath -lcrypto -lcrypt -largon2)
 
 # ---- build (only what changed) ------------------------------------------
-mkdir -p "$build/obj" "$build/logs" "$build/new" "$build/artifacts"
-headers=("$core"/*.h "$fuzz"/*.h)
-stale() {	# stale OUTPUT INPUT...: true if OUTPUT is missing or older than an input
-	local out=$1 in
-	shift
-	[ -e "$out" ] || return 0
-	for in in "$@"; do [ "$in" -nt "$out" ] && return 0; done
-	return 1
-}
-compile() {	# compile SRC OBJ
-	"$CC" "${CFLAGS[@]}" -fsanitize=fuzzer-no-link,address,undefined -c "$1" -o "$2"
-}
-failmark="$build/.build-failed"
-rm -f "$failmark"
-for src in "$core"/*.c; do
-	obj="$build/obj/$(basename "$src" .c).o"
-	if stale "$obj" "$src" "${headers[@]}" "$self"; then
-		{ compile "$src" "$obj" || { rm -f "$obj"; touch "$failmark"; }; } &
-	fi
-	while [ "$(jobs -rp | wc -l)" -ge "$(nproc)" ]; do wait -n; done
-done
-wait
-core_objs=("$build"/obj/*.o)
-for t in "${targets[@]}"; do
-	if [ ! -e "$failmark" ] && stale "$build/$t" "$fuzz/$t.c" "${headers[@]}" "$self" "${core_objs[@]}"; then
-		{ "$CC" "${CFLAGS[@]}" -fsanitize=fuzzer,address,undefined "$fuzz/$t.c" "${core_objs[@]}" \
-			"${LIBS[@]}" -o "$build/$t" || { rm -f "$build/$t"; touch "$failmark"; }; } &
-	fi
-	while [ "$(jobs -rp | wc -l)" -ge "$(nproc)" ]; do wait -n; done
-done
-wait
-if [ -e "$failmark" ]; then
+mkdir -p "$build/logs" "$build/new" "$build/artifacts"
+configure=(--enable-fuzzing --enable-werror)
+[ -n "${FUZZ_CC:-}" ] && configure+=("CC=$FUZZ_CC")
+if ! scripts/build-copy.sh build-fuzz "${configure[@]}"; then
 	echo "fuzz.sh: build failed"
 	echo "0 passed, ${#targets[@]} failed"
 	exit 1
 fi
+for t in "${targets[@]}"; do
+	if [ ! -x "$bin/$t" ]; then
+		echo "fuzz.sh: $bin/$t was not built (is it in FUZZ_TARGETS in Makefile.am?)"
+		echo "0 passed, ${#targets[@]} failed"
+		exit 1
+	fi
+done
 
 # ---- run ------------------------------------------------------------------
 # run_one TARGET: fuzz for $seconds, then (with --merge) merge; writes the
@@ -120,7 +101,7 @@ run_one() {
 	rm -f "$art"/crash-* "$art"/leak-* "$art"/timeout-* "$art"/oom-* "$art"/slow-unit-*
 	[ -f "$fuzz/$t.dict" ] && dict=(-dict="$fuzz/$t.dict")
 	# The scratch folder comes first: libFuzzer writes new inputs there only.
-	"$build/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+	"$bin/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
 		-print_final_stats=1 -artifact_prefix="$art" "${dict[@]}" "$new" "$corpus" >"$log" 2>&1
 	rc=$?
 	runs=$(sed -n 's/^stat::number_of_executed_units: *\([0-9]*\).*/\1/p' "$log" | tail -n 1)
@@ -143,7 +124,7 @@ merge_one() {
 	rm -rf "$tmp"
 	mkdir -p "$tmp"
 	find "$corpus" -maxdepth 1 -type f \( -name 'seed-*' -o -name 'regress-*' \) -exec cp -p {} "$tmp"/ \;
-	"$build/$t" -merge=1 -timeout=10 -rss_limit_mb=2048 "$tmp" "$corpus" "$new" || return 1
+	"$bin/$t" -merge=1 -timeout=10 -rss_limit_mb=2048 "$tmp" "$corpus" "$new" || return 1
 	rm -rf "$corpus"
 	mv "$tmp" "$corpus"
 	rm -rf "$new"
@@ -177,7 +158,7 @@ for t in "${targets[@]}"; do
 		grep -m 1 -A 25 -E '^(==[0-9]+==ERROR|.*runtime error|.*property broken|ALARM|==[0-9]+== ERROR)' \
 			"$build/logs/$t.log" | sed 's/^/    /'
 		for a in "$build/artifacts/$t"/*; do
-			[ -f "$a" ] && echo "    reproduce: $build/$t $a"
+			[ -f "$a" ] && echo "    reproduce: $bin/$t $a"
 		done
 	fi
 done

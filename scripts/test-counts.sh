@@ -1,16 +1,24 @@
 # test-counts.sh - sourced by the test scripts (test.sh, test-sanitized.sh,
-# valgrind.sh): the counts of a cmocka program or a pytest run, read from
-# its log.
+# valgrind.sh): the counts of a `make check` run or a pytest run, read from
+# its output.
 #
-# cmocka_counts LOG RC: sets p and f from the "[  PASSED  ] N test(s)." and
-# "[  FAILED  ] N test(s)" lines of LOG; a program that exited with RC != 0
-# without saying which test failed (a crash, say) counts as one failure.
-cmocka_counts() {
-	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$1" | tail -n 1)
-	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$1" | tail -n 1)
-	p=${p:-0}
-	f=${f:-0}
-	if [ "$2" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+# make_check_counts LOG: sets p and f from the summary automake's test
+# harness printed to LOG ("# PASS:  N", "# FAIL:  N", ...): p is PASS, f is
+# FAIL + XPASS + ERROR.  Each cmocka test case is one result, and a unit
+# program that crashed or exited non-zero for another reason is one ERROR
+# (Makefile.am, tests/unit/run-test.sh).  No summary (the build failed) or
+# no result at all counts as one failure.
+# shellcheck shell=bash
+make_check_counts() {
+	local kind n
+	p=0
+	f=0
+	for kind in PASS FAIL XPASS ERROR; do
+		n=$(sed -n "s/^# $kind: *\([0-9][0-9]*\)\$/\1/p" "$1" | tail -n 1)
+		n=${n:-0}
+		if [ "$kind" = PASS ]; then p=$n; else f=$((f + n)); fi
+	done
+	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then f=1; fi
 }
 #
 # pytest_counts LOG: sets p (tests passed) and f (tests failed, errors
