@@ -239,11 +239,18 @@ static bool count_failure(login_t *l, uint64_t user_id, uint64_t company_id)
  */
 static void reset_failures(login_t *l, store_login_t const *row)
 {
-	lockout_record_t const *name = l->taken_name.last_failure_at ? &l->taken_name : &row->name_record;
+	bool taken = l->taken_name.last_failure_at != 0;	/* this request took an attempt (and gave it back) */
+	lockout_record_t const *pair = taken ? &l->taken_pair : &row->pair_record;
+	lockout_record_t const *name = taken ? &l->taken_name : &row->name_record;
+	uint32_t own = taken ? 1 : 0;
 
 	give_back(l);
-	(void)store_failure_clear(l->conn, l->login, l->login_len, l->address, LOCKOUT_PAIR, l->req->now);
-	if (lockout_success_clears_name(name, l->req->now)) {
+	/* the common case writes nothing more: the give back deleted the records that held only this attempt */
+	if (pair->failures > own || pair->lockouts || pair->locked_until) {
+		(void)store_failure_clear(l->conn, l->login, l->login_len, l->address, LOCKOUT_PAIR, l->req->now);
+	}
+	if ((name->failures > own || name->lockouts || name->locked_until) &&
+	    lockout_success_clears_name(name, l->req->now)) {
 		(void)store_failure_clear(l->conn, l->login, l->login_len, l->address, LOCKOUT_NAME, l->req->now);
 	}
 }

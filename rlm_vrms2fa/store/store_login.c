@@ -171,6 +171,10 @@ static char const SQL_FAILURE_READ[] =
 static char const SQL_FAILURE_GIVE_BACK[] =
 	"UPDATE login_failures SET failures = IF(failures > 0, failures - 1, 0)"
 	" WHERE login = ? AND address IN ('', ?)";
+/* After a give back: records with nothing left to remember go (a take recreates them). */
+static char const SQL_FAILURE_DROP_EMPTY[] =
+	"DELETE FROM login_failures WHERE login = ? AND address IN ('', ?)"
+	" AND failures = 0 AND lockouts = 0 AND locked_until = 0";
 static char const SQL_FAILURE_LOCK[] =
 	"UPDATE login_failures SET failures = 0, lockouts = lockouts + 1, locked_until = ?"
 	" WHERE login = ? AND address = ? AND lockouts = ?";
@@ -231,8 +235,11 @@ store_status_t store_failure_take(store_conn_t *conn, char const *login, size_t 
 store_status_t store_failure_give_back(store_conn_t *conn, char const *login, size_t login_len, char const *address)
 {
 	store_param_t params[] = { P_TEXTN(login, login_len), P_TEXT(pair_key(address)) };
+	store_status_t rc;
 
-	return store_exec(conn, SQL_FAILURE_GIVE_BACK, params, NELEMS(params), NULL);
+	rc = store_exec(conn, SQL_FAILURE_GIVE_BACK, params, NELEMS(params), NULL);
+	if (rc != STORE_OK) return rc;
+	return store_exec(conn, SQL_FAILURE_DROP_EMPTY, params, NELEMS(params), NULL);
 }
 
 store_status_t store_failure_lock(store_conn_t *conn, char const *login, size_t login_len, char const *address,
