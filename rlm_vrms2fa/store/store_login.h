@@ -91,9 +91,9 @@ store_status_t store_login_lookup(store_conn_t *conn, char const *login, size_t 
  * missing, last_failure_at = now), then both read back, this attempt
  * included.  store_failure_give_back: the attempt given back (a success),
  * never below zero; a record left with nothing to remember is deleted.
- * store_failure_lock: lock a record for its next lockout, only if its lockouts still read what the take read (a
- * concurrent failure that locked it first wins: STORE_CONFLICT); its
- * failures start again at zero.  store_failure_forget: delete a decayed
+ * store_failure_lock: lock a record for its next lockout, only if its
+ * lockouts still read what the take read (a concurrent failure that locked
+ * it first wins: STORE_CONFLICT); its failures start again at zero.  store_failure_forget: delete a decayed
  * record, only if unchanged since it was read (STORE_CONFLICT otherwise).
  * store_failure_clear: after a success, delete a record unless a lock of
  * it runs at 'now'.
