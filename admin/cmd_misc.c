@@ -153,9 +153,9 @@ static void print_record(lockout_show_t *s, char const *address, lockout_record_
 		printf("%s: locked out until %s (%u lockout%s in a row).\n", who, until, r->lockouts,
 		       r->lockouts == 1 ? "" : "s");
 	} else {
-		printf("%s: not locked out (%u failure%s, %u earlier lockout%s%s).\n", who, r->failures,
-		       r->failures == 1 ? "" : "s", r->lockouts, r->lockouts == 1 ? "" : "s",
-		       decayed ? "; decayed, counts start again" : "");
+		printf("%s: not locked out (%u consecutive failure%s)", who, r->failures, r->failures == 1 ? "" : "s");
+		if (r->lockouts) printf("; %u earlier lockout%s", r->lockouts, r->lockouts == 1 ? "" : "s");
+		printf("%s.\n", decayed ? "; decayed, counts start again" : "");
 	}
 }
 

@@ -219,10 +219,10 @@ def test_lockout_show_and_clear_both_dimensions(world, admin, new_radiusd):
     assert by[failed]["locked"] is False and by[failed]["failures"] == 1, j
     assert by["-"]["failures"] == 1, j
     text = admin("lockout", "show", u.login).stdout
-    assert "%s (the name, every address): not locked out (4 failures" % u.login in text, text
+    assert "%s (the name, every address): not locked out (4 consecutive failures)" % u.login in text, text
     assert "%s from %s: locked out until" % (u.login, locked) in text, text
-    assert "%s from %s: not locked out (1 failure," % (u.login, failed) in text, text
-    assert "%s from requests without an address: not locked out (1 failure," % u.login in text, text
+    assert "%s from %s: not locked out (1 consecutive failure)" % (u.login, failed) in text, text
+    assert "%s from requests without an address: not locked out (1 consecutive failure)" % u.login in text, text
 
     r = rad.round1(u.login, u.password, csid=locked)
     assert (r.code, r.message) == (REJECT, MSG_LOCKED), r.raw
