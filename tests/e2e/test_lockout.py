@@ -30,6 +30,17 @@ def _refused_unchecked(rad, login):
                re.search(r"rlm_vrms2fa: (too many attempts|locked out)", line))
 
 
+def _wait_logged(rad, login, n, seconds=10.0):
+    """Wait until radiusd has logged the rejects of `n` answered requests of
+    `login` (the log is written after the answer is sent)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if sum(1 for line in rad.log_text().splitlines()
+               if "Login incorrect" in line and "[%s]" % login in line) >= n:
+            return
+        time.sleep(0.1)
+
+
 def _tally(replies):
     out = {}
     for r in replies:
@@ -63,6 +74,7 @@ def test_thousand_wrong_passwords_from_ten_addresses(world, admin, new_radiusd, 
         sent += len(packets)
         replies += got
     elapsed = time.monotonic() - t0
+    _wait_logged(rad, u.login, len(replies))
     tally = _tally(replies)
     checks = _checks_ran(rad, u.login)
     j = admin.json("lockout", "show", u.login)
@@ -107,7 +119,7 @@ def test_fifty_parallel_wrong_passwords_run_at_most_the_threshold(world, admin, 
     packets = [[("User-Name", u.login), ("User-Password", "parallel-%d" % i), ("Calling-Station-Id", addr),
                 ("NAS-IP-Address", H.Raw("127.0.0.1"))] for i in range(50)]
     replies, elapsed = rad.burst(packets)
-    time.sleep(0.5)	# the last log lines
+    _wait_logged(rad, u.login, len(replies))
     tally = _tally(replies)
     checks = _checks_ran(rad, u.login)
     refused = _refused_unchecked(rad, u.login)
