@@ -114,12 +114,99 @@ int cmd_trusted(admin_t *a, int argc, char **argv)
 	return EXIT_USAGE;
 }
 
+/* What "lockout show" gathers over a name's failure records, as the module counts them now. */
+typedef struct {
+	admin_t		*a;
+	char const	*login;
+	json_t		j;
+	bool		name_seen, addresses_open;
+	uint32_t	name_failures, lockouts;
+	int64_t		locked_until;
+} lockout_show_t;
+
+static void json_record(json_t *j, char const *key, char const *address, lockout_record_t const *r, bool decayed,
+			int64_t now)
+{
+	json_open(j, key, '{');
+	if (address) json_str(j, "address", address);
+	json_int(j, "failures", r->failures);
+	json_int(j, "lockouts", r->lockouts);
+	json_int(j, "locked_until", r->locked_until);
+	json_bool(j, "locked", lockout_is_locked(r->locked_until, now));
+	json_int(j, "last_failure_at", r->last_failure_at);
+	json_bool(j, "decayed", decayed);
+	json_close(j, '}');
+}
+
+static void print_record(lockout_show_t *s, char const *address, lockout_record_t const *r, bool decayed)
+{
+	char until[64], who[TEXT_LOGIN_MAX + ADDR_TEXT_MAX + 64];
+
+	if (address) {
+		snprintf(who, sizeof(who), "%s from %s", s->login,
+			 strcmp(address, STORE_NO_ADDRESS) == 0 ? "requests without an address" : address);
+	} else {
+		snprintf(who, sizeof(who), "%s (the name, every address)", s->login);
+	}
+	if (lockout_is_locked(r->locked_until, s->a->now)) {
+		admin_format_time(r->locked_until, until, sizeof(until));
+		printf("%s: locked out until %s (%u lockout%s in a row).\n", who, until, r->lockouts,
+		       r->lockouts == 1 ? "" : "s");
+	} else {
+		printf("%s: not locked out (%u consecutive failure%s)", who, r->failures, r->failures == 1 ? "" : "s");
+		if (r->lockouts) printf("; %u earlier lockout%s", r->lockouts, r->lockouts == 1 ? "" : "s");
+		printf("%s.\n", decayed ? "; decayed, counts start again" : "");
+	}
+}
+
+/* One record: the name's first (address ""), then each address's. */
+static int show_lockout_row(store_lockout_row_t const *row, void *arg)
+{
+	lockout_show_t *s = arg;
+	lockout_record_t const *raw = &row->record;
+	bool decayed = lockout_decayed(&s->a->flow.lockout, raw, s->a->now);
+	lockout_record_t r = lockout_effective(&s->a->flow.lockout, raw, s->a->now);
+	bool is_name = row->address[0] == '\0';
+
+	if (!is_name && !s->name_seen) {
+		lockout_record_t none = { 0, 0, 0, 0 };
+
+		s->name_seen = true;
+		if (s->a->json) json_record(&s->j, "name", NULL, &none, false, s->a->now);
+		else print_record(s, NULL, &none, false);
+	}
+	if (is_name) {
+		s->name_seen = true;
+		s->name_failures = r.failures;
+		if (s->a->json) json_record(&s->j, "name", NULL, &r, decayed, s->a->now);
+		else print_record(s, NULL, &r, decayed);
+	} else {
+		if (s->a->json && !s->addresses_open) {
+			json_open(&s->j, "addresses", '[');
+			s->addresses_open = true;
+		}
+		if (s->a->json) json_record(&s->j, NULL, row->address, &r, decayed, s->a->now);
+		else print_record(s, row->address, &r, decayed);
+	}
+	if (r.lockouts > s->lockouts) s->lockouts = r.lockouts;
+	if (r.locked_until > s->locked_until) s->locked_until = r.locked_until;
+	return 0;
+}
+
+/*
+ * "lockout show|clear LOGIN": both dimensions of the lockout (core/lockout.h),
+ * the name's record and one per address, as the module counts them now
+ * (decayed records count as empty); clear deletes them all.  The JSON keeps
+ * a summary at the top: failures of the name, and locked / locked_until /
+ * lockouts over every record.
+ */
 int cmd_lockout(admin_t *a, int argc, char **argv)
 {
 	static char const usage[] = "vrms2fa-admin lockout show|clear LOGIN";
 	char const *pos[2] = { NULL, NULL };
-	store_lockout_t l;
+	lockout_show_t s;
 	store_user_t u;
+	uint64_t removed = 0;
 	bool known;
 	int err;
 
@@ -133,27 +220,38 @@ int cmd_lockout(admin_t *a, int argc, char **argv)
 	known = store_user_get(a->conn, pos[1], &u) == STORE_OK;
 
 	if (strcmp(pos[0], "clear") == 0) {
-		if (store_lockout_clear(a->conn, pos[1]) != STORE_OK) return admin_db_fail(a, "lockout clear");
-		admin_audit(a, "vrms2fa-admin", known ? u.id : 0, known ? u.company.id : 0, "lockout_released", pos[1]);
-	}
-	if (store_lockout_get(a->conn, pos[1], &l) != STORE_OK) return admin_db_fail(a, "lockout show");
+		char detail[TEXT_LOGIN_MAX + 64];
 
+		if (store_lockout_clear(a->conn, pos[1], &removed) != STORE_OK) return admin_db_fail(a, "lockout clear");
+		snprintf(detail, sizeof(detail), "%s (%llu record%s)", pos[1], (unsigned long long)removed,
+			 removed == 1 ? "" : "s");
+		admin_audit(a, "vrms2fa-admin", known ? u.id : 0, known ? u.company.id : 0, "lockout_released", detail);
+	}
+
+	memset(&s, 0, sizeof(s));
+	s.a = a;
+	s.login = pos[1];
 	if (a->json) {
-		json_t j = { 0 };
-		json_open(&j, NULL, '{');
-		json_str(&j, "login", pos[1]);
-		json_int(&j, "failures", l.failures);
-		json_int(&j, "lockouts", l.lockouts);
-		json_int(&j, "locked_until", l.locked_until);
-		json_bool(&j, "locked", l.locked_until > a->now);
-		json_close(&j, '}');
-		json_end(&j);
-	} else if (l.locked_until > a->now) {
-		char until[64];
-		admin_format_time(l.locked_until, until, sizeof(until));
-		printf("%s is locked out until %s (%u lockout%s in a row).\n", pos[1], until, l.lockouts, l.lockouts == 1 ? "" : "s");
-	} else {
-		printf("%s is not locked out (%u consecutive failure%s).\n", pos[1], l.failures, l.failures == 1 ? "" : "s");
+		json_open(&s.j, NULL, '{');
+		json_str(&s.j, "login", pos[1]);
+	}
+	if (store_lockout_list(a->conn, pos[1], show_lockout_row, &s) != STORE_OK) return admin_db_fail(a, "lockout show");
+	if (a->json) {
+		if (!s.name_seen) {
+			lockout_record_t none = { 0, 0, 0, 0 };
+
+			json_record(&s.j, "name", NULL, &none, false, a->now);
+		}
+		if (!s.addresses_open) json_open(&s.j, "addresses", '[');
+		json_close(&s.j, ']');
+		json_int(&s.j, "failures", s.name_failures);
+		json_int(&s.j, "lockouts", s.lockouts);
+		json_int(&s.j, "locked_until", s.locked_until);
+		json_bool(&s.j, "locked", lockout_is_locked(s.locked_until, a->now));
+		json_close(&s.j, '}');
+		json_end(&s.j);
+	} else if (!s.name_seen) {
+		printf("%s is not locked out (no failures recorded).\n", pos[1]);
 	}
 	return 0;
 }

@@ -49,6 +49,8 @@ typedef struct {
 	char const		*scope;				/* the trust scope ("" default) */
 	bool			enrollment_requested;		/* asked, and honoured (policy_enrollment_request_honoured) */
 	uint8_t			digest[CHALLENGE_TOKEN_DIGEST_LEN];	/* round 2: the State's digest */
+	bool			attempt_taken;			/* an attempt is counted against the lockout until given back */
+	lockout_record_t	taken_pair, taken_name;		/* the records as that take read them back */
 } login_t;
 
 /* ---- results --------------------------------------------------------- */
@@ -107,31 +109,153 @@ static void audit(login_t *l, uint64_t user_id, uint64_t company_id, char const 
 /* ---- lockout ---------------------------------------------------------- */
 
 /*
- * Count a failure against the login name; true when this failure locked it.
- * The store counts, the core decides, the store applies the lock with one
- * conditional write (a concurrent failure that locked it first wins).
+ * The lockout (core/lockout.h) in the order of a check:
+ *   lockout_check  before the check: decayed records forgotten, then
+ *                  refused when a lock applies or a dimension is full;
+ *   take_attempt   the attempt counted on the pair and the name before the
+ *                  check runs, refused (and given back) when it goes over;
+ *   count_failure  the check failed: the attempt stays, the core says
+ *                  whether it locks the pair or the name;
+ *   give_back      the check passed (or could not run): the attempt given back;
+ *   reset_failures the login succeeded: the records cleared.
  */
-static bool count_failure(login_t *l, uint64_t user_id, uint64_t company_id)
-{
-	uint32_t failures = 0, lockouts = 0;
-	int64_t until = 0;
 
-	if (store_failure_count(l->conn, l->login, l->login_len, l->req->now, &failures, &lockouts) != STORE_OK) {
+static bool trust_allowed(login_t const *l);
+
+/* The request's address is trusted for the user, and that trust counts (policy_trust_counts). */
+static bool address_trust_counts(login_t const *l, store_login_t const *row)
+{
+	return row->trusted && trust_allowed(l) &&
+	       policy_trust_counts(row->trusted_how, row->totp_status == TOTP_STATUS_ACTIVE);
+}
+
+static void lockout_facts(login_t const *l, store_login_t const *row, lockout_record_t const *pair,
+			  lockout_record_t const *name, lockout_facts_t *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->pair = *pair;
+	f->name = *name;
+	f->exempt_from_name = lockout_exempt_from_name(address_trust_counts(l, row), l->req->message_authenticator);
+	f->now = l->req->now;
+}
+
+/* Before the check, on the records looked up: LOCKOUT_GO, or why the request is refused. */
+static lockout_verdict_t lockout_check(login_t *l, store_login_t const *row)
+{
+	lockout_config_t const *cfg = &l->cfg->lockout;
+	lockout_record_t pair = lockout_effective(cfg, &row->pair_record, l->req->now);
+	lockout_record_t name = lockout_effective(cfg, &row->name_record, l->req->now);
+	lockout_facts_t f;
+
+	/* a decayed record starts again; a concurrent change keeps it (STORE_CONFLICT) */
+	if (lockout_decayed(cfg, &row->pair_record, l->req->now)) {
+		(void)store_failure_forget(l->conn, l->login, l->login_len, l->address, LOCKOUT_PAIR, &row->pair_record);
+	}
+	if (lockout_decayed(cfg, &row->name_record, l->req->now)) {
+		(void)store_failure_forget(l->conn, l->login, l->login_len, l->address, LOCKOUT_NAME, &row->name_record);
+	}
+	lockout_facts(l, row, &pair, &name, &f);
+	return lockout_before_take(cfg, &f);
+}
+
+/* Refused by the lockout: "too many attempts", and which rule in the log. */
+static void reject_locked(login_t *l, lockout_verdict_t verdict)
+{
+	answer(l->res, FLOW_REJECT, MSG_LOCKED);
+	explain(l->res, "%s", lockout_verdict_name(verdict));
+}
+
+/*
+ * Take an attempt before running a check (password or code): true when the
+ * check may run, the attempt then counted until given back.  Otherwise the
+ * result is set: refused (the attempt given back) or a database error.
+ */
+static bool take_attempt(login_t *l, store_login_t const *row)
+{
+	lockout_facts_t f;
+	lockout_verdict_t verdict;
+
+	if (store_failure_take(l->conn, l->login, l->login_len, l->address, l->req->now, &l->taken_pair,
+			       &l->taken_name) != STORE_OK) {
+		fail_database(l, "lockout count");
 		return false;
 	}
-	if (!lockout_after_failure(&l->cfg->lockout, failures, lockouts, l->req->now, &until)) return false;
-	if (store_failure_lock(l->conn, l->login, l->login_len, failures, lockouts, until) != STORE_OK) return false;
-	audit(l, user_id, company_id, "lockout", "too many consecutive failures");
+	lockout_facts(l, row, &l->taken_pair, &l->taken_name, &f);
+	verdict = lockout_after_take(&l->cfg->lockout, &f);
+	if (verdict != LOCKOUT_GO) {
+		(void)store_failure_give_back(l->conn, l->login, l->login_len, l->address);
+		reject_locked(l, verdict);
+		return false;
+	}
+	l->attempt_taken = true;
 	return true;
 }
 
-static void reset_failures(login_t *l, store_login_t const *row)
+/* The check passed, or did not run to a verdict: the attempt is given back. */
+static void give_back(login_t *l)
 {
-	if (row->failures == 0 && row->lockouts == 0) return;	/* the common case writes nothing */
-	(void)store_failure_reset(l->conn, l->login, l->login_len);
+	if (!l->attempt_taken) return;
+	l->attempt_taken = false;
+	(void)store_failure_give_back(l->conn, l->login, l->login_len, l->address);
 }
 
-/* Reject a failed step: counted, and "too many attempts" when this failure locked the name. */
+/* Lock one dimension if this failure reaches its threshold; true when this request locked it. */
+static bool lock_if_due(login_t *l, lockout_dimension_t dim, lockout_record_t const *taken, uint64_t user_id,
+			uint64_t company_id)
+{
+	int64_t until = 0;
+
+	if (!lockout_after_failure(&l->cfg->lockout, dim, taken->failures, taken->lockouts, l->req->now, &until)) {
+		return false;
+	}
+	if (store_failure_lock(l->conn, l->login, l->login_len, l->address, dim, taken->lockouts, until) != STORE_OK) {
+		return false;	/* a concurrent failure locked it first, or the database failed */
+	}
+	audit(l, user_id, company_id, "lockout",
+	      dim == LOCKOUT_PAIR ? "too many failures of this name from this address" : "too many failures of this name");
+	return true;
+}
+
+/*
+ * The check failed: the attempt taken before it stays counted; true when
+ * this failure locked the pair or the name.  The store counts, the core
+ * decides, the store applies each lock with one conditional write (a
+ * concurrent failure that locked it first wins).
+ */
+static bool count_failure(login_t *l, uint64_t user_id, uint64_t company_id)
+{
+	bool pair_locked, name_locked;
+
+	if (!l->attempt_taken) return false;
+	l->attempt_taken = false;
+	pair_locked = lock_if_due(l, LOCKOUT_PAIR, &l->taken_pair, user_id, company_id);
+	name_locked = lock_if_due(l, LOCKOUT_NAME, &l->taken_name, user_id, company_id);
+	return pair_locked || name_locked;
+}
+
+/*
+ * The login succeeded: the pair's record is cleared, and the name's unless
+ * a lock of the name (earned from elsewhere) runs (lockout_success_clears_name).
+ */
+static void reset_failures(login_t *l, store_login_t const *row)
+{
+	bool taken = l->taken_name.last_failure_at != 0;	/* this request took an attempt (and gave it back) */
+	lockout_record_t const *pair = taken ? &l->taken_pair : &row->pair_record;
+	lockout_record_t const *name = taken ? &l->taken_name : &row->name_record;
+	uint32_t own = taken ? 1 : 0;
+
+	give_back(l);
+	/* the common case writes nothing more: the give back deleted the records that held only this attempt */
+	if (pair->failures > own || pair->lockouts || pair->locked_until) {
+		(void)store_failure_clear(l->conn, l->login, l->login_len, l->address, LOCKOUT_PAIR, l->req->now);
+	}
+	if ((name->failures > own || name->lockouts || name->locked_until) &&
+	    lockout_success_clears_name(name, l->req->now)) {
+		(void)store_failure_clear(l->conn, l->login, l->login_len, l->address, LOCKOUT_NAME, l->req->now);
+	}
+}
+
+/* Reject a failed step: counted, and "too many attempts" when this failure locked the pair or the name. */
 static void reject_counted(login_t *l, store_login_t const *row, char const *message)
 {
 	answer(l->res, FLOW_REJECT, count_failure(l, row->user_id, row->company_id) ? MSG_LOCKED : message);
@@ -561,12 +685,15 @@ static void single_pass_second_factor(login_t *l, store_login_t const *row, uint
 		reject_counted(l, row, MSG_LOGIN_FAILED);
 		return;
 	case STEP_UNDECRYPTABLE:
+		give_back(l);
 		fail_account(l, ACCOUNT_UNDECRYPTABLE, "second factor");
 		return;
 	case STEP_ERROR:
+		give_back(l);
 		fail_database(l, "second factor");
 		return;
 	}
+	give_back(l);
 }
 
 /* Carry out the decision of the round 1 table (policy_decide). */
@@ -619,34 +746,42 @@ static void act_on_decision(login_t *l, store_login_t const *row, decision_t dec
 }
 
 /*
- * The password of round 1 (with the single-pass split for a user with
- * active 2FA): every unknown or unusable account costs a hash check like a
- * known one.  *split receives where the code starts.
+ * The facts of round 1's password step, before the check: the account,
+ * and in single pass for a user with active 2FA where the code starts
+ * (*split).
  */
-static password_verdict_t check_password(login_t *l, store_login_t const *row, single_pass_split_t *split)
+static void password_facts_of(login_t const *l, store_login_t const *row, single_pass_split_t *split,
+			      password_facts_t *pw)
 {
 	flow_config_t const *cfg = l->cfg;
-	flow_request_t const *req = l->req;
-	password_facts_t pw;
 
-	memset(&pw, 0, sizeof(pw));
-	split->password_len = req->password_len;
+	memset(pw, 0, sizeof(*pw));
+	split->password_len = l->req->password_len;
 	split->code_len = 0;
 	split->code_missing = false;
-	pw.user_found = row->user_found;
-	pw.disabled = row->disabled;
-	pw.has_password_hash = row->has_password_hash;
-	pw.external_password = cfg->external_password;
+	pw->user_found = row->user_found;
+	pw->disabled = row->disabled;
+	pw->has_password_hash = row->has_password_hash;
+	pw->external_password = cfg->external_password;
 	if (cfg->single_pass && row->user_found && row->totp_status == TOTP_STATUS_ACTIVE) {
-		policy_single_pass_split(req->password_len, row->secret.params.digits, split);
-		pw.code_missing = split->code_missing;
+		policy_single_pass_split(l->req->password_len, row->secret.params.digits, split);
+		pw->code_missing = split->code_missing;
 	}
-	if (!cfg->external_password) {
-		char const *hash = (row->user_found && row->has_password_hash) ? row->password_hash : cfg->dummy_hash;
+}
 
-		pw.verified = password_verify(hash, (char const *)req->password, split->password_len);
+/*
+ * The password check: every unknown or unusable account costs a hash
+ * check like a known one (a dummy hash).  The verdict of the facts.
+ */
+static password_verdict_t check_password(login_t const *l, store_login_t const *row, single_pass_split_t const *split,
+					 password_facts_t *pw)
+{
+	if (!l->cfg->external_password) {
+		char const *hash = (row->user_found && row->has_password_hash) ? row->password_hash : l->cfg->dummy_hash;
+
+		pw->verified = password_verify(hash, (char const *)l->req->password, split->password_len);
 	}
-	return policy_password_verdict(&pw);
+	return policy_password_verdict(pw);
 }
 
 /* The facts of the round 1 table (policy_decide) for this request and this user. */
@@ -654,8 +789,7 @@ static void round1_facts(login_t const *l, store_login_t const *row, login_facts
 {
 	memset(facts, 0, sizeof(*facts));
 	facts->twofa_active = row->totp_status == TOTP_STATUS_ACTIVE;
-	facts->address_trusted = row->trusted && trust_allowed(l) &&
-				 policy_trust_counts(row->trusted_how, facts->twofa_active);
+	facts->address_trusted = address_trust_counts(l, row);
 	facts->mandatory = policy_is_mandatory(row->level, row->group_mask, row->group);
 	facts->has_deadline = row->has_deadline;
 	facts->grace_deadline = row->grace_deadline;
@@ -675,6 +809,8 @@ static void round1(login_t *l)
 	store_login_t row;
 	int64_t grace_left = 0;
 	decision_t decision;
+	lockout_verdict_t lock;
+	password_facts_t pw;
 
 	if (!req->has_password && !l->cfg->external_password) {
 		answer(l->res, FLOW_REJECT, MSG_LOGIN_FAILED);
@@ -685,12 +821,14 @@ static void round1(login_t *l)
 		fail_database(l, "login lookup");
 		return;
 	}
-	if (lockout_is_locked(row.locked_until, req->now)) {
-		answer(l->res, FLOW_REJECT, MSG_LOCKED);
-		explain(l->res, "locked out");
+	lock = lockout_check(l, &row);
+	if (lock != LOCKOUT_GO) {
+		reject_locked(l, lock);
 		return;
 	}
-	verdict = check_password(l, &row, &split);
+	password_facts_of(l, &row, &split, &pw);
+	if (!take_attempt(l, &row)) return;	/* counted before the check: parallel requests cannot outrun the threshold */
+	verdict = check_password(l, &row, &split, &pw);
 	if (verdict != PASSWORD_VERDICT_OK) {
 		explain(l->res, "%s", policy_password_verdict_name(verdict));
 		reject_counted(l, &row, MSG_LOGIN_FAILED);
@@ -700,6 +838,8 @@ static void round1(login_t *l)
 	l->res->enrolled = row.totp_status == TOTP_STATUS_ACTIVE;
 	round1_facts(l, &row, &facts);
 	decision = policy_decide(&facts, &grace_left);
+	/* the password passed; in single pass the same attempt covers the code checked next */
+	if (decision != DECISION_SINGLE_PASS_CODE) give_back(l);
 	act_on_decision(l, &row, decision, facts.mandatory, grace_left,
 			req->password ? req->password + split.password_len : NULL, split.code_len);
 }
@@ -762,10 +902,11 @@ static void act_on_answer(login_t *l, store_login_t const *row, second_step_t co
 /*
  * The facts of round 2's gate: the State's format, one attempt of its live
  * challenge taken, the challenge bound to this user, NAS and address, the
- * user's state.  *row receives the login lookup with the challenge.  -1
+ * user's state and the locks that apply (*lock).  *row receives the login
+ * lookup with the challenge.  -1
  * after setting the result on a database error; 0 otherwise.
  */
-static int round2_gate_facts(login_t *l, store_login_t *row, round2_gate_facts_t *gate)
+static int round2_gate_facts(login_t *l, store_login_t *row, round2_gate_facts_t *gate, lockout_verdict_t *lock)
 {
 	flow_request_t const *req = l->req;
 	uint8_t raw[CHALLENGE_TOKEN_RAW_LEN];
@@ -795,7 +936,8 @@ static int round2_gate_facts(login_t *l, store_login_t *row, round2_gate_facts_t
 			   (unsigned)row->challenge.kind < CHALLENGE_KIND_COUNT &&
 			   strcmp(row->challenge.nas, req->nas) == 0 && strcmp(row->challenge.address, l->address) == 0;
 	gate->user_disabled = row->disabled;
-	gate->locked = lockout_is_locked(row->locked_until, req->now);
+	*lock = lockout_check(l, row);
+	gate->locked = *lock != LOCKOUT_GO;
 	return 0;
 }
 
@@ -813,14 +955,17 @@ static void round2(login_t *l)
 	trust_how_t how = TRUST_BY_CODE;
 	store_login_t row;
 	round2_gate_t stop;
+	lockout_verdict_t lock = LOCKOUT_GO;
 
-	if (round2_gate_facts(l, &row, &gate) != 0) return;
+	if (round2_gate_facts(l, &row, &gate, &lock) != 0) return;
 	stop = round2_gate(&gate);
 	if (stop != ROUND2_GO) {
 		answer(l->res, FLOW_REJECT, stop == ROUND2_STOP_LOCKED ? MSG_LOCKED : MSG_STATE_INVALID);
-		explain(l->res, "%s", round2_gate_name(stop));
+		explain(l->res, "%s%s%s", round2_gate_name(stop), stop == ROUND2_STOP_LOCKED ? ": " : "",
+			stop == ROUND2_STOP_LOCKED ? lockout_verdict_name(lock) : "");
 		return;
 	}
+	if (!take_attempt(l, &row)) return;	/* counted before the code is checked */
 
 	step = &SECOND_STEPS[row.challenge.kind];
 	memset(&facts, 0, sizeof(facts));
@@ -831,14 +976,17 @@ static void round2(login_t *l)
 						     row.has_deadline, row.grace_deadline, req->now);
 	facts.outcome = req->has_password ? step->verify(l, &row, req->password, req->password_len, &how) : STEP_WRONG;
 	if (facts.outcome == STEP_PASSED) {
+		give_back(l);
 		facts.spent = store_challenge_spend(l->conn, l->digest) == STORE_OK;
 		if (facts.spent) trust_address(l, &row, how);
 	} else if (round2_counts_as_failure(facts.outcome)) {
 		facts.lock_started = count_failure(l, row.user_id, row.company_id);
 	} else if (facts.outcome == STEP_UNDECRYPTABLE) {
+		give_back(l);
 		fail_account(l, ACCOUNT_UNDECRYPTABLE, "second factor");
 		return;
 	}
+	give_back(l);	/* an outcome that is not the user's failure (a database error) */
 	act_on_answer(l, &row, step, round2_answer(&facts));
 }
 

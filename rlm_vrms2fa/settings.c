@@ -46,6 +46,8 @@ static CONF_PARSER const lockout_parser[] = {
 	{ "failures", FR_CONF_OFFSET(PW_TYPE_INTEGER, vrms2fa_settings_t, lockout_failures), "5" },
 	{ "duration", FR_CONF_OFFSET(PW_TYPE_INTEGER, vrms2fa_settings_t, lockout_base), "60" },
 	{ "max_duration", FR_CONF_OFFSET(PW_TYPE_INTEGER, vrms2fa_settings_t, lockout_max), "3600" },
+	{ "name_failures", FR_CONF_OFFSET(PW_TYPE_INTEGER, vrms2fa_settings_t, lockout_name_failures), "100" },
+	{ "reset_after", FR_CONF_OFFSET(PW_TYPE_INTEGER, vrms2fa_settings_t, lockout_reset_after), "3600" },
 	CONF_PARSER_TERMINATOR
 };
 
@@ -152,6 +154,10 @@ int vrms2fa_settings_check(vrms2fa_settings_t const *s, CONF_SECTION *cs, flow_c
 	if (s->lockout_failures < 1 || s->lockout_failures > 100) {
 		return out_of_range(cs, "lockout.failures", s->lockout_failures, "must be 1..100 (NIST SP 800-63B allows 100)");
 	}
+	if (s->lockout_name_failures < s->lockout_failures || s->lockout_name_failures > 100) {
+		return out_of_range(cs, "lockout.name_failures", s->lockout_name_failures,
+				    "must be lockout.failures..100 (NIST SP 800-63B allows 100)");
+	}
 	if (s->lockout_base < 1) return out_of_range(cs, "lockout.duration", s->lockout_base, "must be at least 1 second");
 	if (s->lockout_max < s->lockout_base) {
 		return out_of_range(cs, "lockout.max_duration", s->lockout_max, "must be at least lockout.duration");
@@ -160,6 +166,8 @@ int vrms2fa_settings_check(vrms2fa_settings_t const *s, CONF_SECTION *cs, flow_c
 	lockout.max_failures = s->lockout_failures;
 	lockout.base_seconds = s->lockout_base;
 	lockout.max_seconds = s->lockout_max;
+	lockout.name_max_failures = s->lockout_name_failures;
+	lockout.reset_after_seconds = s->lockout_reset_after;
 	if (lockout_config_check(&lockout, &reason) != 0) {
 		cf_log_err_cs(cs, "Invalid lockout settings: %s", reason ? reason : "out of range");
 		return -1;

@@ -64,6 +64,8 @@ typedef struct {
 	uint32_t	lockout_failures;
 	uint32_t	lockout_base;
 	uint32_t	lockout_max;
+	uint32_t	lockout_name_failures;	/* failures of a login name from every address together */
+	uint32_t	lockout_reset_after;	/* seconds without a failure after which the counts decay; 0: never */
 } vrms2fa_settings_t;
 
 extern CONF_PARSER const vrms2fa_settings_parser[];

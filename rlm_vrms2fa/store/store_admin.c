@@ -256,28 +256,46 @@ store_status_t store_trust_revoke_all(store_conn_t *conn, uint64_t user_id, uint
 	return store_exec(conn, SQL_TRUST_REVOKE_ALL, params, NELEMS(params), removed);
 }
 
-static char const SQL_LOCKOUT_GET[] =
-	"SELECT failures, lockouts, locked_until FROM login_failures WHERE login = ?";
+static char const SQL_LOCKOUT_LIST[] =
+	"SELECT address, failures, lockouts, locked_until, updated_at FROM login_failures WHERE login = ?"
+	" ORDER BY address";
 static char const SQL_LOCKOUT_CLEAR[] = "DELETE FROM login_failures WHERE login = ?";
 
-store_status_t store_lockout_get(store_conn_t *conn, char const *login, store_lockout_t *out)
-{
-	int64_t failures = 0, lockouts = 0;
-	store_param_t params[] = { P_TEXT(login) };
-	store_col_t cols[] = { C_I64(&failures, NULL), C_I64(&lockouts, NULL), C_I64(&out->locked_until, NULL) };
-	store_status_t rc;
+typedef struct {
+	store_lockout_row_t	row;
+	int64_t			failures, lockouts;
+	store_lockout_fn	fn;
+	void			*arg;
+} lockout_rows_t;
 
-	memset(out, 0, sizeof(*out));
-	rc = store_run(conn, SQL_LOCKOUT_GET, params, NELEMS(params), cols, NELEMS(cols), NULL, NULL, NULL, NULL);
-	out->failures = (uint32_t)failures;
-	out->lockouts = (uint32_t)lockouts;
-	return rc;
+static int lockout_row(void *arg)
+{
+	lockout_rows_t *t = arg;
+
+	t->row.record.failures = t->failures < 0 ? 0 : t->failures > UINT32_MAX ? UINT32_MAX : (uint32_t)t->failures;
+	t->row.record.lockouts = t->lockouts < 0 ? 0 : t->lockouts > UINT32_MAX ? UINT32_MAX : (uint32_t)t->lockouts;
+	return t->fn(&t->row, t->arg);
 }
 
-store_status_t store_lockout_clear(store_conn_t *conn, char const *login)
+store_status_t store_lockout_list(store_conn_t *conn, char const *login, store_lockout_fn fn, void *arg)
+{
+	lockout_rows_t t;
+	store_param_t params[] = { P_TEXT(login) };
+	store_col_t cols[] = {
+		C_TEXT(t.row.address, sizeof(t.row.address), NULL), C_I64(&t.failures, NULL), C_I64(&t.lockouts, NULL),
+		C_I64(&t.row.record.locked_until, NULL), C_I64(&t.row.record.last_failure_at, NULL),
+	};
+
+	memset(&t, 0, sizeof(t));
+	t.fn = fn;
+	t.arg = arg;
+	return store_run(conn, SQL_LOCKOUT_LIST, params, NELEMS(params), cols, NELEMS(cols), lockout_row, &t, NULL, NULL);
+}
+
+store_status_t store_lockout_clear(store_conn_t *conn, char const *login, uint64_t *removed)
 {
 	store_param_t params[] = { P_TEXT(login) };
-	return store_exec(conn, SQL_LOCKOUT_CLEAR, params, NELEMS(params), NULL);
+	return store_exec(conn, SQL_LOCKOUT_CLEAR, params, NELEMS(params), removed);
 }
 
 static char const SQL_AUDIT_LIST[] =

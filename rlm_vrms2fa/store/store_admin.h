@@ -118,14 +118,20 @@ store_status_t store_trust_list(store_conn_t *conn, uint64_t user_id, store_trus
 store_status_t store_trust_revoke(store_conn_t *conn, uint64_t user_id, char const *address, uint64_t *removed);
 store_status_t store_trust_revoke_all(store_conn_t *conn, uint64_t user_id, uint64_t *removed);
 
+/*
+ * The failure records of a login name (known or not): the name's own
+ * (address "") first, then one per address (STORE_NO_ADDRESS for requests
+ * without one), in address order; nothing when there is none.
+ */
 typedef struct {
-	uint32_t	failures;
-	uint32_t	lockouts;
-	int64_t		locked_until;
-} store_lockout_t;
+	char			address[ADDR_TEXT_MAX];
+	lockout_record_t	record;
+} store_lockout_row_t;
 
-store_status_t store_lockout_get(store_conn_t *conn, char const *login, store_lockout_t *out);
-store_status_t store_lockout_clear(store_conn_t *conn, char const *login);
+typedef int (*store_lockout_fn)(store_lockout_row_t const *row, void *arg);
+store_status_t store_lockout_list(store_conn_t *conn, char const *login, store_lockout_fn fn, void *arg);
+/* Delete every failure record of the name: the name's own and every address's. */
+store_status_t store_lockout_clear(store_conn_t *conn, char const *login, uint64_t *removed);
 
 typedef struct {
 	int64_t		at;

@@ -23,19 +23,33 @@ static int secret_status_parse(char const *s, bool is_null, totp_status_t *statu
 }
 
 #define LOOKUP_COLUMNS \
-	"SELECT f.failures, f.lockouts, f.locked_until," \
+	"SELECT f.failures, f.lockouts, f.locked_until, f.updated_at," \
+	" p.failures, p.lockouts, p.locked_until, p.updated_at," \
 	" u.id, u.company_id, c.name, u.user_group, u.disabled, u.email, u.password_hash, u.grace_deadline," \
 	" c.security_level, c.group_mask, c.grace_days," \
 	" s.status, s.sealed, s.key_id, s.algorithm, s.digits, s.period, s.last_counter, s.challenge_digest," \
 	" t.last_used_at, t.proven_at, t.how"
 #define LOOKUP_JOINS \
 	" FROM (SELECT 1 AS one) q" \
-	" LEFT JOIN login_failures f ON f.login = ?" \
+	" LEFT JOIN login_failures f ON f.login = ? AND f.address = ''" \
+	" LEFT JOIN login_failures p ON p.login = ? AND p.address = ?" \
 	" LEFT JOIN users u ON u.login = ?" \
 	" LEFT JOIN companies c ON c.id = u.company_id" \
 	" LEFT JOIN totp_secrets s ON s.user_id = u.id" \
 	" LEFT JOIN trusted_addresses t ON t.user_id = u.id AND t.scope = ? AND t.address = ?" \
 	"   AND (t.expires_at IS NULL OR t.expires_at > ?)"
+
+/* The address key of a pair record: a request without a usable address has one of its own. */
+static char const *pair_key(char const *address)
+{
+	return address && address[0] ? address : STORE_NO_ADDRESS;
+}
+
+/* The address key of a dimension's record. */
+static char const *record_key(lockout_dimension_t dim, char const *address)
+{
+	return dim == LOCKOUT_NAME ? "" : pair_key(address);
+}
 
 static char const SQL_LOGIN_LOOKUP[] = LOOKUP_COLUMNS LOOKUP_JOINS;
 static char const SQL_LOGIN_LOOKUP_CHALLENGE[] =
@@ -44,7 +58,7 @@ static char const SQL_LOGIN_LOOKUP_CHALLENGE[] =
 
 /* The values of the columns that need parsing, and their NULL flags. */
 typedef struct {
-	int64_t	failures, lockouts, disabled, group_mask, grace_days, user_id, company_id;
+	int64_t	failures, lockouts, pair_failures, pair_lockouts, disabled, group_mask, grace_days, user_id, company_id;
 	int64_t	key_id, digits, period, ch_attempts;
 	bool	id_null, email_null, hash_null, deadline_null, status_null, trusted_null, ch_null, digest_null;
 	size_t	digest_len;
@@ -53,8 +67,10 @@ typedef struct {
 
 static store_status_t lookup_finish(lookup_raw_t const *r, store_login_t *out)
 {
-	out->failures = (uint32_t)r->failures;
-	out->lockouts = (uint32_t)r->lockouts;
+	out->name_record.failures = (uint32_t)r->failures;
+	out->name_record.lockouts = (uint32_t)r->lockouts;
+	out->pair_record.failures = (uint32_t)r->pair_failures;
+	out->pair_record.lockouts = (uint32_t)r->pair_lockouts;
 	if (r->id_null) return STORE_OK;		/* unknown login: only the failure record matters */
 
 	out->user_found = true;
@@ -95,11 +111,15 @@ store_status_t store_login_lookup(store_conn_t *conn, char const *login, size_t 
 {
 	lookup_raw_t r;
 	store_param_t params[] = {
-		P_TEXTN(login, login_len), P_TEXTN(login, login_len), P_TEXT(scope), P_TEXT(address), P_I64(now),
+		P_TEXTN(login, login_len), P_TEXTN(login, login_len), P_TEXT(pair_key(address)),
+		P_TEXTN(login, login_len), P_TEXT(scope), P_TEXT(address), P_I64(now),
 		P_BLOB(digest, CHALLENGE_TOKEN_DIGEST_LEN),
 	};
 	store_col_t cols[] = {
-		C_I64(&r.failures, NULL), C_I64(&r.lockouts, NULL), C_I64(&out->locked_until, NULL),
+		C_I64(&r.failures, NULL), C_I64(&r.lockouts, NULL), C_I64(&out->name_record.locked_until, NULL),
+		C_I64(&out->name_record.last_failure_at, NULL),
+		C_I64(&r.pair_failures, NULL), C_I64(&r.pair_lockouts, NULL), C_I64(&out->pair_record.locked_until, NULL),
+		C_I64(&out->pair_record.last_failure_at, NULL),
 		C_I64(&r.user_id, &r.id_null), C_I64(&r.company_id, NULL), C_TEXT(out->company, sizeof(out->company), NULL),
 		C_TEXT(r.group, sizeof(r.group), NULL), C_I64(&r.disabled, NULL),
 		C_TEXT(out->email, sizeof(out->email), &r.email_null),
@@ -134,52 +154,116 @@ store_status_t store_login_lookup(store_conn_t *conn, char const *login, size_t 
 	return lookup_finish(&r, out);
 }
 
-static char const SQL_FAILURE_BUMP[] =
-	"INSERT INTO login_failures (login, failures, lockouts, locked_until, updated_at) VALUES (?, 1, 0, 0, ?)"
+/*
+ * The name's row first, then the pair's, in every statement that writes
+ * both: the same lock order everywhere ('' sorts first in the key too).
+ */
+static char const SQL_FAILURE_TAKE[] =
+	"INSERT INTO login_failures (login, address, failures, lockouts, locked_until, updated_at)"
+	" VALUES (?, '', 1, 0, 0, ?), (?, ?, 1, 0, 0, ?)"
 	" ON DUPLICATE KEY UPDATE failures = failures + 1, updated_at = VALUES(updated_at)";
 static char const SQL_FAILURE_READ[] =
-	"SELECT failures, lockouts FROM login_failures WHERE login = ?";
+	"SELECT address = '', failures, lockouts, locked_until, updated_at FROM login_failures"
+	" WHERE login = ? AND address IN ('', ?)";
+static char const SQL_FAILURE_GIVE_BACK[] =
+	"UPDATE login_failures SET failures = IF(failures > 0, failures - 1, 0)"
+	" WHERE login = ? AND address IN ('', ?)";
+/* After a give back: records with nothing left to remember go (a take recreates them). */
+static char const SQL_FAILURE_DROP_EMPTY[] =
+	"DELETE FROM login_failures WHERE login = ? AND address IN ('', ?)"
+	" AND failures = 0 AND lockouts = 0 AND locked_until = 0";
 static char const SQL_FAILURE_LOCK[] =
 	"UPDATE login_failures SET failures = 0, lockouts = lockouts + 1, locked_until = ?"
-	" WHERE login = ? AND failures = ? AND lockouts = ?";
-static char const SQL_FAILURE_RESET[] =
-	"UPDATE login_failures SET failures = 0, lockouts = 0, locked_until = 0 WHERE login = ?";
+	" WHERE login = ? AND address = ? AND lockouts = ?";
+static char const SQL_FAILURE_FORGET[] =
+	"DELETE FROM login_failures WHERE login = ? AND address = ?"
+	" AND failures = ? AND lockouts = ? AND locked_until = ? AND updated_at = ?";
+static char const SQL_FAILURE_CLEAR[] =
+	"DELETE FROM login_failures WHERE login = ? AND address = ? AND locked_until <= ?";
 
-store_status_t store_failure_count(store_conn_t *conn, char const *login, size_t login_len, int64_t now,
-				   uint32_t *failures, uint32_t *lockouts)
+typedef struct {
+	int64_t			is_name, failures, lockouts, locked_until, updated_at;
+	lockout_record_t	*pair, *name;
+	unsigned		seen;	/* bit 1: the name's row, bit 2: the pair's */
+} take_read_t;
+
+static uint32_t clamp_u32(int64_t v)
 {
-	store_param_t bump[] = { P_TEXTN(login, login_len), P_I64(now) };
-	store_param_t key[] = { P_TEXTN(login, login_len) };
-	int64_t f = 0, l = 0;
-	store_col_t cols[] = { C_I64(&f, NULL), C_I64(&l, NULL) };
-	store_status_t rc;
-	uint64_t rows;
-
-	*failures = 0;
-	*lockouts = 0;
-	rc = store_exec(conn, SQL_FAILURE_BUMP, bump, NELEMS(bump), NULL);
-	if (rc != STORE_OK) return rc;
-	rc = store_run(conn, SQL_FAILURE_READ, key, NELEMS(key), cols, NELEMS(cols), NULL, NULL, &rows, NULL);
-	if (rc != STORE_OK) return rc;
-	if (rows != 1 || f < 0 || l < 0) return STORE_ERROR;
-	*failures = f > UINT32_MAX ? UINT32_MAX : (uint32_t)f;
-	*lockouts = l > UINT32_MAX ? UINT32_MAX : (uint32_t)l;
-	return STORE_OK;
+	if (v < 0) return 0;
+	return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
 }
 
-store_status_t store_failure_lock(store_conn_t *conn, char const *login, size_t login_len,
-				  uint32_t failures, uint32_t lockouts, int64_t locked_until)
+static int take_row(void *arg)
 {
-	store_param_t lock[] = { P_I64(locked_until), P_TEXTN(login, login_len), P_I64(failures), P_I64(lockouts) };
+	take_read_t *t = arg;
+	lockout_record_t *rec = t->is_name ? t->name : t->pair;
+
+	rec->failures = clamp_u32(t->failures);
+	rec->lockouts = clamp_u32(t->lockouts);
+	rec->locked_until = t->locked_until;
+	rec->last_failure_at = t->updated_at;
+	t->seen |= t->is_name ? 1u : 2u;
+	return 0;
+}
+
+store_status_t store_failure_take(store_conn_t *conn, char const *login, size_t login_len, char const *address,
+				  int64_t now, lockout_record_t *pair, lockout_record_t *name)
+{
+	char const *key = pair_key(address);
+	store_param_t take[] = { P_TEXTN(login, login_len), P_I64(now), P_TEXTN(login, login_len), P_TEXT(key), P_I64(now) };
+	store_param_t read[] = { P_TEXTN(login, login_len), P_TEXT(key) };
+	take_read_t t;
+	store_col_t cols[] = { C_I64(&t.is_name, NULL), C_I64(&t.failures, NULL), C_I64(&t.lockouts, NULL),
+			       C_I64(&t.locked_until, NULL), C_I64(&t.updated_at, NULL) };
+	store_status_t rc;
+
+	memset(pair, 0, sizeof(*pair));
+	memset(name, 0, sizeof(*name));
+	memset(&t, 0, sizeof(t));
+	t.pair = pair;
+	t.name = name;
+	rc = store_exec(conn, SQL_FAILURE_TAKE, take, NELEMS(take), NULL);
+	if (rc != STORE_OK) return rc;
+	rc = store_run(conn, SQL_FAILURE_READ, read, NELEMS(read), cols, NELEMS(cols), take_row, &t, NULL, NULL);
+	if (rc != STORE_OK) return rc;
+	return t.seen == 3u ? STORE_OK : STORE_ERROR;	/* both rows, or the attempt was not counted */
+}
+
+store_status_t store_failure_give_back(store_conn_t *conn, char const *login, size_t login_len, char const *address)
+{
+	store_param_t params[] = { P_TEXTN(login, login_len), P_TEXT(pair_key(address)) };
+	store_status_t rc;
+
+	rc = store_exec(conn, SQL_FAILURE_GIVE_BACK, params, NELEMS(params), NULL);
+	if (rc != STORE_OK) return rc;
+	return store_exec(conn, SQL_FAILURE_DROP_EMPTY, params, NELEMS(params), NULL);
+}
+
+store_status_t store_failure_lock(store_conn_t *conn, char const *login, size_t login_len, char const *address,
+				  lockout_dimension_t dim, uint32_t lockouts, int64_t locked_until)
+{
+	store_param_t lock[] = { P_I64(locked_until), P_TEXTN(login, login_len), P_TEXT(record_key(dim, address)),
+				 P_I64(lockouts) };
 
 	return store_exec_one(conn, SQL_FAILURE_LOCK, lock, NELEMS(lock));
 }
 
-store_status_t store_failure_reset(store_conn_t *conn, char const *login, size_t login_len)
+store_status_t store_failure_forget(store_conn_t *conn, char const *login, size_t login_len, char const *address,
+				    lockout_dimension_t dim, lockout_record_t const *as_read)
 {
-	store_param_t key[] = { P_TEXTN(login, login_len) };
+	store_param_t params[] = { P_TEXTN(login, login_len), P_TEXT(record_key(dim, address)),
+				   P_I64(as_read->failures), P_I64(as_read->lockouts), P_I64(as_read->locked_until),
+				   P_I64(as_read->last_failure_at) };
 
-	return store_exec(conn, SQL_FAILURE_RESET, key, NELEMS(key), NULL);
+	return store_exec_one(conn, SQL_FAILURE_FORGET, params, NELEMS(params));
+}
+
+store_status_t store_failure_clear(store_conn_t *conn, char const *login, size_t login_len, char const *address,
+				   lockout_dimension_t dim, int64_t now)
+{
+	store_param_t params[] = { P_TEXTN(login, login_len), P_TEXT(record_key(dim, address)), P_I64(now) };
+
+	return store_exec(conn, SQL_FAILURE_CLEAR, params, NELEMS(params), NULL);
 }
 
 static char const SQL_TRUST_ADD[] =

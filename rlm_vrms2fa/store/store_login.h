@@ -16,6 +16,7 @@
 #include "../core/address.h"
 #include "../core/challenge_token.h"
 #include "../core/email_code.h"
+#include "../core/lockout.h"
 #include "../core/password.h"
 #include "../core/policy.h"
 #include "../core/recovery.h"
@@ -36,10 +37,9 @@ typedef struct {
 
 /* What a login needs, in one query. */
 typedef struct {
-	/* the login name's failure record (present whether the user exists or not) */
-	uint32_t	failures;
-	uint32_t	lockouts;
-	int64_t		locked_until;
+	/* the failure records (present whether the user exists or not; all zero when there is none) */
+	lockout_record_t name_record;		/* the login name from every address */
+	lockout_record_t pair_record;		/* the login name from this address */
 
 	bool		user_found;
 	uint64_t	user_id;
@@ -70,8 +70,8 @@ typedef struct {
 } store_login_t;
 
 /*
- * Everything a login needs in one round trip: the failure record of the
- * name (known or not), the user, the company's policy, the TOTP secret,
+ * Everything a login needs in one round trip: the failure records of the
+ * name and of (name, address) (known or not), the user, the company's policy, the TOTP secret,
  * whether this address is trusted for this user in this trust scope now
  * (and how that trust was earned), and (when digest is
  * not NULL, in round 2) the challenge of the State.
@@ -81,18 +81,33 @@ store_status_t store_login_lookup(store_conn_t *conn, char const *login, size_t 
 				  uint8_t const *digest /* CHALLENGE_TOKEN_DIGEST_LEN or NULL */, store_login_t *out);
 
 /*
- * Lockout bookkeeping (login_failures).  The store counts, the core decides
- * (lockout_after_failure), the store applies: store_failure_count adds one
- * failure to the name's record and reads the record back;
- * store_failure_lock locks it only if the record still reads what was read
- * (one conditional write: STORE_CONFLICT when a concurrent failure moved
- * it, or locked it first).
+ * Lockout bookkeeping (login_failures): per login name a record of the name
+ * (address '') and one per address (the pair; address "" from the caller,
+ * a request without a usable address, is keyed STORE_NO_ADDRESS).  The
+ * store counts and applies conditional writes; the core decides
+ * (core/lockout.h).
+ *
+ * store_failure_take: one attempt taken on both records (created when
+ * missing, last_failure_at = now), then both read back, this attempt
+ * included.  store_failure_give_back: the attempt given back (a success),
+ * never below zero; a record left with nothing to remember is deleted.
+ * store_failure_lock: lock a record for its next lockout, only if its
+ * lockouts still read what the take read (a concurrent failure that locked
+ * it first wins: STORE_CONFLICT); its failures start again at zero.  store_failure_forget: delete a decayed
+ * record, only if unchanged since it was read (STORE_CONFLICT otherwise).
+ * store_failure_clear: after a success, delete a record unless a lock of
+ * it runs at 'now'.
  */
-store_status_t store_failure_count(store_conn_t *conn, char const *login, size_t login_len, int64_t now,
-				   uint32_t *failures, uint32_t *lockouts);
-store_status_t store_failure_lock(store_conn_t *conn, char const *login, size_t login_len,
-				  uint32_t failures, uint32_t lockouts, int64_t locked_until);
-store_status_t store_failure_reset(store_conn_t *conn, char const *login, size_t login_len);
+#define STORE_NO_ADDRESS "-"
+store_status_t store_failure_take(store_conn_t *conn, char const *login, size_t login_len, char const *address,
+				  int64_t now, lockout_record_t *pair, lockout_record_t *name);
+store_status_t store_failure_give_back(store_conn_t *conn, char const *login, size_t login_len, char const *address);
+store_status_t store_failure_lock(store_conn_t *conn, char const *login, size_t login_len, char const *address,
+				  lockout_dimension_t dim, uint32_t lockouts, int64_t locked_until);
+store_status_t store_failure_forget(store_conn_t *conn, char const *login, size_t login_len, char const *address,
+				    lockout_dimension_t dim, lockout_record_t const *as_read);
+store_status_t store_failure_clear(store_conn_t *conn, char const *login, size_t login_len, char const *address,
+				   lockout_dimension_t dim, int64_t now);
 
 /* Trusted addresses. */
 store_status_t store_trust_add(store_conn_t *conn, uint64_t user_id, char const *scope, char const *address,

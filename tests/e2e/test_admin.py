@@ -95,8 +95,9 @@ def down_conf(workdir, mariadb, key_file):
 
 def locked_user(ctx):
     u = ctx.world.user()
+    addr = H.new_address()	# the lock is per (name, address) at lockout.failures
     for i in range(5):
-        ctx.radiusd.round1(u.login, "wrong %d" % i, csid=H.new_address())
+        ctx.radiusd.round1(u.login, "wrong %d" % i, csid=addr)
     assert ctx.admin.json("lockout", "show", u.login)["locked"] is True
     return u
 
@@ -905,10 +906,11 @@ def test_audit_trail_complete_and_without_secrets(world, admin, mariadb, radiusd
     # d: locked out by wrong passwords, released
     d = world.user()
     needles["password d"] = d.password
+    d_addr = H.new_address()	# the lock is per (name, address) at lockout.failures
     for i in range(5):
         wrong_pw = "Wrong-%s-%d" % (secrets.token_hex(4), i)
         needles["wrong password %d" % i] = wrong_pw
-        r = radiusd.round1(d.login, wrong_pw, csid=H.new_address())
+        r = radiusd.round1(d.login, wrong_pw, csid=d_addr)
     assert r.message == MSG_LOCKED
     admin("lockout", "clear", d.login)
 

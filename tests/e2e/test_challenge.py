@@ -144,11 +144,12 @@ def _parallel(n, fn):
 def _round2_all(radiusd, mode, u, codes, states, csid):
     """The round 2s of `states` with `codes` (one of each per request), all at
     once: radclient processes started together, or one radclient with all of
-    them in flight."""
+    them in flight.  csid: one address for all, or a list (one per State)."""
     n = len(states)
+    csids = csid if isinstance(csid, list) else [csid] * n
     if mode == "processes":
-        return _parallel(n, lambda i: radiusd.round2(u.login, codes[i], states[i], csid=csid))
-    replies, _ = radiusd.burst([radiusd.round2_attrs(u.login, codes[i], states[i], csid) for i in range(n)])
+        return _parallel(n, lambda i: radiusd.round2(u.login, codes[i], states[i], csid=csids[i]))
+    replies, _ = radiusd.burst([radiusd.round2_attrs(u.login, codes[i], states[i], csids[i]) for i in range(n)])
     return replies
 
 
@@ -187,11 +188,13 @@ def test_parallel_two_steps_one_state(world, radiusd, figures, mode):
 
 @pytest.mark.parametrize("mode", ["processes", "burst"])
 def test_parallel_same_code_many_states(world, radiusd, figures, mode):
-    """20 challenges of one user, then the same code on all 20 at once: exactly one Accept."""
+    """20 challenges of one user, then the same code on all 20 at once: exactly one Accept.
+    Each from its own address: from one address, the lockout lets at most
+    lockout.failures checks of that (name, address) run at once."""
     u = world.user(enroll=True)
     H.wait_step_margin(12)
-    csid = H.new_address()
-    firsts = _parallel(20, lambda i: radiusd.round1(u.login, u.password, csid=csid))
+    csid = [H.new_address() for _ in range(20)]
+    firsts = _parallel(20, lambda i: radiusd.round1(u.login, u.password, csid=csid[i]))
     assert all(r.code == CHALLENGE for r in firsts), H.tally(firsts)
     states = [r.state for r in firsts]
     assert len(set(states)) == 20
@@ -288,38 +291,45 @@ def test_radiusd_restarted_between_rounds(world, new_radiusd):
 
 
 def test_lockout_across_two_nas_and_release(world, admin, new_radiusd):
-    """lockout.failures = 4 spread over NAS 127.0.0.1 and 127.0.0.2 (wrong
-    passwords and wrong codes), then even the right password and code are
-    refused; after lockout.duration (3 s) the user gets in."""
+    """lockout.failures = 4 from one device (one Calling-Station-Id) spread
+    over NAS 127.0.0.1 and 127.0.0.2 (wrong passwords and wrong codes): the
+    pair (name, address) locks, and even the right password and code from
+    that device are refused through either NAS, while the same user from
+    another address is not (the name alone is far from
+    lockout.name_failures); after lockout.duration (3 s) the device gets in."""
     rad = new_radiusd({("lockout", "failures"): 4, ("lockout", "duration"): 3, ("lockout", "max_duration"): 3})
     u = world.user(enroll=True)
     bad = H.wrong_code(u.secret)
+    device = H.new_address()
 
-    r = rad.round1(u.login, "wrong", csid=H.new_address(), src_ip="127.0.0.1")
+    r = rad.round1(u.login, "wrong", csid=device, src_ip="127.0.0.1")
     assert (r.code, r.message) == (REJECT, MSG_LOGIN_FAILED)
-    r = rad.round1(u.login, "wrong", csid=H.new_address(), src_ip="127.0.0.2")
+    r = rad.round1(u.login, "wrong", csid=device, src_ip="127.0.0.2")
     assert (r.code, r.message) == (REJECT, MSG_LOGIN_FAILED)
-    r1, csid = challenged(rad, u, src_ip="127.0.0.1")
+    r1, csid = challenged(rad, u, csid=device, src_ip="127.0.0.1")
     r = rad.round2(u.login, bad, r1.state, csid=csid, src_ip="127.0.0.1")
     assert (r.code, r.message) == (CHALLENGE, MSG_CODE_WRONG), r.raw
-    r1, csid = challenged(rad, u, src_ip="127.0.0.2")
+    r1, csid = challenged(rad, u, csid=device, src_ip="127.0.0.2")
     r = rad.round2(u.login, bad, r1.state, csid=csid, src_ip="127.0.0.2")
     assert (r.code, r.message) == (REJECT, MSG_LOCKED), r.raw
     locked_at = time.time()
 
     j = admin.json("lockout", "show", u.login)
-    assert j["locked"] is True, j
+    assert j["locked"] is True and j["name"]["locked"] is False and j["name"]["failures"] == 4, j
+    assert [(a["address"], a["locked"]) for a in j["addresses"]] == [(device, True)], j
     for src in ("127.0.0.1", "127.0.0.2"):
-        r = rad.round1(u.login, u.password, csid=H.new_address(), src_ip=src)
+        r = rad.round1(u.login, u.password, csid=device, src_ip=src)
         assert (r.code, r.message) == (REJECT, MSG_LOCKED), r.raw
+    # another address of the same user is not locked out by this device's failures
+    challenged(rad, u, src_ip="127.0.0.1")
 
     time.sleep(max(0.0, locked_at + 4.2 - time.time()))
     H.wait_step_margin(3)
-    r1, csid = challenged(rad, u, src_ip="127.0.0.2")
+    r1, csid = challenged(rad, u, csid=device, src_ip="127.0.0.2")
     r2 = rad.round2(u.login, u.code(), r1.state, csid=csid, src_ip="127.0.0.2")
     assert r2.code == ACCEPT, r2.raw
     j = admin.json("lockout", "show", u.login)
-    assert j["locked"] is False and j["failures"] == 0, j
+    assert j["locked"] is False and j["failures"] == 0 and j["addresses"] == [], j
 
 
 def test_recovery_code_once(world, admin, radiusd):

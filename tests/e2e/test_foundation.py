@@ -210,8 +210,9 @@ def test_lockout_known_user(world, admin, radiusd):
 
 
 def test_lockout_unknown_name_looks_the_same(world, admin, radiusd):
-    """Failures count per name, known or not: an unknown name locks the same
-    way, so lockout reveals neither the password nor which accounts exist."""
+    """Failures count per name and address, known or not: an unknown name
+    locks the same way, so lockout reveals neither the password nor which
+    accounts exist."""
     failures = 5
     unknown = H.unique("ghost")
     known = world.user()
