@@ -37,6 +37,7 @@
 #include "account.h"
 #include "fake_store.h"
 #include "core/base32.h"
+#include "core/password.h"
 #include "core/recovery.h"
 
 /* 2026-01-01 00:00:00 UTC: a multiple of the 30 s TOTP period and of a day. */
@@ -55,6 +56,8 @@
 #define MSG_REMINDER	"Protect your account: set up two-step verification."
 #define MSG_ENROLLED	"Two-step verification is now active on your account."
 #define MSG_ENROLL_HERE	"Two-step verification must be set up before you can log in here."
+/* Every password check writes these two: store_failure_take before it, store_failure_give_back when it passes. */
+#define ATTEMPT_WRITES	2
 #define MSG_EMAIL_LINK	"We sent you an email. Confirm this login with its link, then log in again."
 
 static uint8_t const SECRET[20] = "12345678901234567890";	/* RFC 6238's test secret */
@@ -70,6 +73,20 @@ static flow_config_t cfg;
 static flow_request_t req;
 static flow_result_t res;
 static uint64_t low_co, high_co;	/* companies: optional, and mandatory for administrators */
+static size_t password_checks;		/* password_verify calls since setup() */
+
+/*
+ * The link wraps password_verify (Makefile.am: -Wl,--wrap=password_verify):
+ * every call of flow.c and account.c comes here and is counted, so a case
+ * can say that a refused request ran no password check.
+ */
+password_result_t __real_password_verify(char const *hash, char const *password, size_t password_len);
+password_result_t __wrap_password_verify(char const *hash, char const *password, size_t password_len);
+password_result_t __wrap_password_verify(char const *hash, char const *password, size_t password_len)
+{
+	password_checks++;
+	return __real_password_verify(hash, password, password_len);
+}
 
 /* ---- fixtures ---- */
 
@@ -111,6 +128,7 @@ static int setup(void **state)
 {
 	(void)state;
 	fake_store_reset();
+	password_checks = 0;
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.totp = TOTP_DEFAULT_PARAMS;
 	cfg.totp_window = 1;
@@ -273,11 +291,50 @@ static void challenged(char const *user, char const *address, int64_t now, char 
 	snprintf(state, CHALLENGE_TOKEN_TEXT_LEN + 1, "%s", res.state);
 }
 
+/* The failures of the name's record (every address). */
 static uint32_t failures_of(char const *login)
 {
 	fake_failure_t const *f = fake_failures(login);
 
 	return f ? f->failures : 0;
+}
+
+/* The failures of the pair's record (the name from this address). */
+static uint32_t pair_failures_of(char const *login, char const *address)
+{
+	fake_failure_t const *f = fake_failures_pair(login, address);
+
+	return f ? f->failures : 0;
+}
+
+/*
+ * Earlier failures of the name, all from ADDR: the name's record and the
+ * pair's of ADDR alike, the last one a second before T0.
+ */
+static void put_failures(char const *login, uint32_t failures, uint32_t lockouts, int64_t locked_until)
+{
+	fake_failures_put(login, NULL, failures, lockouts, locked_until, T0 - 1);
+	fake_failures_put(login, ADDR, failures, lockouts, locked_until, T0 - 1);
+}
+
+/* A copy of the name's record, all zero when there is none. */
+static fake_failure_t name_rec(char const *login)
+{
+	fake_failure_t const *f = fake_failures(login);
+	fake_failure_t none;
+
+	memset(&none, 0, sizeof(none));
+	return f ? *f : none;
+}
+
+/* A copy of the pair's record of (login, address), all zero when there is none. */
+static fake_failure_t pair_rec(char const *login, char const *address)
+{
+	fake_failure_t const *f = fake_failures_pair(login, address);
+	fake_failure_t none;
+
+	memset(&none, 0, sizeof(none));
+	return f ? *f : none;
 }
 
 /* The reply of a reject that says nothing more. */
@@ -348,10 +405,12 @@ static void test_r1_unknown_wrong_disabled_same_reply(void **state)
 	/* nothing else written: no challenge, no trust, no audit row */
 	assert_int_equal(fake_challenge_count(), 0);
 	assert_int_equal(fake_audit_count(NULL), 0);
-	assert_int_equal(fake_call_count("store_failure_count"), 3);
+	assert_int_equal(fake_call_count("store_failure_take"), 3);
 	assert_int_equal(fake_call_count("store_failure_lock"), 0);	/* the core said: not yet */
 	assert_int_equal(fake_write_calls(), 3);
 	assert_int_equal(fake_failures("nobody")->updated_at, T0);
+	assert_int_equal(pair_failures_of("nobody", ADDR), 1);
+	assert_int_equal(fake_failures_pair("nobody", ADDR)->updated_at, T0);
 }
 
 static void test_r1_no_password_hash(void **state)
@@ -371,13 +430,18 @@ static void test_r1_no_password_hash(void **state)
 	assert_int_equal(failures_of("dave"), 1);
 }
 
-/* The 5th failure locks the name for 60 s; while locked the password is not even checked. */
+/*
+ * The 5th failure (lockout.failures) from one address locks the pair for
+ * 60 s; the name (100) is not locked.  While the pair is locked the password
+ * is not even checked; another address of the same name is not refused.
+ */
 static void test_r1_lockout(void **state)
 {
 	uint64_t alice;
-	fake_failure_t const *f;
+	fake_failure_t f;
 	fake_audit_t const *a;
 	char st[CHALLENGE_TOKEN_TEXT_LEN + 1];
+	size_t checks;
 	int i;
 
 	(void)state;
@@ -386,34 +450,46 @@ static void test_r1_lockout(void **state)
 		login("alice", "wrong", ADDR, T0 + i);
 		expect_plain_reject(MSG_LOGIN_FAILED);
 		assert_int_equal(failures_of("alice"), (uint32_t)i);
+		assert_int_equal(pair_failures_of("alice", ADDR), (uint32_t)i);
 	}
 	login("alice", "wrong", ADDR, T0 + 5);
 	expect_plain_reject(MSG_LOCKED);
-	f = fake_failures("alice");
-	assert_int_equal(f->failures, 0);
-	assert_int_equal(f->lockouts, 1);
-	assert_int_equal(f->locked_until, T0 + 5 + 60);
+	f = pair_rec("alice", ADDR);
+	assert_int_equal(f.failures, 0);
+	assert_int_equal(f.lockouts, 1);
+	assert_int_equal(f.locked_until, T0 + 5 + 60);
+	f = name_rec("alice");			/* the name counts on, unlocked */
+	assert_int_equal(f.failures, 5);
+	assert_int_equal(f.lockouts, 0);
+	assert_int_equal(f.locked_until, 0);
 	assert_int_equal(fake_audit_count("lockout"), 1);
 	a = fake_audit_last("lockout");
 	assert_int_equal(a->user_id, alice);
 	assert_int_equal(a->company_id, low_co);
-	assert_string_equal(a->detail, "too many consecutive failures");
+	assert_string_equal(a->detail, "too many failures of this name from this address");
 	assert_string_equal(a->actor, "radiusd");
 	assert_string_equal(a->source, ADDR);
 	assert_int_equal(a->at, T0 + 5);
 
 	/* locked: the right password is refused, not checked, not counted */
 	fake_calls_clear();
+	checks = password_checks;
 	login("alice", PASSWORD, ADDR, T0 + 64);
 	expect_plain_reject(MSG_LOCKED);
-	assert_string_equal(res.log, "locked out");
+	assert_string_equal(res.log, "locked out: this name from this address");
 	assert_int_equal(res.enrolled, -1);
 	assert_int_equal(fake_calls(), 1);	/* the lookup only */
-	assert_int_equal(fake_failures("alice")->failures, 0);
+	assert_int_equal(password_checks, checks);
+	assert_int_equal(pair_failures_of("alice", ADDR), 0);
+	assert_int_equal(failures_of("alice"), 5);
+
+	/* the lock is the pair's: the same name from another address is checked */
+	challenged("alice", ADDR2, T0 + 64, st);
+	assert_int_equal(password_checks, checks + 1);
 
 	/* at locked_until the lock is over */
 	challenged("alice", ADDR, T0 + 65, st);
-	assert_int_equal(fake_failures("alice")->lockouts, 1);	/* a challenge resets nothing */
+	assert_int_equal(pair_rec("alice", ADDR).lockouts, 1);	/* a challenge resets nothing */
 }
 
 /* Each further lockout doubles, up to the maximum; an unknown name locks the same way. */
@@ -421,6 +497,7 @@ static void test_r1_lockout_doubles_and_unknown_names(void **state)
 {
 	int64_t now = T0;
 	uint32_t expected[] = { 60, 120, 240, 480, 960, 1920, 3600, 3600 };
+	uint32_t name_failures = 0;
 	size_t round;
 	int i;
 
@@ -430,8 +507,13 @@ static void test_r1_lockout_doubles_and_unknown_names(void **state)
 			login("ghost", "wrong", ADDR, now);
 			expect_plain_reject(i == 4 ? MSG_LOCKED : MSG_LOGIN_FAILED);
 		}
-		assert_int_equal(fake_failures("ghost")->locked_until, now + expected[round]);
-		assert_int_equal(fake_failures("ghost")->lockouts, round + 1);
+		assert_int_equal(pair_rec("ghost", ADDR).locked_until, now + expected[round]);
+		assert_int_equal(pair_rec("ghost", ADDR).lockouts, round + 1);
+		/* the name counts every failure, under lockout.name_failures; after an hour's quiet it decays */
+		if (round > 0 && expected[round - 1] >= cfg.lockout.reset_after_seconds) name_failures = 0;
+		name_failures += 5;
+		assert_int_equal(name_rec("ghost").failures, name_failures);
+		assert_int_equal(name_rec("ghost").lockouts, 0);
 		now += expected[round];
 	}
 	assert_int_equal(fake_audit_count("lockout"), 8);
@@ -441,29 +523,34 @@ static void test_r1_lockout_doubles_and_unknown_names(void **state)
 
 /*
  * The store counts, the core decides, the store locks with one conditional
- * write on the counts it read: when a concurrent failure moved the row in
- * between, this request locks nothing (a plain failure); the next failure
- * locks.
+ * write on the lockouts it read: when a concurrent failure locked the pair
+ * in between, this request locks nothing more (a plain failure, no audit
+ * row, no second lock); the pair stays locked once, and the next request
+ * is refused without a check.
  */
 static void test_r1_lockout_race(void **state)
 {
+	size_t checks;
+
 	(void)state;
 	user_2fa("alice");
-	fake_failures_put("alice", 4, 0, 0);
+	put_failures("alice", 4, 0, 0);
 	fake_failure_race_next_lock();
 	login("alice", "wrong", ADDR, T0);
 	expect_plain_reject(MSG_LOGIN_FAILED);
 	assert_int_equal(fake_call_count("store_failure_lock"), 1);
-	assert_int_equal(fake_failures("alice")->failures, 6);	/* 5 + the concurrent one */
-	assert_int_equal(fake_failures("alice")->lockouts, 0);
-	assert_int_equal(fake_failures("alice")->locked_until, 0);
-	assert_int_equal(fake_audit_count("lockout"), 0);
+	assert_int_equal(pair_rec("alice", ADDR).failures, 0);
+	assert_int_equal(pair_rec("alice", ADDR).lockouts, 1);	/* the concurrent lock, once */
+	assert_int_equal(pair_rec("alice", ADDR).locked_until, T0 + 60);
+	assert_int_equal(name_rec("alice").failures, 5);
+	assert_int_equal(name_rec("alice").lockouts, 0);
+	assert_int_equal(fake_audit_count("lockout"), 0);	/* the concurrent request audits its own lock */
 
-	login("alice", "wrong", ADDR, T0 + 1);
+	checks = password_checks;
+	login("alice", PASSWORD, ADDR, T0 + 1);
 	expect_plain_reject(MSG_LOCKED);
-	assert_int_equal(fake_failures("alice")->failures, 0);
-	assert_int_equal(fake_failures("alice")->lockouts, 1);
-	assert_int_equal(fake_failures("alice")->locked_until, T0 + 1 + 60);
+	assert_int_equal(password_checks, checks);
+	assert_int_equal(pair_rec("alice", ADDR).lockouts, 1);
 }
 
 /* 2FA active, trusted address, Message-Authenticator: Access-Accept, nothing written. */
@@ -481,14 +568,14 @@ static void test_r1_2fa_trusted_accept(void **state)
 	assert_false(res.has_uri);
 	assert_false(res.has_grace);
 	assert_string_equal(res.log, "trusted address, code not asked");
-	assert_int_equal(fake_write_calls(), 0);	/* used 100 s ago: last_used_at not moved */
+	assert_int_equal(fake_write_calls(), ATTEMPT_WRITES);	/* used 100 s ago: last_used_at not moved */
 	assert_int_equal(fake_trust(alice, ADDR)->last_used_at, T0 - 100);
 
 	/* last used more than an hour ago: last_used_at moves, nothing else */
 	fake_calls_clear();
 	login("alice", PASSWORD, ADDR, T0 - 100 + 3601);
 	expect(FLOW_ACCEPT, "");
-	assert_int_equal(fake_write_calls(), 1);
+	assert_int_equal(fake_write_calls(), 1 + ATTEMPT_WRITES);
 	assert_int_equal(fake_call_count("store_trust_touch"), 1);
 	assert_int_equal(fake_trust(alice, ADDR)->last_used_at, T0 + 3501);
 	assert_int_equal(fake_trust(alice, ADDR)->proven_at, T0 - 100);
@@ -498,7 +585,7 @@ static void test_r1_2fa_trusted_accept(void **state)
 	fake_calls_clear();
 	login("alice", PASSWORD, ADDR, T0 + 3501 + 3600);
 	expect(FLOW_ACCEPT, "");
-	assert_int_equal(fake_write_calls(), 0);
+	assert_int_equal(fake_write_calls(), ATTEMPT_WRITES);
 
 	/* the address as another form of the same IP is the same trusted row */
 	login("alice", PASSWORD, "::ffff:198.51.100.7", T0);
@@ -513,24 +600,26 @@ static void test_r1_2fa_trusted_resets_failures(void **state)
 	(void)state;
 	alice = user_2fa("alice");
 	fake_trust_put(alice, ADDR, ADDR_IPV4, "code", T0, 0);
-	fake_failures_put("alice", 3, 2, T0 - 10);
+	put_failures("alice", 3, 2, T0 - 10);
 	login("alice", PASSWORD, ADDR, T0);
 	expect(FLOW_ACCEPT, "");
-	assert_int_equal(fake_failures("alice")->failures, 0);
-	assert_int_equal(fake_failures("alice")->lockouts, 0);
-	assert_int_equal(fake_failures("alice")->locked_until, 0);
+	assert_null(fake_failures("alice"));		/* both records deleted */
+	assert_null(fake_failures_pair("alice", ADDR));
 
 	/* no failures since the last lockout, which is over: the lockout count is reset too */
-	fake_failures_put("alice", 0, 1, T0 - 10);
+	put_failures("alice", 0, 1, T0 - 10);
 	login("alice", PASSWORD, ADDR, T0);
 	expect(FLOW_ACCEPT, "");
-	assert_int_equal(fake_failures("alice")->lockouts, 0);
-	assert_int_equal(fake_failures("alice")->locked_until, 0);
+	assert_int_equal(fake_failure_rows(), 0);
 
-	/* nothing to reset: nothing written */
+	/* nothing to reset: the attempt taken and given back, nothing cleared, no row left */
 	fake_calls_clear();
 	login("alice", PASSWORD, ADDR, T0);
-	assert_int_equal(fake_call_count("store_failure_reset"), 0);
+	expect(FLOW_ACCEPT, "");
+	assert_int_equal(fake_call_count("store_failure_take"), 1);
+	assert_int_equal(fake_call_count("store_failure_give_back"), 1);
+	assert_int_equal(fake_call_count("store_failure_clear"), 0);
+	assert_int_equal(fake_failure_rows(), 0);
 }
 
 /* Without a Message-Authenticator a trusted address does not skip the code (BlastRADIUS)... */
@@ -584,7 +673,7 @@ static void test_r1_2fa_new_address_challenge(void **state)
 
 	(void)state;
 	alice = user_2fa("alice");
-	fake_failures_put("alice", 2, 0, 0);
+	put_failures("alice", 2, 0, 0);
 	login("alice", PASSWORD, "[2001:DB8::0:1]", T0);
 	expect(FLOW_CHALLENGE, MSG_ENTER_CODE);
 	assert_int_equal(res.enrolled, 1);
@@ -603,7 +692,7 @@ static void test_r1_2fa_new_address_challenge(void **state)
 	assert_int_equal(ch->attempts_left, 3);
 	assert_false(ch->spent);
 	/* the challenge itself writes nothing else: failures stay, no audit */
-	assert_int_equal(fake_write_calls(), 1);
+	assert_int_equal(fake_write_calls(), 1 + ATTEMPT_WRITES);
 	assert_int_equal(failures_of("alice"), 2);
 
 	/* each round 1 makes a new State */
@@ -883,7 +972,7 @@ static void test_r1_enroll_single_pass(void **state)
 	assert_int_equal(res.enrolled, 0);
 	assert_string_equal(res.log, "enrollment required; single-pass gateways cannot show it");
 	assert_null(fake_secret(root));
-	assert_int_equal(fake_write_calls(), 0);
+	assert_int_equal(fake_write_calls(), ATTEMPT_WRITES);
 
 	round1_req("root", PASSWORD, ADDR, T0);
 	req.enrollment_requested = true;
@@ -902,7 +991,7 @@ static void test_r1_no2fa_trusted_within_grace(void **state)
 	fake_user(root)->has_deadline = true;
 	fake_user(root)->grace_deadline = T0 + 2 * DAY + 1;
 	fake_trust_put(root, ADDR, ADDR_IPV4, "email", T0 - DAY, 0);
-	fake_failures_put("root", 1, 0, 0);
+	put_failures("root", 1, 0, 0);
 	login("root", PASSWORD, ADDR, T0);
 	expect(FLOW_ACCEPT, "Protect your account: set up two-step verification. 3 days left.");
 	assert_int_equal(res.enrolled, 0);
@@ -914,7 +1003,7 @@ static void test_r1_no2fa_trusted_within_grace(void **state)
 	assert_int_equal(failures_of("root"), 0);
 	/* the trusted path without 2FA does not move last_used_at */
 	assert_int_equal(fake_call_count("store_trust_touch"), 0);
-	assert_int_equal(fake_write_calls(), 1);	/* the failure reset */
+	assert_int_equal(fake_write_calls(), 2 + ATTEMPT_WRITES);	/* the pair and the name cleared */
 
 	login("root", PASSWORD, ADDR, T0 + DAY + 1);
 	expect(FLOW_ACCEPT, "Protect your account: set up two-step verification. 1 day left.");
@@ -922,7 +1011,7 @@ static void test_r1_no2fa_trusted_within_grace(void **state)
 	login("root", PASSWORD, ADDR, T0 + 2 * DAY);
 	expect(FLOW_ACCEPT, "Protect your account: set up two-step verification. 1 day left.");
 	assert_int_equal(res.grace_seconds, 1);
-	assert_int_equal(fake_write_calls(), 1);	/* no failures: nothing written */
+	assert_int_equal(fake_write_calls(), 2 + 3 * ATTEMPT_WRITES);	/* no failures: only the attempts, taken and given back */
 	login("root", PASSWORD, ADDR, T0 + 2 * DAY + 1);
 	assert_int_equal(res.code, FLOW_CHALLENGE);	/* the deadline: enrollment */
 	assert_true(res.has_uri);
@@ -940,7 +1029,7 @@ static void test_r1_no2fa_trusted_optional(void **state)
 	expect(FLOW_ACCEPT, MSG_REMINDER);
 	assert_int_equal(res.enrolled, 0);
 	assert_false(res.has_grace);
-	assert_int_equal(fake_write_calls(), 0);
+	assert_int_equal(fake_write_calls(), ATTEMPT_WRITES);
 
 	owner = fake_user_add(high_co, "owner", GROUP_OWNER, EMAIL, PASSWORD_HASH);
 	fake_trust_put(owner, ADDR, ADDR_IPV4, "email", T0, 0);
@@ -1037,7 +1126,7 @@ static void test_r1_email_disabled(void **state)
 	/* the decision's own name (an earlier version logged the row it fell from, "email-confirm") */
 	assert_string_equal(res.log, "accepted without two-step verification (accept-with-reminder)");
 	assert_false(hook_ran());
-	assert_int_equal(fake_write_calls(), 0);
+	assert_int_equal(fake_write_calls(), ATTEMPT_WRITES);
 
 	root = user_plain("root", true);
 	fake_user(root)->has_deadline = true;
@@ -1058,7 +1147,7 @@ static void test_r1_no_email_address(void **state)
 	expect_plain_reject(MSG_NO_EMAIL);
 	assert_int_equal(res.enrolled, 0);
 	assert_string_equal(res.log, "new address and no email address to confirm it");
-	assert_int_equal(fake_write_calls(), 0);	/* not counted as a failure */
+	assert_int_equal(fake_write_calls(), ATTEMPT_WRITES);	/* not counted as a failure */
 	/* an empty email column is no address either */
 	fake_user(eve)->has_email = true;
 	login("eve", PASSWORD, ADDR, T0);
@@ -1086,7 +1175,7 @@ static void test_r1_email_rate_limit(void **state)
 	assert_int_equal(res.enrolled, 0);
 	assert_string_equal(res.log, "confirmation emails per hour limit reached");
 	assert_false(hook_ran());
-	assert_int_equal(fake_write_calls(), 0);
+	assert_int_equal(fake_write_calls(), ATTEMPT_WRITES);
 	assert_int_equal(fake_email_count(), 2);
 
 	/* an hour after the first send, one more is allowed */
@@ -1153,7 +1242,7 @@ static void test_r1_email_gate_full(void **state)
 	login("carol", PASSWORD, ADDR, T0);
 	expect_plain_reject(MSG_EMAIL_FAILED);
 	assert_true(starts_with(res.log, "email not sent: email.max_running_hooks hooks are running already"));
-	assert_int_equal(fake_write_calls(), 0);
+	assert_int_equal(fake_write_calls(), ATTEMPT_WRITES);
 	assert_false(hook_ran());
 	assert_int_equal(atomic_load(&gate.running), 1);
 	hook_gate_leave(&gate);
@@ -1201,7 +1290,7 @@ static void test_r1_single_pass_ok(void **state)
 	(void)state;
 	cfg.single_pass = true;
 	alice = user_2fa("alice");
-	fake_failures_put("alice", 2, 1, 0);
+	put_failures("alice", 2, 1, 0);
 	code_at(alice, T0, code);
 	snprintf(both, sizeof(both), "%s%s", PASSWORD, code);
 	login("alice", both, ADDR, T0);
@@ -1217,7 +1306,7 @@ static void test_r1_single_pass_ok(void **state)
 	assert_int_equal(t->proven_at, T0);
 	assert_int_equal(t->expires_at, T0 + TRUST_LIFETIME);
 	assert_int_equal(failures_of("alice"), 0);
-	assert_int_equal(fake_failures("alice")->lockouts, 0);
+	assert_int_equal(fake_failure_rows(), 0);	/* both records cleared, lockouts included */
 	assert_int_equal(fake_audit_count("address_trusted"), 1);
 	assert_string_equal(fake_audit_last("address_trusted")->detail, "address trusted by code");
 	assert_int_equal(fake_challenge_count(), 0);
@@ -1277,10 +1366,11 @@ static void test_r1_single_pass_wrong_code(void **state)
 	assert_int_equal(failures_of("alice"), 1);
 	assert_int_equal(fake_trust_count(alice), 1);
 
-	/* the 5th failure locks, in single pass as elsewhere */
-	fake_failures_put("alice", 4, 0, 0);
-	login("alice", both, ADDR2, T0 + 2);
+	/* the 5th failure from an address locks its pair, in single pass as elsewhere */
+	put_failures("alice", 4, 0, 0);
+	login("alice", both, ADDR, T0 + 2);
 	expect_plain_reject(MSG_LOCKED);
+	assert_int_equal(pair_rec("alice", ADDR).lockouts, 1);
 }
 
 /* Too short to hold a code (or the password alone): never matches, counted. */
@@ -1339,7 +1429,7 @@ static void test_r1_external_password(void **state)
 	assert_int_equal(failures_of("grace"), 1);
 
 	/* locked: refused first */
-	fake_failures_put("frank", 0, 1, T0 + 30);
+	put_failures("frank", 0, 1, T0 + 30);
 	login("frank", NULL, ADDR, T0);
 	expect_plain_reject(MSG_LOCKED);
 }
@@ -1432,7 +1522,7 @@ static void test_r2_code_ok(void **state)
 
 	(void)state;
 	alice = user_2fa("alice");
-	fake_failures_put("alice", 3, 1, T0 - 100);
+	put_failures("alice", 3, 1, T0 - 100);
 	challenged("alice", ADDR, T0, st);
 	code_at(alice, T0 + 20, code);
 	fake_calls_clear();
@@ -1459,13 +1549,13 @@ static void test_r2_code_ok(void **state)
 	assert_string_equal(fake_audit_last("address_trusted")->source, ADDR);
 	assert_int_equal(fake_audit_last("address_trusted")->user_id, alice);
 	assert_int_equal(failures_of("alice"), 0);
-	assert_int_equal(fake_failures("alice")->lockouts, 0);
-	assert_int_equal(fake_failures("alice")->locked_until, 0);
-	/* the order of the calls */
+	assert_int_equal(fake_failure_rows(), 0);	/* the pair's and the name's records cleared, lockouts included */
+	/* the order of the calls: the attempt taken before the code is checked, given back when it passes */
 	{
 		static char const *const order[] = {
-			"store_challenge_take_attempt", "store_login_lookup", "store_secret_advance",
-			"store_challenge_spend", "store_trust_add", "store_audit", "store_failure_reset",
+			"store_challenge_take_attempt", "store_login_lookup", "store_failure_take", "store_secret_advance",
+			"store_failure_give_back", "store_challenge_spend", "store_trust_add", "store_audit",
+			"store_failure_clear", "store_failure_clear",
 		};
 		size_t i;
 
@@ -1757,7 +1847,7 @@ static void test_r2_state_of_another_user_nas_address(void **state)
 	assert_int_equal(failures_of("bob"), 0);
 	assert_int_equal(fake_secret(alice)->last_counter, 0);
 	assert_int_equal(fake_secret(bob)->last_counter, 0);
-	assert_int_equal(fake_write_calls(), 4);	/* round 1's challenge and the three attempts */
+	assert_int_equal(fake_write_calls(), 4 + ATTEMPT_WRITES);	/* round 1's attempt and challenge, the three State attempts */
 
 	challenged("alice", ADDR, T0 + 1, st);
 	answer("alice", code, st, ADDR2, T0 + 1);
@@ -1796,19 +1886,21 @@ static void test_r2_locked_between_rounds(void **state)
 	(void)state;
 	alice = user_2fa("alice");
 	challenged("alice", ADDR, T0, st);
-	fake_failures_put("alice", 0, 1, T0 + 60);	/* failures elsewhere locked the name */
+	fake_failures_put("alice", NULL, 0, 1, T0 + 60, T0 - 1);	/* failures elsewhere locked the name */
 	code_at(alice, T0, code);
 	answer("alice", code, st, ADDR, T0 + 5);
 	expect_plain_reject(MSG_LOCKED);
-	assert_string_equal(res.log, "locked out");
+	assert_string_equal(res.log, "locked out: locked out: this name from every address but its trusted ones");
 	assert_int_equal(fake_secret(alice)->last_counter, 0);
 	assert_int_equal(fake_trust_count(alice), 0);
 	assert_int_equal(fake_challenge(st)->attempts_left, 2);
-	assert_int_equal(fake_failures("alice")->lockouts, 1);
+	assert_int_equal(name_rec("alice").lockouts, 1);
+	assert_int_equal(fake_call_count("store_failure_take"), 1);	/* round 1's only */
 
 	code_at(alice, T0 + 60, code);
 	answer("alice", code, st, ADDR, T0 + 60);	/* the lock is over, the State still valid */
 	expect(FLOW_ACCEPT, "");
+	assert_int_equal(fake_failure_rows(), 0);	/* the ended lock cleared with the rest */
 }
 
 /* Failures in round 2 count toward the lockout; the one that locks answers "Too many attempts". */
@@ -1819,14 +1911,16 @@ static void test_r2_lockout_reached(void **state)
 
 	(void)state;
 	alice = user_2fa("alice");
-	fake_failures_put("alice", 3, 0, 0);
+	put_failures("alice", 3, 0, 0);
 	challenged("alice", ADDR, T0, st);
 	answer("alice", "000000", st, ADDR, T0 + 1);
 	expect(FLOW_CHALLENGE, MSG_CODE_WRONG);
 	answer("alice", "000000", st, ADDR, T0 + 2);
 	expect_plain_reject(MSG_LOCKED);
-	assert_int_equal(fake_failures("alice")->lockouts, 1);
-	assert_int_equal(fake_failures("alice")->locked_until, T0 + 2 + 60);
+	assert_int_equal(pair_rec("alice", ADDR).lockouts, 1);
+	assert_int_equal(pair_rec("alice", ADDR).locked_until, T0 + 2 + 60);
+	assert_int_equal(name_rec("alice").lockouts, 0);	/* 5 failures: far from lockout.name_failures */
+	assert_int_equal(name_rec("alice").failures, 5);
 	assert_int_equal(fake_audit_count("lockout"), 1);
 	assert_int_equal(fake_audit_last("lockout")->user_id, alice);
 	assert_int_equal(fake_challenge(st)->attempts_left, 1);
@@ -1908,7 +2002,7 @@ static void test_r2_enrollment_ok(void **state)
 	root = user_plain("root", true);
 	fake_user(root)->has_deadline = true;
 	fake_user(root)->grace_deadline = T0 - DAY;
-	fake_failures_put("root", 2, 0, 0);
+	put_failures("root", 2, 0, 0);
 	fake_trust_put(root, ADDR, ADDR_IPV4, "email", T0 - DAY, 0);	/* enrollment only from a trusted address */
 	login("root", PASSWORD, ADDR, T0);
 	expect_enrollment(root, secret, &secret_len);
@@ -2008,7 +2102,7 @@ static void test_r2_email_ok(void **state)
 
 	(void)state;
 	carol = user_plain("carol", false);
-	fake_failures_put("carol", 1, 0, 0);
+	put_failures("carol", 1, 0, 0);
 	login("carol", PASSWORD, ADDR, T0);
 	assert_int_equal(res.code, FLOW_CHALLENGE);
 	snprintf(st, sizeof(st), "%s", res.state);
@@ -2364,7 +2458,7 @@ static void test_trust_past_deadline_new_address_email_off(void **state)
 	assert_int_equal(res.enrolled, 0);
 	assert_string_equal(res.log, "enrollment required, from a new address, and email confirmation is off");
 	assert_null(fake_secret(root));
-	assert_int_equal(fake_write_calls(), 0);
+	assert_int_equal(fake_write_calls(), ATTEMPT_WRITES);
 	assert_false(hook_ran());
 }
 
@@ -2750,13 +2844,13 @@ static void sc_prep_2fa_trusted(void)
 {
 	sc_user = user_2fa("alice");
 	fake_trust_put(sc_user, ADDR, ADDR_IPV4, "code", T0 - 2 * 3600, 0);
-	fake_failures_put("alice", 2, 0, 0);
+	put_failures("alice", 2, 0, 0);
 }
 
 static void sc_prep_lockout(void)
 {
 	sc_user = user_2fa("alice");
-	fake_failures_put("alice", 4, 0, 0);
+	put_failures("alice", 4, 0, 0);
 }
 static void sc_act_wrong_password(void) { login("alice", "wrong", ADDR, T0); }
 
@@ -2778,7 +2872,7 @@ static void sc_prep_reminder(void)
 {
 	sc_user = user_plain("alice", false);
 	fake_trust_put(sc_user, ADDR, ADDR_IPV4, "email", T0, 0);
-	fake_failures_put("alice", 2, 0, 0);
+	put_failures("alice", 2, 0, 0);
 }
 
 static void sc_prep_single_pass(void)
@@ -2787,7 +2881,7 @@ static void sc_prep_single_pass(void)
 
 	cfg.single_pass = true;
 	sc_user = user_2fa("alice");
-	fake_failures_put("alice", 2, 0, 0);
+	put_failures("alice", 2, 0, 0);
 	code_at(sc_user, T0, code);
 	snprintf(sc_code, sizeof(sc_code), "%s%s", PASSWORD, code);
 }
@@ -2796,7 +2890,7 @@ static void sc_act_single_pass(void) { login("alice", sc_code, ADDR, T0); }
 static void sc_prep_r2_code(void)
 {
 	sc_user = user_2fa("alice");
-	fake_failures_put("alice", 2, 0, 0);
+	put_failures("alice", 2, 0, 0);
 	challenged("alice", ADDR, T0, sc_state);
 	code_at(sc_user, T0, sc_code);
 }
@@ -2821,7 +2915,7 @@ static void sc_prep_r2_enroll(void)
 {
 	sc_user = user_plain("alice", true);
 	fake_trust_put(sc_user, ADDR, ADDR_IPV4, "email", T0 - DAY, 0);
-	fake_failures_put("alice", 2, 0, 0);
+	put_failures("alice", 2, 0, 0);
 	login("alice", PASSWORD, ADDR, T0);
 	snprintf(sc_state, sizeof(sc_state), "%s", res.state);
 	code_at(sc_user, T0, sc_code);
@@ -2830,7 +2924,7 @@ static void sc_prep_r2_enroll(void)
 static void sc_prep_r2_email(void)
 {
 	sc_user = user_plain("alice", false);
-	fake_failures_put("alice", 2, 0, 0);
+	put_failures("alice", 2, 0, 0);
 	login("alice", PASSWORD, ADDR, T0);
 	snprintf(sc_state, sizeof(sc_state), "%s", res.state);
 	emailed_code(sc_code);
@@ -2839,7 +2933,7 @@ static void sc_prep_r2_email(void)
 static void sc_prep_r2_email_enroll(void)
 {
 	sc_user = user_plain("alice", true);
-	fake_failures_put("alice", 2, 0, 0);
+	put_failures("alice", 2, 0, 0);
 	login("alice", PASSWORD, ADDR, T0);
 	snprintf(sc_state, sizeof(sc_state), "%s", res.state);
 	emailed_code(sc_code);
@@ -2868,8 +2962,9 @@ static scenario_t const SCENARIOS[] = {
  * scenario whose clean run answered 'clean'.  The reads and writes the
  * answer depends on end in FLOW_FAIL; a few writes are best effort and the
  * answer stays that of the clean run (the audit row, the trust row, moving
- * last_used_at, resetting the failures); a failure that cannot be counted
- * or a lock that cannot be written locks nothing; a State that cannot be
+ * last_used_at, giving an attempt back, clearing or forgetting a failure
+ * record); an attempt that cannot be taken fails closed (no check runs);
+ * a lock that cannot be written locks nothing; a State that cannot be
  * spent is refused as invalid.  Recovery codes that cannot be read or used
  * are a failure of the service (changed by issue 13: an earlier version
  * answered them as a wrong code).
@@ -2878,10 +2973,11 @@ static void expected_on_failure(char const *function, flow_result_t const *clean
 				flow_code_t *code, char const **message)
 {
 	if (strcmp(function, "store_audit") == 0 || strcmp(function, "store_trust_add") == 0 ||
-	    strcmp(function, "store_trust_touch") == 0 || strcmp(function, "store_failure_reset") == 0) {
+	    strcmp(function, "store_trust_touch") == 0 || strcmp(function, "store_failure_give_back") == 0 ||
+	    strcmp(function, "store_failure_clear") == 0 || strcmp(function, "store_failure_forget") == 0) {
 		*code = clean->code;
 		*message = clean->message;	/* an enrollment's shows a new random key: compared by its start */
-	} else if (strcmp(function, "store_failure_count") == 0 || strcmp(function, "store_failure_lock") == 0) {
+	} else if (strcmp(function, "store_failure_lock") == 0) {
 		*code = clean->code;
 		*message = strcmp(clean->message, MSG_LOCKED) == 0 ? MSG_LOGIN_FAILED : clean->message;
 	} else if (strcmp(function, "store_challenge_spend") == 0) {
