@@ -7,7 +7,8 @@
  * call (store_login.h, and the two of store_admin.h that account.c uses for
  * email links), with the contract of the real ones in store_login.c and
  * store_email.c (conditional writes answer STORE_CONFLICT when they change
- * nothing, store_login_lookup joins the failure record, the user, the
+ * nothing, store_login_lookup joins the failure records of the name and of
+ * the (name, address) pair, the user, the
  * company, the secret, the trust row of the scope and address unexpired at
  * 'now', and the challenge).  This header
  * is what a test uses around them: put rows in, look at what flow_login

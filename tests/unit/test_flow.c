@@ -74,6 +74,8 @@ static flow_request_t req;
 static flow_result_t res;
 static uint64_t low_co, high_co;	/* companies: optional, and mandatory for administrators */
 static size_t password_checks;		/* password_verify calls since setup() */
+static char const *watched_login;	/* when set, the wrap notes its records as each check runs */
+static uint32_t watched_pair, watched_name;	/* failures of (watched_login, ADDR) and of the name then */
 
 /*
  * The link wraps password_verify (Makefile.am: -Wl,--wrap=password_verify):
@@ -85,6 +87,13 @@ password_result_t __wrap_password_verify(char const *hash, char const *password,
 password_result_t __wrap_password_verify(char const *hash, char const *password, size_t password_len)
 {
 	password_checks++;
+	if (watched_login) {
+		fake_failure_t const *pair = fake_failures_pair(watched_login, ADDR);
+		fake_failure_t const *name = fake_failures(watched_login);
+
+		watched_pair = pair ? pair->failures : 0;
+		watched_name = name ? name->failures : 0;
+	}
 	return __real_password_verify(hash, password, password_len);
 }
 
@@ -129,6 +138,8 @@ static int setup(void **state)
 	(void)state;
 	fake_store_reset();
 	password_checks = 0;
+	watched_login = NULL;
+	watched_pair = watched_name = 0;
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.totp = TOTP_DEFAULT_PARAMS;
 	cfg.totp_window = 1;
@@ -551,6 +562,233 @@ static void test_r1_lockout_race(void **state)
 	expect_plain_reject(MSG_LOCKED);
 	assert_int_equal(password_checks, checks);
 	assert_int_equal(pair_rec("alice", ADDR).lockouts, 1);
+}
+
+/*
+ * A pair whose threshold of attempts is already taken (failed, or checks
+ * running elsewhere now) refuses before the check: no attempt taken, the
+ * password not checked, even the right one.
+ */
+static void test_r1_lockout_pair_full_before_check(void **state)
+{
+	(void)state;
+	user_2fa("alice");
+	fake_failures_put("alice", ADDR, 5, 0, 0, T0 - 1);	/* 5 attempts of this pair, no lock (yet) */
+	fake_failures_put("alice", NULL, 5, 0, 0, T0 - 1);
+	fake_calls_clear();
+	login("alice", PASSWORD, ADDR, T0);
+	expect_plain_reject(MSG_LOCKED);
+	assert_string_equal(res.log, "too many attempts of this name from this address failed or running");
+	assert_int_equal(password_checks, 0);
+	assert_int_equal(fake_calls(), 1);		/* the lookup only: nothing taken */
+	assert_string_equal(fake_call_name(0), "store_login_lookup");
+	assert_int_equal(pair_failures_of("alice", ADDR), 5);
+	assert_int_equal(failures_of("alice"), 5);
+
+	/* one attempt fewer: this one is checked */
+	fake_failures_put("alice", ADDR, 4, 0, 0, T0 - 1);
+	login("alice", PASSWORD, ADDR, T0);
+	expect(FLOW_CHALLENGE, MSG_ENTER_CODE);
+	assert_int_equal(password_checks, 1);
+}
+
+/* A concurrent request takes the pair's last attempt between the lookup and this request's take. */
+static void concurrent_take(void)
+{
+	lockout_record_t pair, name;
+
+	assert_int_equal(store_failure_take(fake_store_conn(), "alice", 5, ADDR, T0, &pair, &name), STORE_OK);
+}
+
+/*
+ * The lookup saw 4 attempts of the pair, but a concurrent request took the
+ * 5th before this one's take: this request reads 6 back, gives its attempt
+ * back and is refused without a check (at most lockout.failures checks run).
+ */
+static void test_r1_lockout_take_over_threshold(void **state)
+{
+	(void)state;
+	user_2fa("alice");
+	put_failures("alice", 4, 0, 0);
+	fake_before_next("store_failure_take", concurrent_take);
+	fake_calls_clear();
+	login("alice", PASSWORD, ADDR, T0);
+	expect_plain_reject(MSG_LOCKED);
+	assert_string_equal(res.log, "too many attempts of this name from this address failed or running");
+	assert_int_equal(password_checks, 0);
+	assert_int_equal(fake_call_count("store_failure_take"), 2);	/* the concurrent one and this one */
+	assert_int_equal(fake_call_count("store_failure_give_back"), 1);
+	assert_int_equal(pair_failures_of("alice", ADDR), 5);		/* the concurrent attempt only */
+	assert_int_equal(failures_of("alice"), 5);
+	assert_int_equal(pair_rec("alice", ADDR).lockouts, 0);	/* a refusal is no failure: nothing locked */
+}
+
+/*
+ * The attempt is taken before the check (the password is checked with it
+ * counted) and given back when the check passes: the counts end as they
+ * began, and a record that held only this attempt is deleted.
+ */
+static void test_r1_attempt_taken_then_given_back(void **state)
+{
+	(void)state;
+	user_2fa("alice");
+	watched_login = "alice";
+
+	/* no record before: one exists while the password is checked, none after */
+	login("alice", PASSWORD, ADDR, T0);
+	expect(FLOW_CHALLENGE, MSG_ENTER_CODE);
+	assert_int_equal(password_checks, 1);
+	assert_int_equal(watched_pair, 1);
+	assert_int_equal(watched_name, 1);
+	assert_int_equal(fake_failure_rows(), 0);
+
+	/* two earlier failures: 3 during the check, 2 again after (a challenge is no success: no clear) */
+	put_failures("alice", 2, 0, 0);
+	fake_calls_clear();
+	login("alice", PASSWORD, ADDR, T0 + 1);
+	expect(FLOW_CHALLENGE, MSG_ENTER_CODE);
+	assert_int_equal(watched_pair, 3);
+	assert_int_equal(watched_name, 3);
+	assert_int_equal(pair_failures_of("alice", ADDR), 2);
+	assert_int_equal(failures_of("alice"), 2);
+	assert_int_equal(fake_call_count("store_failure_clear"), 0);
+	assert_int_equal(fake_call_count("store_failure_take"), 1);
+	assert_int_equal(fake_call_count("store_failure_give_back"), 1);
+
+	/* a wrong password keeps its attempt */
+	login("alice", "wrong", ADDR, T0 + 2);
+	expect_plain_reject(MSG_LOGIN_FAILED);
+	assert_int_equal(watched_pair, 3);
+	assert_int_equal(pair_failures_of("alice", ADDR), 3);
+	assert_int_equal(failures_of("alice"), 3);
+}
+
+/*
+ * The name locks at lockout.name_failures, counted over every address;
+ * its lock refuses every address, the password unchecked, but spares a
+ * request from a trusted address of the user (trust that counts) that
+ * carries Message-Authenticator; an unsigned one from that same address
+ * is refused.
+ */
+static void test_r1_name_lock_and_trusted_signed_exemption(void **state)
+{
+	uint64_t alice;
+	size_t checks;
+	int i;
+
+	(void)state;
+	cfg.lockout.max_failures = 3;
+	cfg.lockout.name_max_failures = 4;
+	alice = user_2fa("alice");
+	fake_trust_put(alice, ADDR, ADDR_IPV4, "code", T0 - 100, T0 + DAY);
+	for (i = 0; i < 2; i++) {
+		login("alice", "wrong", "203.0.113.1", T0 + i);
+		expect_plain_reject(MSG_LOGIN_FAILED);
+	}
+	login("alice", "wrong", ADDR2, T0 + 2);
+	expect_plain_reject(MSG_LOGIN_FAILED);
+	assert_int_equal(fake_audit_count("lockout"), 0);
+	login("alice", "wrong", ADDR2, T0 + 3);		/* the 4th of the name, the 2nd of this pair */
+	expect_plain_reject(MSG_LOCKED);
+	assert_int_equal(name_rec("alice").lockouts, 1);
+	assert_int_equal(name_rec("alice").locked_until, T0 + 3 + 60);
+	assert_int_equal(name_rec("alice").failures, 0);
+	assert_int_equal(pair_rec("alice", ADDR2).lockouts, 0);
+	assert_int_equal(pair_rec("alice", ADDR2).failures, 2);
+	assert_int_equal(fake_audit_count("lockout"), 1);
+	assert_string_equal(fake_audit_last("lockout")->detail, "too many failures of this name");
+
+	/* from an address that never failed: refused, unchecked */
+	checks = password_checks;
+	login("alice", PASSWORD, "203.0.113.9", T0 + 4);
+	expect_plain_reject(MSG_LOCKED);
+	assert_string_equal(res.log, "locked out: this name from every address but its trusted ones");
+	assert_int_equal(password_checks, checks);
+
+	/* the trusted address, signed: checked and accepted; the name's lock stays, it runs */
+	login("alice", PASSWORD, ADDR, T0 + 5);
+	expect(FLOW_ACCEPT, "");
+	assert_int_equal(password_checks, checks + 1);
+	assert_int_equal(name_rec("alice").lockouts, 1);
+	assert_int_equal(name_rec("alice").locked_until, T0 + 3 + 60);
+	assert_null(fake_failures_pair("alice", ADDR));
+
+	/* the same trusted address, unsigned (trust still counts: Message-Authenticator not required): refused */
+	cfg.require_message_authenticator = false;
+	round1_req("alice", PASSWORD, ADDR, T0 + 6);
+	req.message_authenticator = false;
+	run();
+	expect_plain_reject(MSG_LOCKED);
+	assert_string_equal(res.log, "locked out: this name from every address but its trusted ones");
+	assert_int_equal(password_checks, checks + 1);
+
+	/* the control: once the name's lock is over the same unsigned request is accepted */
+	round1_req("alice", PASSWORD, ADDR, T0 + 3 + 60);
+	req.message_authenticator = false;
+	run();
+	expect(FLOW_ACCEPT, "");
+	assert_null(fake_failures("alice"));		/* the ended lock is cleared by the success */
+}
+
+/*
+ * Decay: a record with no attempt for lockout.reset_after (from the later
+ * of its last failure and the end of its lock) is forgotten, lockouts
+ * included: the next failure counts from 1 and the next lock is the
+ * shortest again.  A second earlier it still counts.
+ */
+static void test_r1_lockout_decay(void **state)
+{
+	(void)state;
+	user_2fa("alice");
+
+	/* 4 failures, the last one a second short of an hour ago: the 5th locks */
+	fake_failures_put("alice", ADDR, 4, 0, 0, T0 - 3599);
+	login("alice", "wrong", ADDR, T0);
+	expect_plain_reject(MSG_LOCKED);
+	assert_int_equal(pair_rec("alice", ADDR).lockouts, 1);
+	assert_int_equal(fake_call_count("store_failure_forget"), 0);
+
+	/* 4 failures an hour ago: forgotten, this failure is the first */
+	setup(NULL);		/* a fresh store and configuration */
+	user_2fa("alice");
+	fake_failures_put("alice", ADDR, 4, 0, 0, T0 - 3600);
+	fake_failures_put("alice", NULL, 4, 0, 0, T0 - 3600);
+	login("alice", "wrong", ADDR, T0);
+	expect_plain_reject(MSG_LOGIN_FAILED);
+	assert_int_equal(fake_call_count("store_failure_forget"), 2);	/* the pair's and the name's */
+	assert_int_equal(pair_failures_of("alice", ADDR), 1);
+	assert_int_equal(failures_of("alice"), 1);
+	assert_int_equal(pair_rec("alice", ADDR).updated_at, T0);
+
+	/* 6 lockouts, the last ended an hour ago: forgotten, the next lock is 60 s, not 3600 */
+	setup(NULL);		/* a fresh store and configuration */
+	user_2fa("alice");
+	fake_failures_put("alice", ADDR, 4, 6, T0 - 3600, T0 - 3600 - 3600);
+	login("alice", "wrong", ADDR, T0);
+	expect_plain_reject(MSG_LOGIN_FAILED);		/* 1 failure now, not 5 */
+	assert_int_equal(pair_rec("alice", ADDR).lockouts, 0);
+	for (int i = 0; i < 4; i++) login("alice", "wrong", ADDR, T0 + 1 + i);
+	expect_plain_reject(MSG_LOCKED);
+	assert_int_equal(pair_rec("alice", ADDR).lockouts, 1);
+	assert_int_equal(pair_rec("alice", ADDR).locked_until, T0 + 4 + 60);
+
+	/* the same record, its lock ended a second short of an hour ago: not forgotten, the lock doubles on */
+	setup(NULL);		/* a fresh store and configuration */
+	user_2fa("alice");
+	fake_failures_put("alice", ADDR, 4, 6, T0 - 3599, T0 - 3600 - 3599);
+	login("alice", "wrong", ADDR, T0);
+	expect_plain_reject(MSG_LOCKED);
+	assert_int_equal(pair_rec("alice", ADDR).lockouts, 7);
+	assert_int_equal(pair_rec("alice", ADDR).locked_until, T0 + 3600);	/* the maximum */
+
+	/* reset_after = 0: never decays */
+	setup(NULL);		/* a fresh store and configuration */
+	user_2fa("alice");
+	cfg.lockout.reset_after_seconds = 0;
+	fake_failures_put("alice", ADDR, 4, 0, 0, T0 - 30 * DAY);
+	login("alice", "wrong", ADDR, T0);
+	expect_plain_reject(MSG_LOCKED);
+	assert_int_equal(fake_call_count("store_failure_forget"), 0);
 }
 
 /* 2FA active, trusted address, Message-Authenticator: Access-Accept, nothing written. */
@@ -3106,6 +3344,11 @@ int main(void)
 		cmocka_unit_test_setup(test_r1_lockout, setup),
 		cmocka_unit_test_setup(test_r1_lockout_doubles_and_unknown_names, setup),
 		cmocka_unit_test_setup(test_r1_lockout_race, setup),
+		cmocka_unit_test_setup(test_r1_lockout_pair_full_before_check, setup),
+		cmocka_unit_test_setup(test_r1_lockout_take_over_threshold, setup),
+		cmocka_unit_test_setup(test_r1_attempt_taken_then_given_back, setup),
+		cmocka_unit_test_setup(test_r1_name_lock_and_trusted_signed_exemption, setup),
+		cmocka_unit_test_setup(test_r1_lockout_decay, setup),
 		cmocka_unit_test_setup(test_r1_2fa_trusted_accept, setup),
 		cmocka_unit_test_setup(test_r1_2fa_trusted_resets_failures, setup),
 		cmocka_unit_test_setup(test_r1_2fa_trusted_without_message_authenticator, setup),
