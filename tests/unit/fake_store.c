@@ -57,7 +57,8 @@ static struct {
 } db;
 
 static char const *const WRITES[] = {
-	"store_failure_count", "store_failure_lock", "store_failure_reset", "store_trust_add", "store_trust_touch",
+	"store_failure_take", "store_failure_give_back", "store_failure_lock", "store_failure_forget",
+	"store_failure_clear", "store_trust_add", "store_trust_touch",
 	"store_pending_void", "store_secret_put_pending", "store_secret_advance", "store_secret_activate",
 	"store_challenge_create", "store_challenge_take_attempt", "store_challenge_spend",
 	"store_recovery_use", "store_email_create", "store_email_renew", "store_email_mark_sent",
@@ -314,28 +315,57 @@ fake_trust_t *fake_trust_put(uint64_t user_id, char const *address, addr_kind_t 
 	return fake_trust_put_scoped(user_id, "", address, kind, how, proven_at, expires_at);
 }
 
-static fake_failure_t *failures_of(char const *login, size_t login_len)
+/* The address key of a pair record, as store_login.c's pair_key. */
+static char const *pair_key(char const *address)
+{
+	return address && address[0] ? address : STORE_NO_ADDRESS;
+}
+
+/* The address key of a dimension's record, as store_login.c's record_key. */
+static char const *record_key(lockout_dimension_t dim, char const *address)
+{
+	return dim == LOCKOUT_NAME ? "" : pair_key(address);
+}
+
+/* The record of (login, key); key "" is the name's. */
+static fake_failure_t *failures_of(char const *login, size_t login_len, char const *key)
 {
 	size_t i;
 
 	for (i = 0; i < FAKE_MAX_ROWS; i++) {
 		fake_failure_t *f = &db.failures[i];
 
-		if (f->used && f->login_len == login_len && memcmp(f->login, login, login_len) == 0) return f;
+		if (f->used && f->login_len == login_len && memcmp(f->login, login, login_len) == 0 &&
+		    strcmp(f->address, key) == 0) {
+			return f;
+		}
 	}
 	return NULL;
 }
 
 fake_failure_t *fake_failures(char const *login)
 {
-	return failures_of(login, strlen(login));
+	return failures_of(login, strlen(login), "");
 }
 
-static fake_failure_t *failures_new(char const *login, size_t login_len)
+fake_failure_t *fake_failures_pair(char const *login, char const *address)
+{
+	return failures_of(login, strlen(login), pair_key(address));
+}
+
+size_t fake_failure_rows(void)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < FAKE_MAX_ROWS; i++) n += db.failures[i].used;
+	return n;
+}
+
+static fake_failure_t *failures_new(char const *login, size_t login_len, char const *key)
 {
 	size_t i;
 
-	if (login_len > TEXT_LOGIN_MAX) abort();
+	if (login_len > TEXT_LOGIN_MAX || strlen(key) >= ADDR_TEXT_MAX) abort();
 	for (i = 0; i < FAKE_MAX_ROWS; i++) {
 		fake_failure_t *f = &db.failures[i];
 
@@ -344,6 +374,7 @@ static fake_failure_t *failures_new(char const *login, size_t login_len)
 			f->used = true;
 			memcpy(f->login, login, login_len);
 			f->login_len = login_len;
+			snprintf(f->address, sizeof(f->address), "%s", key);
 			return f;
 		}
 	}
@@ -351,15 +382,28 @@ static fake_failure_t *failures_new(char const *login, size_t login_len)
 	return NULL;
 }
 
-fake_failure_t *fake_failures_put(char const *login, uint32_t failures, uint32_t lockouts, int64_t locked_until)
+fake_failure_t *fake_failures_put(char const *login, char const *address, uint32_t failures, uint32_t lockouts,
+				  int64_t locked_until, int64_t last_failure_at)
 {
-	fake_failure_t *f = fake_failures(login);
+	char const *key = address ? pair_key(address) : "";
+	fake_failure_t *f = failures_of(login, strlen(login), key);
 
-	if (!f) f = failures_new(login, strlen(login));
+	if (!f) f = failures_new(login, strlen(login), key);
 	f->failures = failures;
 	f->lockouts = lockouts;
 	f->locked_until = locked_until;
+	f->updated_at = last_failure_at;
 	return f;
+}
+
+static void record_of(fake_failure_t const *f, lockout_record_t *rec)
+{
+	memset(rec, 0, sizeof(*rec));
+	if (!f) return;		/* LEFT JOIN: NULL columns read as zero */
+	rec->failures = f->failures;
+	rec->lockouts = f->lockouts;
+	rec->locked_until = f->locked_until;
+	rec->last_failure_at = f->updated_at;
 }
 
 static fake_challenge_t *challenge_by_digest(uint8_t const digest[CHALLENGE_TOKEN_DIGEST_LEN])
@@ -543,7 +587,8 @@ char const *store_last_error(store_conn_t const *conn)
 }
 
 /*
- * SELECT ... FROM (SELECT 1) LEFT JOIN login_failures f ON f.login = ?
+ * SELECT ... FROM (SELECT 1) LEFT JOIN login_failures f ON f.login = ? AND f.address = ''
+ * LEFT JOIN login_failures p ON p.login = ? AND p.address = ? ("" keyed STORE_NO_ADDRESS)
  * LEFT JOIN users u ON u.login = ? LEFT JOIN companies c ... LEFT JOIN
  * totp_secrets s ... LEFT JOIN trusted_addresses t ON t.user_id = u.id AND
  * t.scope = ? AND t.address = ? AND (t.expires_at IS NULL OR t.expires_at > now)
@@ -564,12 +609,10 @@ store_status_t store_login_lookup(store_conn_t *conn, char const *login, size_t 
 	memset(out, 0, sizeof(*out));
 	if (enter("store_login_lookup")) return STORE_ERROR;
 
-	f = failures_of(login, login_len);
-	if (f) {
-		out->failures = f->failures;
-		out->lockouts = f->lockouts;
-		out->locked_until = f->locked_until;
-	}
+	f = failures_of(login, login_len, "");
+	record_of(f, &out->name_record);
+	f = failures_of(login, login_len, pair_key(address));
+	record_of(f, &out->pair_record);
 	u = user_by_login(login, login_len);
 	if (digest) ch = challenge_by_digest(digest);
 	if (ch) {
@@ -629,59 +672,104 @@ store_status_t store_login_lookup(store_conn_t *conn, char const *login, size_t 
 	return STORE_OK;
 }
 
-/* INSERT (login, 1, ...) ON DUPLICATE KEY UPDATE failures = failures + 1; then read the counts back. */
-store_status_t store_failure_count(store_conn_t *conn, char const *login, size_t login_len, int64_t now,
-				   uint32_t *failures, uint32_t *lockouts)
+/* One row of the take's INSERT: (login, key, 1, 0, 0, now) ON DUPLICATE KEY UPDATE failures + 1, updated_at. */
+static fake_failure_t *take_one(char const *login, size_t login_len, char const *key, int64_t now)
 {
-	fake_failure_t *f;
+	fake_failure_t *f = failures_of(login, login_len, key);
 
-	(void)conn;
-	*failures = 0;
-	*lockouts = 0;
-	if (enter("store_failure_count")) return STORE_ERROR;
-	f = failures_of(login, login_len);
 	if (!f) {
-		f = failures_new(login, login_len);	/* INSERT (login, 1, 0, 0, now) */
+		f = failures_new(login, login_len, key);
 		f->failures = 1;
 	} else {
-		f->failures++;				/* ON DUPLICATE KEY UPDATE failures = failures + 1 */
+		f->failures++;
 	}
 	f->updated_at = now;
-	*failures = f->failures;
-	*lockouts = f->lockouts;
+	return f;
+}
+
+/* The name's row then the pair's, one attempt each; then both read back (this attempt included). */
+store_status_t store_failure_take(store_conn_t *conn, char const *login, size_t login_len, char const *address,
+				  int64_t now, lockout_record_t *pair, lockout_record_t *name)
+{
+	(void)conn;
+	memset(pair, 0, sizeof(*pair));
+	memset(name, 0, sizeof(*name));
+	if (enter("store_failure_take")) return STORE_ERROR;
+	record_of(take_one(login, login_len, "", now), name);
+	record_of(take_one(login, login_len, pair_key(address), now), pair);
 	return STORE_OK;
 }
 
-/* failures = 0, lockouts + 1, locked_until WHERE login AND failures = ? AND lockouts = ?: one row or CONFLICT. */
-store_status_t store_failure_lock(store_conn_t *conn, char const *login, size_t login_len,
-				  uint32_t failures, uint32_t lockouts, int64_t locked_until)
+/*
+ * failures = IF(failures > 0, failures - 1, 0) on both rows; then DELETE
+ * those with failures = 0 AND lockouts = 0 AND locked_until = 0.
+ */
+store_status_t store_failure_give_back(store_conn_t *conn, char const *login, size_t login_len, char const *address)
+{
+	char const *keys[2] = { "", pair_key(address) };
+	size_t i;
+
+	(void)conn;
+	if (enter("store_failure_give_back")) return STORE_ERROR;
+	for (i = 0; i < 2; i++) {
+		fake_failure_t *f = failures_of(login, login_len, keys[i]);
+
+		if (!f) continue;
+		if (f->failures > 0) f->failures--;
+		if (f->failures == 0 && f->lockouts == 0 && f->locked_until == 0) memset(f, 0, sizeof(*f));
+	}
+	return STORE_OK;
+}
+
+/* failures = 0, lockouts + 1, locked_until WHERE login AND address AND lockouts = ?: one row or CONFLICT. */
+store_status_t store_failure_lock(store_conn_t *conn, char const *login, size_t login_len, char const *address,
+				  lockout_dimension_t dim, uint32_t lockouts, int64_t locked_until)
 {
 	fake_failure_t *f;
 
 	(void)conn;
 	if (enter("store_failure_lock")) return STORE_ERROR;
-	f = failures_of(login, login_len);
-	if (f && db.race_next_lock) f->failures++;	/* a concurrent request's bump */
+	f = failures_of(login, login_len, record_key(dim, address));
+	if (f && db.race_next_lock) {	/* the concurrent request's own lock lands first */
+		f->failures = 0;
+		f->lockouts++;
+		f->locked_until = locked_until;
+	}
 	db.race_next_lock = false;
-	if (!f || f->failures != failures || f->lockouts != lockouts) return STORE_CONFLICT;
+	if (!f || f->lockouts != lockouts) return STORE_CONFLICT;
 	f->failures = 0;
 	f->lockouts++;
 	f->locked_until = locked_until;
 	return STORE_OK;
 }
 
-store_status_t store_failure_reset(store_conn_t *conn, char const *login, size_t login_len)
+/* DELETE WHERE login AND address AND failures, lockouts, locked_until, updated_at as read: one row or CONFLICT. */
+store_status_t store_failure_forget(store_conn_t *conn, char const *login, size_t login_len, char const *address,
+				    lockout_dimension_t dim, lockout_record_t const *as_read)
 {
 	fake_failure_t *f;
 
 	(void)conn;
-	if (enter("store_failure_reset")) return STORE_ERROR;
-	f = failures_of(login, login_len);
-	if (f) {
-		f->failures = 0;
-		f->lockouts = 0;
-		f->locked_until = 0;
+	if (enter("store_failure_forget")) return STORE_ERROR;
+	f = failures_of(login, login_len, record_key(dim, address));
+	if (!f || f->failures != as_read->failures || f->lockouts != as_read->lockouts ||
+	    f->locked_until != as_read->locked_until || f->updated_at != as_read->last_failure_at) {
+		return STORE_CONFLICT;
 	}
+	memset(f, 0, sizeof(*f));
+	return STORE_OK;
+}
+
+/* DELETE WHERE login AND address AND locked_until <= now (STORE_OK whatever it deleted). */
+store_status_t store_failure_clear(store_conn_t *conn, char const *login, size_t login_len, char const *address,
+				   lockout_dimension_t dim, int64_t now)
+{
+	fake_failure_t *f;
+
+	(void)conn;
+	if (enter("store_failure_clear")) return STORE_ERROR;
+	f = failures_of(login, login_len, record_key(dim, address));
+	if (f && f->locked_until <= now) memset(f, 0, sizeof(*f));
 	return STORE_OK;
 }
 

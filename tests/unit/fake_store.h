@@ -7,7 +7,8 @@
  * call (store_login.h, and the two of store_admin.h that account.c uses for
  * email links), with the contract of the real ones in store_login.c and
  * store_email.c (conditional writes answer STORE_CONFLICT when they change
- * nothing, store_login_lookup joins the failure record, the user, the
+ * nothing, store_login_lookup joins the failure records of the name and of
+ * the (name, address) pair, the user, the
  * company, the secret, the trust row of the scope and address unexpired at
  * 'now', and the challenge).  This header
  * is what a test uses around them: put rows in, look at what flow_login
@@ -108,10 +109,11 @@ typedef struct {
 	bool		used;
 	char		login[TEXT_LOGIN_MAX + 1];	/* any bytes flow validated; flow passes a NUL-free name */
 	size_t		login_len;
+	char		address[ADDR_TEXT_MAX];		/* "" the name's record; else the pair's (STORE_NO_ADDRESS "-") */
 	uint32_t	failures;
 	uint32_t	lockouts;
 	int64_t		locked_until;
-	int64_t		updated_at;
+	int64_t		updated_at;		/* last_failure_at */
 } fake_failure_t;
 
 typedef struct {
@@ -184,8 +186,15 @@ fake_trust_t *fake_trust_put_scoped(uint64_t user_id, char const *scope, char co
 fake_trust_t *fake_trust(uint64_t user_id, char const *address);	/* NULL when none (expired or not) */
 fake_trust_t *fake_trust_scoped(uint64_t user_id, char const *scope, char const *address);
 size_t fake_trust_count(uint64_t user_id);				/* in every scope */
-fake_failure_t *fake_failures(char const *login);			/* NULL when the name has no row */
-fake_failure_t *fake_failures_put(char const *login, uint32_t failures, uint32_t lockouts, int64_t locked_until);
+/*
+ * Failure records (login_failures).  address NULL: the name's record
+ * (address ''); otherwise the pair's, "" keyed STORE_NO_ADDRESS as the store does.
+ */
+fake_failure_t *fake_failures(char const *login);			/* the name's record; NULL when none */
+fake_failure_t *fake_failures_pair(char const *login, char const *address);	/* NULL when none */
+size_t fake_failure_rows(void);						/* records of every name */
+fake_failure_t *fake_failures_put(char const *login, char const *address, uint32_t failures, uint32_t lockouts,
+				  int64_t locked_until, int64_t last_failure_at);
 /* The challenge of a State as flow_login returned it ("V1" + 32 hex); NULL when none or malformed. */
 fake_challenge_t *fake_challenge(char const *state);
 size_t fake_challenge_count(void);
@@ -197,10 +206,12 @@ size_t fake_audit_count(char const *event);				/* NULL: all rows */
 fake_audit_t const *fake_audit_last(char const *event);		/* newest row of the event, or NULL */
 
 /*
- * Another server's failure of the same name lands between this request's
- * store_failure_count and its store_failure_lock (once: the next
- * store_failure_lock first adds one failure to the row, as a concurrent
- * request would).
+ * Another server's failure of the same record locks it between this
+ * request's store_failure_take and its store_failure_lock (once: the next
+ * store_failure_lock first applies that lock to the record it names,
+ * lockouts + 1, failures 0, the same locked_until, as the concurrent
+ * request's own store_failure_lock would; this one then finds lockouts
+ * changed and answers STORE_CONFLICT).
  */
 void fake_failure_race_next_lock(void);
 

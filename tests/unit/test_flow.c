@@ -37,6 +37,7 @@
 #include "account.h"
 #include "fake_store.h"
 #include "core/base32.h"
+#include "core/password.h"
 #include "core/recovery.h"
 
 /* 2026-01-01 00:00:00 UTC: a multiple of the 30 s TOTP period and of a day. */
@@ -55,6 +56,8 @@
 #define MSG_REMINDER	"Protect your account: set up two-step verification."
 #define MSG_ENROLLED	"Two-step verification is now active on your account."
 #define MSG_ENROLL_HERE	"Two-step verification must be set up before you can log in here."
+/* Every password check writes these two: store_failure_take before it, store_failure_give_back when it passes. */
+#define ATTEMPT_WRITES	2
 #define MSG_EMAIL_LINK	"We sent you an email. Confirm this login with its link, then log in again."
 
 static uint8_t const SECRET[20] = "12345678901234567890";	/* RFC 6238's test secret */
@@ -70,6 +73,29 @@ static flow_config_t cfg;
 static flow_request_t req;
 static flow_result_t res;
 static uint64_t low_co, high_co;	/* companies: optional, and mandatory for administrators */
+static size_t password_checks;		/* password_verify calls since setup() */
+static char const *watched_login;	/* when set, the wrap notes its records as each check runs */
+static uint32_t watched_pair, watched_name;	/* failures of (watched_login, ADDR) and of the name then */
+
+/*
+ * The link wraps password_verify (Makefile.am: -Wl,--wrap=password_verify):
+ * every call of flow.c and account.c comes here and is counted, so a case
+ * can say that a refused request ran no password check.
+ */
+password_result_t __real_password_verify(char const *hash, char const *password, size_t password_len);
+password_result_t __wrap_password_verify(char const *hash, char const *password, size_t password_len);
+password_result_t __wrap_password_verify(char const *hash, char const *password, size_t password_len)
+{
+	password_checks++;
+	if (watched_login) {
+		fake_failure_t const *pair = fake_failures_pair(watched_login, ADDR);
+		fake_failure_t const *name = fake_failures(watched_login);
+
+		watched_pair = pair ? pair->failures : 0;
+		watched_name = name ? name->failures : 0;
+	}
+	return __real_password_verify(hash, password, password_len);
+}
 
 /* ---- fixtures ---- */
 
@@ -111,6 +137,9 @@ static int setup(void **state)
 {
 	(void)state;
 	fake_store_reset();
+	password_checks = 0;
+	watched_login = NULL;
+	watched_pair = watched_name = 0;
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.totp = TOTP_DEFAULT_PARAMS;
 	cfg.totp_window = 1;
@@ -273,11 +302,50 @@ static void challenged(char const *user, char const *address, int64_t now, char 
 	snprintf(state, CHALLENGE_TOKEN_TEXT_LEN + 1, "%s", res.state);
 }
 
+/* The failures of the name's record (every address). */
 static uint32_t failures_of(char const *login)
 {
 	fake_failure_t const *f = fake_failures(login);
 
 	return f ? f->failures : 0;
+}
+
+/* The failures of the pair's record (the name from this address). */
+static uint32_t pair_failures_of(char const *login, char const *address)
+{
+	fake_failure_t const *f = fake_failures_pair(login, address);
+
+	return f ? f->failures : 0;
+}
+
+/*
+ * Earlier failures of the name, all from ADDR: the name's record and the
+ * pair's of ADDR alike, the last one a second before T0.
+ */
+static void put_failures(char const *login, uint32_t failures, uint32_t lockouts, int64_t locked_until)
+{
+	fake_failures_put(login, NULL, failures, lockouts, locked_until, T0 - 1);
+	fake_failures_put(login, ADDR, failures, lockouts, locked_until, T0 - 1);
+}
+
+/* A copy of the name's record, all zero when there is none. */
+static fake_failure_t name_rec(char const *login)
+{
+	fake_failure_t const *f = fake_failures(login);
+	fake_failure_t none;
+
+	memset(&none, 0, sizeof(none));
+	return f ? *f : none;
+}
+
+/* A copy of the pair's record of (login, address), all zero when there is none. */
+static fake_failure_t pair_rec(char const *login, char const *address)
+{
+	fake_failure_t const *f = fake_failures_pair(login, address);
+	fake_failure_t none;
+
+	memset(&none, 0, sizeof(none));
+	return f ? *f : none;
 }
 
 /* The reply of a reject that says nothing more. */
@@ -348,10 +416,12 @@ static void test_r1_unknown_wrong_disabled_same_reply(void **state)
 	/* nothing else written: no challenge, no trust, no audit row */
 	assert_int_equal(fake_challenge_count(), 0);
 	assert_int_equal(fake_audit_count(NULL), 0);
-	assert_int_equal(fake_call_count("store_failure_count"), 3);
+	assert_int_equal(fake_call_count("store_failure_take"), 3);
 	assert_int_equal(fake_call_count("store_failure_lock"), 0);	/* the core said: not yet */
 	assert_int_equal(fake_write_calls(), 3);
 	assert_int_equal(fake_failures("nobody")->updated_at, T0);
+	assert_int_equal(pair_failures_of("nobody", ADDR), 1);
+	assert_int_equal(fake_failures_pair("nobody", ADDR)->updated_at, T0);
 }
 
 static void test_r1_no_password_hash(void **state)
@@ -371,13 +441,18 @@ static void test_r1_no_password_hash(void **state)
 	assert_int_equal(failures_of("dave"), 1);
 }
 
-/* The 5th failure locks the name for 60 s; while locked the password is not even checked. */
+/*
+ * The 5th failure (lockout.failures) from one address locks the pair for
+ * 60 s; the name (100) is not locked.  While the pair is locked the password
+ * is not even checked; another address of the same name is not refused.
+ */
 static void test_r1_lockout(void **state)
 {
 	uint64_t alice;
-	fake_failure_t const *f;
+	fake_failure_t f;
 	fake_audit_t const *a;
 	char st[CHALLENGE_TOKEN_TEXT_LEN + 1];
+	size_t checks;
 	int i;
 
 	(void)state;
@@ -386,34 +461,46 @@ static void test_r1_lockout(void **state)
 		login("alice", "wrong", ADDR, T0 + i);
 		expect_plain_reject(MSG_LOGIN_FAILED);
 		assert_int_equal(failures_of("alice"), (uint32_t)i);
+		assert_int_equal(pair_failures_of("alice", ADDR), (uint32_t)i);
 	}
 	login("alice", "wrong", ADDR, T0 + 5);
 	expect_plain_reject(MSG_LOCKED);
-	f = fake_failures("alice");
-	assert_int_equal(f->failures, 0);
-	assert_int_equal(f->lockouts, 1);
-	assert_int_equal(f->locked_until, T0 + 5 + 60);
+	f = pair_rec("alice", ADDR);
+	assert_int_equal(f.failures, 0);
+	assert_int_equal(f.lockouts, 1);
+	assert_int_equal(f.locked_until, T0 + 5 + 60);
+	f = name_rec("alice");			/* the name counts on, unlocked */
+	assert_int_equal(f.failures, 5);
+	assert_int_equal(f.lockouts, 0);
+	assert_int_equal(f.locked_until, 0);
 	assert_int_equal(fake_audit_count("lockout"), 1);
 	a = fake_audit_last("lockout");
 	assert_int_equal(a->user_id, alice);
 	assert_int_equal(a->company_id, low_co);
-	assert_string_equal(a->detail, "too many consecutive failures");
+	assert_string_equal(a->detail, "too many failures of this name from this address");
 	assert_string_equal(a->actor, "radiusd");
 	assert_string_equal(a->source, ADDR);
 	assert_int_equal(a->at, T0 + 5);
 
 	/* locked: the right password is refused, not checked, not counted */
 	fake_calls_clear();
+	checks = password_checks;
 	login("alice", PASSWORD, ADDR, T0 + 64);
 	expect_plain_reject(MSG_LOCKED);
-	assert_string_equal(res.log, "locked out");
+	assert_string_equal(res.log, "locked out: this name from this address");
 	assert_int_equal(res.enrolled, -1);
 	assert_int_equal(fake_calls(), 1);	/* the lookup only */
-	assert_int_equal(fake_failures("alice")->failures, 0);
+	assert_int_equal(password_checks, checks);
+	assert_int_equal(pair_failures_of("alice", ADDR), 0);
+	assert_int_equal(failures_of("alice"), 5);
+
+	/* the lock is the pair's: the same name from another address is checked */
+	challenged("alice", ADDR2, T0 + 64, st);
+	assert_int_equal(password_checks, checks + 1);
 
 	/* at locked_until the lock is over */
 	challenged("alice", ADDR, T0 + 65, st);
-	assert_int_equal(fake_failures("alice")->lockouts, 1);	/* a challenge resets nothing */
+	assert_int_equal(pair_rec("alice", ADDR).lockouts, 1);	/* a challenge resets nothing */
 }
 
 /* Each further lockout doubles, up to the maximum; an unknown name locks the same way. */
@@ -421,6 +508,7 @@ static void test_r1_lockout_doubles_and_unknown_names(void **state)
 {
 	int64_t now = T0;
 	uint32_t expected[] = { 60, 120, 240, 480, 960, 1920, 3600, 3600 };
+	uint32_t name_failures = 0;
 	size_t round;
 	int i;
 
@@ -430,8 +518,13 @@ static void test_r1_lockout_doubles_and_unknown_names(void **state)
 			login("ghost", "wrong", ADDR, now);
 			expect_plain_reject(i == 4 ? MSG_LOCKED : MSG_LOGIN_FAILED);
 		}
-		assert_int_equal(fake_failures("ghost")->locked_until, now + expected[round]);
-		assert_int_equal(fake_failures("ghost")->lockouts, round + 1);
+		assert_int_equal(pair_rec("ghost", ADDR).locked_until, now + expected[round]);
+		assert_int_equal(pair_rec("ghost", ADDR).lockouts, round + 1);
+		/* the name counts every failure, under lockout.name_failures; after an hour's quiet it decays */
+		if (round > 0 && expected[round - 1] >= cfg.lockout.reset_after_seconds) name_failures = 0;
+		name_failures += 5;
+		assert_int_equal(name_rec("ghost").failures, name_failures);
+		assert_int_equal(name_rec("ghost").lockouts, 0);
 		now += expected[round];
 	}
 	assert_int_equal(fake_audit_count("lockout"), 8);
@@ -441,29 +534,261 @@ static void test_r1_lockout_doubles_and_unknown_names(void **state)
 
 /*
  * The store counts, the core decides, the store locks with one conditional
- * write on the counts it read: when a concurrent failure moved the row in
- * between, this request locks nothing (a plain failure); the next failure
- * locks.
+ * write on the lockouts it read: when a concurrent failure locked the pair
+ * in between, this request locks nothing more (a plain failure, no audit
+ * row, no second lock); the pair stays locked once, and the next request
+ * is refused without a check.
  */
 static void test_r1_lockout_race(void **state)
 {
+	size_t checks;
+
 	(void)state;
 	user_2fa("alice");
-	fake_failures_put("alice", 4, 0, 0);
+	put_failures("alice", 4, 0, 0);
 	fake_failure_race_next_lock();
 	login("alice", "wrong", ADDR, T0);
 	expect_plain_reject(MSG_LOGIN_FAILED);
 	assert_int_equal(fake_call_count("store_failure_lock"), 1);
-	assert_int_equal(fake_failures("alice")->failures, 6);	/* 5 + the concurrent one */
-	assert_int_equal(fake_failures("alice")->lockouts, 0);
-	assert_int_equal(fake_failures("alice")->locked_until, 0);
-	assert_int_equal(fake_audit_count("lockout"), 0);
+	assert_int_equal(pair_rec("alice", ADDR).failures, 0);
+	assert_int_equal(pair_rec("alice", ADDR).lockouts, 1);	/* the concurrent lock, once */
+	assert_int_equal(pair_rec("alice", ADDR).locked_until, T0 + 60);
+	assert_int_equal(name_rec("alice").failures, 5);
+	assert_int_equal(name_rec("alice").lockouts, 0);
+	assert_int_equal(fake_audit_count("lockout"), 0);	/* the concurrent request audits its own lock */
 
-	login("alice", "wrong", ADDR, T0 + 1);
+	checks = password_checks;
+	login("alice", PASSWORD, ADDR, T0 + 1);
 	expect_plain_reject(MSG_LOCKED);
-	assert_int_equal(fake_failures("alice")->failures, 0);
-	assert_int_equal(fake_failures("alice")->lockouts, 1);
-	assert_int_equal(fake_failures("alice")->locked_until, T0 + 1 + 60);
+	assert_int_equal(password_checks, checks);
+	assert_int_equal(pair_rec("alice", ADDR).lockouts, 1);
+}
+
+/*
+ * A pair whose threshold of attempts is already taken (failed, or checks
+ * running elsewhere now) refuses before the check: no attempt taken, the
+ * password not checked, even the right one.
+ */
+static void test_r1_lockout_pair_full_before_check(void **state)
+{
+	(void)state;
+	user_2fa("alice");
+	fake_failures_put("alice", ADDR, 5, 0, 0, T0 - 1);	/* 5 attempts of this pair, no lock (yet) */
+	fake_failures_put("alice", NULL, 5, 0, 0, T0 - 1);
+	fake_calls_clear();
+	login("alice", PASSWORD, ADDR, T0);
+	expect_plain_reject(MSG_LOCKED);
+	assert_string_equal(res.log, "too many attempts of this name from this address failed or running");
+	assert_int_equal(password_checks, 0);
+	assert_int_equal(fake_calls(), 1);		/* the lookup only: nothing taken */
+	assert_string_equal(fake_call_name(0), "store_login_lookup");
+	assert_int_equal(pair_failures_of("alice", ADDR), 5);
+	assert_int_equal(failures_of("alice"), 5);
+
+	/* one attempt fewer: this one is checked */
+	fake_failures_put("alice", ADDR, 4, 0, 0, T0 - 1);
+	login("alice", PASSWORD, ADDR, T0);
+	expect(FLOW_CHALLENGE, MSG_ENTER_CODE);
+	assert_int_equal(password_checks, 1);
+}
+
+/* A concurrent request takes the pair's last attempt between the lookup and this request's take. */
+static void concurrent_take(void)
+{
+	lockout_record_t pair, name;
+
+	assert_int_equal(store_failure_take(fake_store_conn(), "alice", 5, ADDR, T0, &pair, &name), STORE_OK);
+}
+
+/*
+ * The lookup saw 4 attempts of the pair, but a concurrent request took the
+ * 5th before this one's take: this request reads 6 back, gives its attempt
+ * back and is refused without a check (at most lockout.failures checks run).
+ */
+static void test_r1_lockout_take_over_threshold(void **state)
+{
+	(void)state;
+	user_2fa("alice");
+	put_failures("alice", 4, 0, 0);
+	fake_before_next("store_failure_take", concurrent_take);
+	fake_calls_clear();
+	login("alice", PASSWORD, ADDR, T0);
+	expect_plain_reject(MSG_LOCKED);
+	assert_string_equal(res.log, "too many attempts of this name from this address failed or running");
+	assert_int_equal(password_checks, 0);
+	assert_int_equal(fake_call_count("store_failure_take"), 2);	/* the concurrent one and this one */
+	assert_int_equal(fake_call_count("store_failure_give_back"), 1);
+	assert_int_equal(pair_failures_of("alice", ADDR), 5);		/* the concurrent attempt only */
+	assert_int_equal(failures_of("alice"), 5);
+	assert_int_equal(pair_rec("alice", ADDR).lockouts, 0);	/* a refusal is no failure: nothing locked */
+}
+
+/*
+ * The attempt is taken before the check (the password is checked with it
+ * counted) and given back when the check passes: the counts end as they
+ * began, and a record that held only this attempt is deleted.
+ */
+static void test_r1_attempt_taken_then_given_back(void **state)
+{
+	(void)state;
+	user_2fa("alice");
+	watched_login = "alice";
+
+	/* no record before: one exists while the password is checked, none after */
+	login("alice", PASSWORD, ADDR, T0);
+	expect(FLOW_CHALLENGE, MSG_ENTER_CODE);
+	assert_int_equal(password_checks, 1);
+	assert_int_equal(watched_pair, 1);
+	assert_int_equal(watched_name, 1);
+	assert_int_equal(fake_failure_rows(), 0);
+
+	/* two earlier failures: 3 during the check, 2 again after (a challenge is no success: no clear) */
+	put_failures("alice", 2, 0, 0);
+	fake_calls_clear();
+	login("alice", PASSWORD, ADDR, T0 + 1);
+	expect(FLOW_CHALLENGE, MSG_ENTER_CODE);
+	assert_int_equal(watched_pair, 3);
+	assert_int_equal(watched_name, 3);
+	assert_int_equal(pair_failures_of("alice", ADDR), 2);
+	assert_int_equal(failures_of("alice"), 2);
+	assert_int_equal(fake_call_count("store_failure_clear"), 0);
+	assert_int_equal(fake_call_count("store_failure_take"), 1);
+	assert_int_equal(fake_call_count("store_failure_give_back"), 1);
+
+	/* a wrong password keeps its attempt */
+	login("alice", "wrong", ADDR, T0 + 2);
+	expect_plain_reject(MSG_LOGIN_FAILED);
+	assert_int_equal(watched_pair, 3);
+	assert_int_equal(pair_failures_of("alice", ADDR), 3);
+	assert_int_equal(failures_of("alice"), 3);
+}
+
+/*
+ * The name locks at lockout.name_failures, counted over every address;
+ * its lock refuses every address, the password unchecked, but spares a
+ * request from a trusted address of the user (trust that counts) that
+ * carries Message-Authenticator; an unsigned one from that same address
+ * is refused.
+ */
+static void test_r1_name_lock_and_trusted_signed_exemption(void **state)
+{
+	uint64_t alice;
+	size_t checks;
+	int i;
+
+	(void)state;
+	cfg.lockout.max_failures = 3;
+	cfg.lockout.name_max_failures = 4;
+	alice = user_2fa("alice");
+	fake_trust_put(alice, ADDR, ADDR_IPV4, "code", T0 - 100, T0 + DAY);
+	for (i = 0; i < 2; i++) {
+		login("alice", "wrong", "203.0.113.1", T0 + i);
+		expect_plain_reject(MSG_LOGIN_FAILED);
+	}
+	login("alice", "wrong", ADDR2, T0 + 2);
+	expect_plain_reject(MSG_LOGIN_FAILED);
+	assert_int_equal(fake_audit_count("lockout"), 0);
+	login("alice", "wrong", ADDR2, T0 + 3);		/* the 4th of the name, the 2nd of this pair */
+	expect_plain_reject(MSG_LOCKED);
+	assert_int_equal(name_rec("alice").lockouts, 1);
+	assert_int_equal(name_rec("alice").locked_until, T0 + 3 + 60);
+	assert_int_equal(name_rec("alice").failures, 0);
+	assert_int_equal(pair_rec("alice", ADDR2).lockouts, 0);
+	assert_int_equal(pair_rec("alice", ADDR2).failures, 2);
+	assert_int_equal(fake_audit_count("lockout"), 1);
+	assert_string_equal(fake_audit_last("lockout")->detail, "too many failures of this name");
+
+	/* from an address that never failed: refused, unchecked */
+	checks = password_checks;
+	login("alice", PASSWORD, "203.0.113.9", T0 + 4);
+	expect_plain_reject(MSG_LOCKED);
+	assert_string_equal(res.log, "locked out: this name from every address but its trusted ones");
+	assert_int_equal(password_checks, checks);
+
+	/* the trusted address, signed: checked and accepted; the name's lock stays, it runs */
+	login("alice", PASSWORD, ADDR, T0 + 5);
+	expect(FLOW_ACCEPT, "");
+	assert_int_equal(password_checks, checks + 1);
+	assert_int_equal(name_rec("alice").lockouts, 1);
+	assert_int_equal(name_rec("alice").locked_until, T0 + 3 + 60);
+	assert_null(fake_failures_pair("alice", ADDR));
+
+	/* the same trusted address, unsigned (trust still counts: Message-Authenticator not required): refused */
+	cfg.require_message_authenticator = false;
+	round1_req("alice", PASSWORD, ADDR, T0 + 6);
+	req.message_authenticator = false;
+	run();
+	expect_plain_reject(MSG_LOCKED);
+	assert_string_equal(res.log, "locked out: this name from every address but its trusted ones");
+	assert_int_equal(password_checks, checks + 1);
+
+	/* the control: once the name's lock is over the same unsigned request is accepted */
+	round1_req("alice", PASSWORD, ADDR, T0 + 3 + 60);
+	req.message_authenticator = false;
+	run();
+	expect(FLOW_ACCEPT, "");
+	assert_null(fake_failures("alice"));		/* the ended lock is cleared by the success */
+}
+
+/*
+ * Decay: a record with no attempt for lockout.reset_after (from the later
+ * of its last failure and the end of its lock) is forgotten, lockouts
+ * included: the next failure counts from 1 and the next lock is the
+ * shortest again.  A second earlier it still counts.
+ */
+static void test_r1_lockout_decay(void **state)
+{
+	(void)state;
+	user_2fa("alice");
+
+	/* 4 failures, the last one a second short of an hour ago: the 5th locks */
+	fake_failures_put("alice", ADDR, 4, 0, 0, T0 - 3599);
+	login("alice", "wrong", ADDR, T0);
+	expect_plain_reject(MSG_LOCKED);
+	assert_int_equal(pair_rec("alice", ADDR).lockouts, 1);
+	assert_int_equal(fake_call_count("store_failure_forget"), 0);
+
+	/* 4 failures an hour ago: forgotten, this failure is the first */
+	setup(NULL);		/* a fresh store and configuration */
+	user_2fa("alice");
+	fake_failures_put("alice", ADDR, 4, 0, 0, T0 - 3600);
+	fake_failures_put("alice", NULL, 4, 0, 0, T0 - 3600);
+	login("alice", "wrong", ADDR, T0);
+	expect_plain_reject(MSG_LOGIN_FAILED);
+	assert_int_equal(fake_call_count("store_failure_forget"), 2);	/* the pair's and the name's */
+	assert_int_equal(pair_failures_of("alice", ADDR), 1);
+	assert_int_equal(failures_of("alice"), 1);
+	assert_int_equal(pair_rec("alice", ADDR).updated_at, T0);
+
+	/* 6 lockouts, the last ended an hour ago: forgotten, the next lock is 60 s, not 3600 */
+	setup(NULL);		/* a fresh store and configuration */
+	user_2fa("alice");
+	fake_failures_put("alice", ADDR, 4, 6, T0 - 3600, T0 - 3600 - 3600);
+	login("alice", "wrong", ADDR, T0);
+	expect_plain_reject(MSG_LOGIN_FAILED);		/* 1 failure now, not 5 */
+	assert_int_equal(pair_rec("alice", ADDR).lockouts, 0);
+	for (int i = 0; i < 4; i++) login("alice", "wrong", ADDR, T0 + 1 + i);
+	expect_plain_reject(MSG_LOCKED);
+	assert_int_equal(pair_rec("alice", ADDR).lockouts, 1);
+	assert_int_equal(pair_rec("alice", ADDR).locked_until, T0 + 4 + 60);
+
+	/* the same record, its lock ended a second short of an hour ago: not forgotten, the lock doubles on */
+	setup(NULL);		/* a fresh store and configuration */
+	user_2fa("alice");
+	fake_failures_put("alice", ADDR, 4, 6, T0 - 3599, T0 - 3600 - 3599);
+	login("alice", "wrong", ADDR, T0);
+	expect_plain_reject(MSG_LOCKED);
+	assert_int_equal(pair_rec("alice", ADDR).lockouts, 7);
+	assert_int_equal(pair_rec("alice", ADDR).locked_until, T0 + 3600);	/* the maximum */
+
+	/* reset_after = 0: never decays */
+	setup(NULL);		/* a fresh store and configuration */
+	user_2fa("alice");
+	cfg.lockout.reset_after_seconds = 0;
+	fake_failures_put("alice", ADDR, 4, 0, 0, T0 - 30 * DAY);
+	login("alice", "wrong", ADDR, T0);
+	expect_plain_reject(MSG_LOCKED);
+	assert_int_equal(fake_call_count("store_failure_forget"), 0);
 }
 
 /* 2FA active, trusted address, Message-Authenticator: Access-Accept, nothing written. */
@@ -481,14 +806,14 @@ static void test_r1_2fa_trusted_accept(void **state)
 	assert_false(res.has_uri);
 	assert_false(res.has_grace);
 	assert_string_equal(res.log, "trusted address, code not asked");
-	assert_int_equal(fake_write_calls(), 0);	/* used 100 s ago: last_used_at not moved */
+	assert_int_equal(fake_write_calls(), ATTEMPT_WRITES);	/* used 100 s ago: last_used_at not moved */
 	assert_int_equal(fake_trust(alice, ADDR)->last_used_at, T0 - 100);
 
 	/* last used more than an hour ago: last_used_at moves, nothing else */
 	fake_calls_clear();
 	login("alice", PASSWORD, ADDR, T0 - 100 + 3601);
 	expect(FLOW_ACCEPT, "");
-	assert_int_equal(fake_write_calls(), 1);
+	assert_int_equal(fake_write_calls(), 1 + ATTEMPT_WRITES);
 	assert_int_equal(fake_call_count("store_trust_touch"), 1);
 	assert_int_equal(fake_trust(alice, ADDR)->last_used_at, T0 + 3501);
 	assert_int_equal(fake_trust(alice, ADDR)->proven_at, T0 - 100);
@@ -498,7 +823,7 @@ static void test_r1_2fa_trusted_accept(void **state)
 	fake_calls_clear();
 	login("alice", PASSWORD, ADDR, T0 + 3501 + 3600);
 	expect(FLOW_ACCEPT, "");
-	assert_int_equal(fake_write_calls(), 0);
+	assert_int_equal(fake_write_calls(), ATTEMPT_WRITES);
 
 	/* the address as another form of the same IP is the same trusted row */
 	login("alice", PASSWORD, "::ffff:198.51.100.7", T0);
@@ -513,24 +838,26 @@ static void test_r1_2fa_trusted_resets_failures(void **state)
 	(void)state;
 	alice = user_2fa("alice");
 	fake_trust_put(alice, ADDR, ADDR_IPV4, "code", T0, 0);
-	fake_failures_put("alice", 3, 2, T0 - 10);
+	put_failures("alice", 3, 2, T0 - 10);
 	login("alice", PASSWORD, ADDR, T0);
 	expect(FLOW_ACCEPT, "");
-	assert_int_equal(fake_failures("alice")->failures, 0);
-	assert_int_equal(fake_failures("alice")->lockouts, 0);
-	assert_int_equal(fake_failures("alice")->locked_until, 0);
+	assert_null(fake_failures("alice"));		/* both records deleted */
+	assert_null(fake_failures_pair("alice", ADDR));
 
 	/* no failures since the last lockout, which is over: the lockout count is reset too */
-	fake_failures_put("alice", 0, 1, T0 - 10);
+	put_failures("alice", 0, 1, T0 - 10);
 	login("alice", PASSWORD, ADDR, T0);
 	expect(FLOW_ACCEPT, "");
-	assert_int_equal(fake_failures("alice")->lockouts, 0);
-	assert_int_equal(fake_failures("alice")->locked_until, 0);
+	assert_int_equal(fake_failure_rows(), 0);
 
-	/* nothing to reset: nothing written */
+	/* nothing to reset: the attempt taken and given back, nothing cleared, no row left */
 	fake_calls_clear();
 	login("alice", PASSWORD, ADDR, T0);
-	assert_int_equal(fake_call_count("store_failure_reset"), 0);
+	expect(FLOW_ACCEPT, "");
+	assert_int_equal(fake_call_count("store_failure_take"), 1);
+	assert_int_equal(fake_call_count("store_failure_give_back"), 1);
+	assert_int_equal(fake_call_count("store_failure_clear"), 0);
+	assert_int_equal(fake_failure_rows(), 0);
 }
 
 /* Without a Message-Authenticator a trusted address does not skip the code (BlastRADIUS)... */
@@ -584,7 +911,7 @@ static void test_r1_2fa_new_address_challenge(void **state)
 
 	(void)state;
 	alice = user_2fa("alice");
-	fake_failures_put("alice", 2, 0, 0);
+	put_failures("alice", 2, 0, 0);
 	login("alice", PASSWORD, "[2001:DB8::0:1]", T0);
 	expect(FLOW_CHALLENGE, MSG_ENTER_CODE);
 	assert_int_equal(res.enrolled, 1);
@@ -603,7 +930,7 @@ static void test_r1_2fa_new_address_challenge(void **state)
 	assert_int_equal(ch->attempts_left, 3);
 	assert_false(ch->spent);
 	/* the challenge itself writes nothing else: failures stay, no audit */
-	assert_int_equal(fake_write_calls(), 1);
+	assert_int_equal(fake_write_calls(), 1 + ATTEMPT_WRITES);
 	assert_int_equal(failures_of("alice"), 2);
 
 	/* each round 1 makes a new State */
@@ -883,7 +1210,7 @@ static void test_r1_enroll_single_pass(void **state)
 	assert_int_equal(res.enrolled, 0);
 	assert_string_equal(res.log, "enrollment required; single-pass gateways cannot show it");
 	assert_null(fake_secret(root));
-	assert_int_equal(fake_write_calls(), 0);
+	assert_int_equal(fake_write_calls(), ATTEMPT_WRITES);
 
 	round1_req("root", PASSWORD, ADDR, T0);
 	req.enrollment_requested = true;
@@ -902,7 +1229,7 @@ static void test_r1_no2fa_trusted_within_grace(void **state)
 	fake_user(root)->has_deadline = true;
 	fake_user(root)->grace_deadline = T0 + 2 * DAY + 1;
 	fake_trust_put(root, ADDR, ADDR_IPV4, "email", T0 - DAY, 0);
-	fake_failures_put("root", 1, 0, 0);
+	put_failures("root", 1, 0, 0);
 	login("root", PASSWORD, ADDR, T0);
 	expect(FLOW_ACCEPT, "Protect your account: set up two-step verification. 3 days left.");
 	assert_int_equal(res.enrolled, 0);
@@ -914,7 +1241,7 @@ static void test_r1_no2fa_trusted_within_grace(void **state)
 	assert_int_equal(failures_of("root"), 0);
 	/* the trusted path without 2FA does not move last_used_at */
 	assert_int_equal(fake_call_count("store_trust_touch"), 0);
-	assert_int_equal(fake_write_calls(), 1);	/* the failure reset */
+	assert_int_equal(fake_write_calls(), 2 + ATTEMPT_WRITES);	/* the pair and the name cleared */
 
 	login("root", PASSWORD, ADDR, T0 + DAY + 1);
 	expect(FLOW_ACCEPT, "Protect your account: set up two-step verification. 1 day left.");
@@ -922,7 +1249,7 @@ static void test_r1_no2fa_trusted_within_grace(void **state)
 	login("root", PASSWORD, ADDR, T0 + 2 * DAY);
 	expect(FLOW_ACCEPT, "Protect your account: set up two-step verification. 1 day left.");
 	assert_int_equal(res.grace_seconds, 1);
-	assert_int_equal(fake_write_calls(), 1);	/* no failures: nothing written */
+	assert_int_equal(fake_write_calls(), 2 + 3 * ATTEMPT_WRITES);	/* no failures: only the attempts, taken and given back */
 	login("root", PASSWORD, ADDR, T0 + 2 * DAY + 1);
 	assert_int_equal(res.code, FLOW_CHALLENGE);	/* the deadline: enrollment */
 	assert_true(res.has_uri);
@@ -940,7 +1267,7 @@ static void test_r1_no2fa_trusted_optional(void **state)
 	expect(FLOW_ACCEPT, MSG_REMINDER);
 	assert_int_equal(res.enrolled, 0);
 	assert_false(res.has_grace);
-	assert_int_equal(fake_write_calls(), 0);
+	assert_int_equal(fake_write_calls(), ATTEMPT_WRITES);
 
 	owner = fake_user_add(high_co, "owner", GROUP_OWNER, EMAIL, PASSWORD_HASH);
 	fake_trust_put(owner, ADDR, ADDR_IPV4, "email", T0, 0);
@@ -1037,7 +1364,7 @@ static void test_r1_email_disabled(void **state)
 	/* the decision's own name (an earlier version logged the row it fell from, "email-confirm") */
 	assert_string_equal(res.log, "accepted without two-step verification (accept-with-reminder)");
 	assert_false(hook_ran());
-	assert_int_equal(fake_write_calls(), 0);
+	assert_int_equal(fake_write_calls(), ATTEMPT_WRITES);
 
 	root = user_plain("root", true);
 	fake_user(root)->has_deadline = true;
@@ -1058,7 +1385,7 @@ static void test_r1_no_email_address(void **state)
 	expect_plain_reject(MSG_NO_EMAIL);
 	assert_int_equal(res.enrolled, 0);
 	assert_string_equal(res.log, "new address and no email address to confirm it");
-	assert_int_equal(fake_write_calls(), 0);	/* not counted as a failure */
+	assert_int_equal(fake_write_calls(), ATTEMPT_WRITES);	/* not counted as a failure */
 	/* an empty email column is no address either */
 	fake_user(eve)->has_email = true;
 	login("eve", PASSWORD, ADDR, T0);
@@ -1086,7 +1413,7 @@ static void test_r1_email_rate_limit(void **state)
 	assert_int_equal(res.enrolled, 0);
 	assert_string_equal(res.log, "confirmation emails per hour limit reached");
 	assert_false(hook_ran());
-	assert_int_equal(fake_write_calls(), 0);
+	assert_int_equal(fake_write_calls(), ATTEMPT_WRITES);
 	assert_int_equal(fake_email_count(), 2);
 
 	/* an hour after the first send, one more is allowed */
@@ -1153,7 +1480,7 @@ static void test_r1_email_gate_full(void **state)
 	login("carol", PASSWORD, ADDR, T0);
 	expect_plain_reject(MSG_EMAIL_FAILED);
 	assert_true(starts_with(res.log, "email not sent: email.max_running_hooks hooks are running already"));
-	assert_int_equal(fake_write_calls(), 0);
+	assert_int_equal(fake_write_calls(), ATTEMPT_WRITES);
 	assert_false(hook_ran());
 	assert_int_equal(atomic_load(&gate.running), 1);
 	hook_gate_leave(&gate);
@@ -1201,7 +1528,7 @@ static void test_r1_single_pass_ok(void **state)
 	(void)state;
 	cfg.single_pass = true;
 	alice = user_2fa("alice");
-	fake_failures_put("alice", 2, 1, 0);
+	put_failures("alice", 2, 1, 0);
 	code_at(alice, T0, code);
 	snprintf(both, sizeof(both), "%s%s", PASSWORD, code);
 	login("alice", both, ADDR, T0);
@@ -1217,7 +1544,7 @@ static void test_r1_single_pass_ok(void **state)
 	assert_int_equal(t->proven_at, T0);
 	assert_int_equal(t->expires_at, T0 + TRUST_LIFETIME);
 	assert_int_equal(failures_of("alice"), 0);
-	assert_int_equal(fake_failures("alice")->lockouts, 0);
+	assert_int_equal(fake_failure_rows(), 0);	/* both records cleared, lockouts included */
 	assert_int_equal(fake_audit_count("address_trusted"), 1);
 	assert_string_equal(fake_audit_last("address_trusted")->detail, "address trusted by code");
 	assert_int_equal(fake_challenge_count(), 0);
@@ -1277,10 +1604,11 @@ static void test_r1_single_pass_wrong_code(void **state)
 	assert_int_equal(failures_of("alice"), 1);
 	assert_int_equal(fake_trust_count(alice), 1);
 
-	/* the 5th failure locks, in single pass as elsewhere */
-	fake_failures_put("alice", 4, 0, 0);
-	login("alice", both, ADDR2, T0 + 2);
+	/* the 5th failure from an address locks its pair, in single pass as elsewhere */
+	put_failures("alice", 4, 0, 0);
+	login("alice", both, ADDR, T0 + 2);
 	expect_plain_reject(MSG_LOCKED);
+	assert_int_equal(pair_rec("alice", ADDR).lockouts, 1);
 }
 
 /* Too short to hold a code (or the password alone): never matches, counted. */
@@ -1339,7 +1667,7 @@ static void test_r1_external_password(void **state)
 	assert_int_equal(failures_of("grace"), 1);
 
 	/* locked: refused first */
-	fake_failures_put("frank", 0, 1, T0 + 30);
+	put_failures("frank", 0, 1, T0 + 30);
 	login("frank", NULL, ADDR, T0);
 	expect_plain_reject(MSG_LOCKED);
 }
@@ -1432,7 +1760,7 @@ static void test_r2_code_ok(void **state)
 
 	(void)state;
 	alice = user_2fa("alice");
-	fake_failures_put("alice", 3, 1, T0 - 100);
+	put_failures("alice", 3, 1, T0 - 100);
 	challenged("alice", ADDR, T0, st);
 	code_at(alice, T0 + 20, code);
 	fake_calls_clear();
@@ -1459,13 +1787,13 @@ static void test_r2_code_ok(void **state)
 	assert_string_equal(fake_audit_last("address_trusted")->source, ADDR);
 	assert_int_equal(fake_audit_last("address_trusted")->user_id, alice);
 	assert_int_equal(failures_of("alice"), 0);
-	assert_int_equal(fake_failures("alice")->lockouts, 0);
-	assert_int_equal(fake_failures("alice")->locked_until, 0);
-	/* the order of the calls */
+	assert_int_equal(fake_failure_rows(), 0);	/* the pair's and the name's records cleared, lockouts included */
+	/* the order of the calls: the attempt taken before the code is checked, given back when it passes */
 	{
 		static char const *const order[] = {
-			"store_challenge_take_attempt", "store_login_lookup", "store_secret_advance",
-			"store_challenge_spend", "store_trust_add", "store_audit", "store_failure_reset",
+			"store_challenge_take_attempt", "store_login_lookup", "store_failure_take", "store_secret_advance",
+			"store_failure_give_back", "store_challenge_spend", "store_trust_add", "store_audit",
+			"store_failure_clear", "store_failure_clear",
 		};
 		size_t i;
 
@@ -1757,7 +2085,7 @@ static void test_r2_state_of_another_user_nas_address(void **state)
 	assert_int_equal(failures_of("bob"), 0);
 	assert_int_equal(fake_secret(alice)->last_counter, 0);
 	assert_int_equal(fake_secret(bob)->last_counter, 0);
-	assert_int_equal(fake_write_calls(), 4);	/* round 1's challenge and the three attempts */
+	assert_int_equal(fake_write_calls(), 4 + ATTEMPT_WRITES);	/* round 1's attempt and challenge, the three State attempts */
 
 	challenged("alice", ADDR, T0 + 1, st);
 	answer("alice", code, st, ADDR2, T0 + 1);
@@ -1796,19 +2124,21 @@ static void test_r2_locked_between_rounds(void **state)
 	(void)state;
 	alice = user_2fa("alice");
 	challenged("alice", ADDR, T0, st);
-	fake_failures_put("alice", 0, 1, T0 + 60);	/* failures elsewhere locked the name */
+	fake_failures_put("alice", NULL, 0, 1, T0 + 60, T0 - 1);	/* failures elsewhere locked the name */
 	code_at(alice, T0, code);
 	answer("alice", code, st, ADDR, T0 + 5);
 	expect_plain_reject(MSG_LOCKED);
-	assert_string_equal(res.log, "locked out");
+	assert_string_equal(res.log, "locked out: locked out: this name from every address but its trusted ones");
 	assert_int_equal(fake_secret(alice)->last_counter, 0);
 	assert_int_equal(fake_trust_count(alice), 0);
 	assert_int_equal(fake_challenge(st)->attempts_left, 2);
-	assert_int_equal(fake_failures("alice")->lockouts, 1);
+	assert_int_equal(name_rec("alice").lockouts, 1);
+	assert_int_equal(fake_call_count("store_failure_take"), 1);	/* round 1's only */
 
 	code_at(alice, T0 + 60, code);
 	answer("alice", code, st, ADDR, T0 + 60);	/* the lock is over, the State still valid */
 	expect(FLOW_ACCEPT, "");
+	assert_int_equal(fake_failure_rows(), 0);	/* the ended lock cleared with the rest */
 }
 
 /* Failures in round 2 count toward the lockout; the one that locks answers "Too many attempts". */
@@ -1819,14 +2149,16 @@ static void test_r2_lockout_reached(void **state)
 
 	(void)state;
 	alice = user_2fa("alice");
-	fake_failures_put("alice", 3, 0, 0);
+	put_failures("alice", 3, 0, 0);
 	challenged("alice", ADDR, T0, st);
 	answer("alice", "000000", st, ADDR, T0 + 1);
 	expect(FLOW_CHALLENGE, MSG_CODE_WRONG);
 	answer("alice", "000000", st, ADDR, T0 + 2);
 	expect_plain_reject(MSG_LOCKED);
-	assert_int_equal(fake_failures("alice")->lockouts, 1);
-	assert_int_equal(fake_failures("alice")->locked_until, T0 + 2 + 60);
+	assert_int_equal(pair_rec("alice", ADDR).lockouts, 1);
+	assert_int_equal(pair_rec("alice", ADDR).locked_until, T0 + 2 + 60);
+	assert_int_equal(name_rec("alice").lockouts, 0);	/* 5 failures: far from lockout.name_failures */
+	assert_int_equal(name_rec("alice").failures, 5);
 	assert_int_equal(fake_audit_count("lockout"), 1);
 	assert_int_equal(fake_audit_last("lockout")->user_id, alice);
 	assert_int_equal(fake_challenge(st)->attempts_left, 1);
@@ -1908,7 +2240,7 @@ static void test_r2_enrollment_ok(void **state)
 	root = user_plain("root", true);
 	fake_user(root)->has_deadline = true;
 	fake_user(root)->grace_deadline = T0 - DAY;
-	fake_failures_put("root", 2, 0, 0);
+	put_failures("root", 2, 0, 0);
 	fake_trust_put(root, ADDR, ADDR_IPV4, "email", T0 - DAY, 0);	/* enrollment only from a trusted address */
 	login("root", PASSWORD, ADDR, T0);
 	expect_enrollment(root, secret, &secret_len);
@@ -2008,7 +2340,7 @@ static void test_r2_email_ok(void **state)
 
 	(void)state;
 	carol = user_plain("carol", false);
-	fake_failures_put("carol", 1, 0, 0);
+	put_failures("carol", 1, 0, 0);
 	login("carol", PASSWORD, ADDR, T0);
 	assert_int_equal(res.code, FLOW_CHALLENGE);
 	snprintf(st, sizeof(st), "%s", res.state);
@@ -2364,7 +2696,7 @@ static void test_trust_past_deadline_new_address_email_off(void **state)
 	assert_int_equal(res.enrolled, 0);
 	assert_string_equal(res.log, "enrollment required, from a new address, and email confirmation is off");
 	assert_null(fake_secret(root));
-	assert_int_equal(fake_write_calls(), 0);
+	assert_int_equal(fake_write_calls(), ATTEMPT_WRITES);
 	assert_false(hook_ran());
 }
 
@@ -2750,13 +3082,13 @@ static void sc_prep_2fa_trusted(void)
 {
 	sc_user = user_2fa("alice");
 	fake_trust_put(sc_user, ADDR, ADDR_IPV4, "code", T0 - 2 * 3600, 0);
-	fake_failures_put("alice", 2, 0, 0);
+	put_failures("alice", 2, 0, 0);
 }
 
 static void sc_prep_lockout(void)
 {
 	sc_user = user_2fa("alice");
-	fake_failures_put("alice", 4, 0, 0);
+	put_failures("alice", 4, 0, 0);
 }
 static void sc_act_wrong_password(void) { login("alice", "wrong", ADDR, T0); }
 
@@ -2778,7 +3110,7 @@ static void sc_prep_reminder(void)
 {
 	sc_user = user_plain("alice", false);
 	fake_trust_put(sc_user, ADDR, ADDR_IPV4, "email", T0, 0);
-	fake_failures_put("alice", 2, 0, 0);
+	put_failures("alice", 2, 0, 0);
 }
 
 static void sc_prep_single_pass(void)
@@ -2787,7 +3119,7 @@ static void sc_prep_single_pass(void)
 
 	cfg.single_pass = true;
 	sc_user = user_2fa("alice");
-	fake_failures_put("alice", 2, 0, 0);
+	put_failures("alice", 2, 0, 0);
 	code_at(sc_user, T0, code);
 	snprintf(sc_code, sizeof(sc_code), "%s%s", PASSWORD, code);
 }
@@ -2796,7 +3128,7 @@ static void sc_act_single_pass(void) { login("alice", sc_code, ADDR, T0); }
 static void sc_prep_r2_code(void)
 {
 	sc_user = user_2fa("alice");
-	fake_failures_put("alice", 2, 0, 0);
+	put_failures("alice", 2, 0, 0);
 	challenged("alice", ADDR, T0, sc_state);
 	code_at(sc_user, T0, sc_code);
 }
@@ -2821,7 +3153,7 @@ static void sc_prep_r2_enroll(void)
 {
 	sc_user = user_plain("alice", true);
 	fake_trust_put(sc_user, ADDR, ADDR_IPV4, "email", T0 - DAY, 0);
-	fake_failures_put("alice", 2, 0, 0);
+	put_failures("alice", 2, 0, 0);
 	login("alice", PASSWORD, ADDR, T0);
 	snprintf(sc_state, sizeof(sc_state), "%s", res.state);
 	code_at(sc_user, T0, sc_code);
@@ -2830,7 +3162,7 @@ static void sc_prep_r2_enroll(void)
 static void sc_prep_r2_email(void)
 {
 	sc_user = user_plain("alice", false);
-	fake_failures_put("alice", 2, 0, 0);
+	put_failures("alice", 2, 0, 0);
 	login("alice", PASSWORD, ADDR, T0);
 	snprintf(sc_state, sizeof(sc_state), "%s", res.state);
 	emailed_code(sc_code);
@@ -2839,7 +3171,7 @@ static void sc_prep_r2_email(void)
 static void sc_prep_r2_email_enroll(void)
 {
 	sc_user = user_plain("alice", true);
-	fake_failures_put("alice", 2, 0, 0);
+	put_failures("alice", 2, 0, 0);
 	login("alice", PASSWORD, ADDR, T0);
 	snprintf(sc_state, sizeof(sc_state), "%s", res.state);
 	emailed_code(sc_code);
@@ -2868,8 +3200,9 @@ static scenario_t const SCENARIOS[] = {
  * scenario whose clean run answered 'clean'.  The reads and writes the
  * answer depends on end in FLOW_FAIL; a few writes are best effort and the
  * answer stays that of the clean run (the audit row, the trust row, moving
- * last_used_at, resetting the failures); a failure that cannot be counted
- * or a lock that cannot be written locks nothing; a State that cannot be
+ * last_used_at, giving an attempt back, clearing or forgetting a failure
+ * record); an attempt that cannot be taken fails closed (no check runs);
+ * a lock that cannot be written locks nothing; a State that cannot be
  * spent is refused as invalid.  Recovery codes that cannot be read or used
  * are a failure of the service (changed by issue 13: an earlier version
  * answered them as a wrong code).
@@ -2878,10 +3211,11 @@ static void expected_on_failure(char const *function, flow_result_t const *clean
 				flow_code_t *code, char const **message)
 {
 	if (strcmp(function, "store_audit") == 0 || strcmp(function, "store_trust_add") == 0 ||
-	    strcmp(function, "store_trust_touch") == 0 || strcmp(function, "store_failure_reset") == 0) {
+	    strcmp(function, "store_trust_touch") == 0 || strcmp(function, "store_failure_give_back") == 0 ||
+	    strcmp(function, "store_failure_clear") == 0 || strcmp(function, "store_failure_forget") == 0) {
 		*code = clean->code;
 		*message = clean->message;	/* an enrollment's shows a new random key: compared by its start */
-	} else if (strcmp(function, "store_failure_count") == 0 || strcmp(function, "store_failure_lock") == 0) {
+	} else if (strcmp(function, "store_failure_lock") == 0) {
 		*code = clean->code;
 		*message = strcmp(clean->message, MSG_LOCKED) == 0 ? MSG_LOGIN_FAILED : clean->message;
 	} else if (strcmp(function, "store_challenge_spend") == 0) {
@@ -3010,6 +3344,11 @@ int main(void)
 		cmocka_unit_test_setup(test_r1_lockout, setup),
 		cmocka_unit_test_setup(test_r1_lockout_doubles_and_unknown_names, setup),
 		cmocka_unit_test_setup(test_r1_lockout_race, setup),
+		cmocka_unit_test_setup(test_r1_lockout_pair_full_before_check, setup),
+		cmocka_unit_test_setup(test_r1_lockout_take_over_threshold, setup),
+		cmocka_unit_test_setup(test_r1_attempt_taken_then_given_back, setup),
+		cmocka_unit_test_setup(test_r1_name_lock_and_trusted_signed_exemption, setup),
+		cmocka_unit_test_setup(test_r1_lockout_decay, setup),
 		cmocka_unit_test_setup(test_r1_2fa_trusted_accept, setup),
 		cmocka_unit_test_setup(test_r1_2fa_trusted_resets_failures, setup),
 		cmocka_unit_test_setup(test_r1_2fa_trusted_without_message_authenticator, setup),
