@@ -961,8 +961,7 @@ static void round2(login_t *l)
 	stop = round2_gate(&gate);
 	if (stop != ROUND2_GO) {
 		answer(l->res, FLOW_REJECT, stop == ROUND2_STOP_LOCKED ? MSG_LOCKED : MSG_STATE_INVALID);
-		explain(l->res, "%s%s%s", round2_gate_name(stop), stop == ROUND2_STOP_LOCKED ? ": " : "",
-			stop == ROUND2_STOP_LOCKED ? lockout_verdict_name(lock) : "");
+		explain(l->res, "%s", stop == ROUND2_STOP_LOCKED ? lockout_verdict_name(lock) : round2_gate_name(stop));
 		return;
 	}
 	if (!take_attempt(l, &row)) return;	/* counted before the code is checked */

@@ -2128,7 +2128,7 @@ static void test_r2_locked_between_rounds(void **state)
 	code_at(alice, T0, code);
 	answer("alice", code, st, ADDR, T0 + 5);
 	expect_plain_reject(MSG_LOCKED);
-	assert_string_equal(res.log, "locked out: locked out: this name from every address but its trusted ones");
+	assert_string_equal(res.log, "locked out: this name from every address but its trusted ones");
 	assert_int_equal(fake_secret(alice)->last_counter, 0);
 	assert_int_equal(fake_trust_count(alice), 0);
 	assert_int_equal(fake_challenge(st)->attempts_left, 2);
