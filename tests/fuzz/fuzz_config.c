@@ -80,19 +80,26 @@ static void check_lockout(uint8_t const *data, size_t size)
 	cfg.max_failures = u32(data) % (data[0] & 0x80 ? 0xffffffffu : 128u);
 	cfg.base_seconds = u32(data + 4) % (data[4] & 0x80 ? 0xffffffffu : 4096u);
 	cfg.max_seconds = u32(data + 8) % (data[8] & 0x80 ? 0xffffffffu : 1u << 20);
+	/* the name's threshold: at or a little above the pair's most of the time, anything now and then */
+	cfg.name_max_failures = data[1] & 0x80 ? u32(data + 1) : cfg.max_failures + (uint32_t) (data[3] % 64u);
+	cfg.reset_after_seconds = u32(data + 5);
 	ok = cfg.max_failures >= 1 && cfg.max_failures <= 100 && cfg.base_seconds >= 1 &&
-	     cfg.max_seconds >= cfg.base_seconds;
+	     cfg.max_seconds >= cfg.base_seconds &&
+	     cfg.name_max_failures >= cfg.max_failures && cfg.name_max_failures <= 100;
 
 	FUZZ_CHECK(lockout_config_check(&cfg, &why) == (ok ? 0 : -1));
 	FUZZ_CHECK(ok ? why == NULL : (why != NULL && *why != '\0'));
 	if (!ok) {
-		FUZZ_CHECK(lockout_should_lock(&cfg, 0));
+		FUZZ_CHECK(lockout_should_lock(&cfg, LOCKOUT_PAIR, 0));
+		FUZZ_CHECK(lockout_should_lock(&cfg, LOCKOUT_NAME, 0));
 		FUZZ_CHECK(lockout_duration(&cfg, 0) == LOCKOUT_DEFAULT_CONFIG.max_seconds);
 		return;
 	}
-	FUZZ_CHECK(!lockout_should_lock(&cfg, cfg.max_failures - 1));
-	FUZZ_CHECK(lockout_should_lock(&cfg, cfg.max_failures));
-	FUZZ_CHECK(lockout_should_lock(&cfg, UINT32_MAX));
+	FUZZ_CHECK(!lockout_should_lock(&cfg, LOCKOUT_PAIR, cfg.max_failures - 1));
+	FUZZ_CHECK(lockout_should_lock(&cfg, LOCKOUT_PAIR, cfg.max_failures));
+	FUZZ_CHECK(lockout_should_lock(&cfg, LOCKOUT_PAIR, UINT32_MAX));
+	FUZZ_CHECK(!lockout_should_lock(&cfg, LOCKOUT_NAME, cfg.name_max_failures - 1));
+	FUZZ_CHECK(lockout_should_lock(&cfg, LOCKOUT_NAME, cfg.name_max_failures));
 	for (prev = 0; prev < 40; prev++) {
 		d = lockout_duration(&cfg, prev);
 		FUZZ_CHECK(d >= cfg.base_seconds && d <= cfg.max_seconds);
