@@ -49,9 +49,23 @@ typedef struct {
 	char const		*scope;				/* the trust scope ("" default) */
 	bool			enrollment_requested;		/* asked, and honoured (policy_enrollment_request_honoured) */
 	uint8_t			digest[CHALLENGE_TOKEN_DIGEST_LEN];	/* round 2: the State's digest */
+	int64_t			now;				/* the database's clock once the lookup read it (else the host's) */
 	bool			attempt_taken;			/* an attempt is counted against the lockout until given back */
 	lockout_record_t	taken_pair, taken_name;		/* the records as that take read them back */
 } login_t;
+
+/* ---- the clock -------------------------------------------------------- */
+
+/*
+ * From the login lookup on, the login runs on the database's clock (the
+ * lookup reads it): servers sharing a database whose own clocks disagree
+ * still give the same answer for the same row (State and trust expiry,
+ * lockout, grace deadlines, TOTP time steps).  Before it, the host's.
+ */
+static void use_database_clock(login_t *l, store_login_t const *row)
+{
+	if (row->database_now > 0) l->now = row->database_now;
+}
 
 /* ---- results --------------------------------------------------------- */
 
@@ -103,7 +117,7 @@ static void fail_account(login_t *l, account_status_t status, char const *what)
 static void audit(login_t *l, uint64_t user_id, uint64_t company_id, char const *event, char const *detail)
 {
 	/* An audit row that cannot be written does not change the answer. */
-	(void)store_audit(l->conn, l->req->now, ACTOR, user_id, company_id, event, detail, l->address);
+	(void)store_audit(l->conn, l->now, ACTOR, user_id, company_id, event, detail, l->address);
 }
 
 /* ---- lockout ---------------------------------------------------------- */
@@ -136,22 +150,22 @@ static void lockout_facts(login_t const *l, store_login_t const *row, lockout_re
 	f->pair = *pair;
 	f->name = *name;
 	f->exempt_from_name = lockout_exempt_from_name(address_trust_counts(l, row), l->req->message_authenticator);
-	f->now = l->req->now;
+	f->now = l->now;
 }
 
 /* Before the check, on the records looked up: LOCKOUT_GO, or why the request is refused. */
 static lockout_verdict_t lockout_check(login_t *l, store_login_t const *row)
 {
 	lockout_config_t const *cfg = &l->cfg->lockout;
-	lockout_record_t pair = lockout_effective(cfg, &row->pair_record, l->req->now);
-	lockout_record_t name = lockout_effective(cfg, &row->name_record, l->req->now);
+	lockout_record_t pair = lockout_effective(cfg, &row->pair_record, l->now);
+	lockout_record_t name = lockout_effective(cfg, &row->name_record, l->now);
 	lockout_facts_t f;
 
 	/* a decayed record starts again; a concurrent change keeps it (STORE_CONFLICT) */
-	if (lockout_decayed(cfg, &row->pair_record, l->req->now)) {
+	if (lockout_decayed(cfg, &row->pair_record, l->now)) {
 		(void)store_failure_forget(l->conn, l->login, l->login_len, l->address, LOCKOUT_PAIR, &row->pair_record);
 	}
-	if (lockout_decayed(cfg, &row->name_record, l->req->now)) {
+	if (lockout_decayed(cfg, &row->name_record, l->now)) {
 		(void)store_failure_forget(l->conn, l->login, l->login_len, l->address, LOCKOUT_NAME, &row->name_record);
 	}
 	lockout_facts(l, row, &pair, &name, &f);
@@ -175,7 +189,7 @@ static bool take_attempt(login_t *l, store_login_t const *row)
 	lockout_facts_t f;
 	lockout_verdict_t verdict;
 
-	if (store_failure_take(l->conn, l->login, l->login_len, l->address, l->req->now, &l->taken_pair,
+	if (store_failure_take(l->conn, l->login, l->login_len, l->address, l->now, &l->taken_pair,
 			       &l->taken_name) != STORE_OK) {
 		fail_database(l, "lockout count");
 		return false;
@@ -205,7 +219,7 @@ static bool lock_if_due(login_t *l, lockout_dimension_t dim, lockout_record_t co
 {
 	int64_t until = 0;
 
-	if (!lockout_after_failure(&l->cfg->lockout, dim, taken->failures, taken->lockouts, l->req->now, &until)) {
+	if (!lockout_after_failure(&l->cfg->lockout, dim, taken->failures, taken->lockouts, l->now, &until)) {
 		return false;
 	}
 	if (store_failure_lock(l->conn, l->login, l->login_len, l->address, dim, taken->lockouts, until) != STORE_OK) {
@@ -247,11 +261,11 @@ static void reset_failures(login_t *l, store_login_t const *row)
 	give_back(l);
 	/* the common case writes nothing more: the give back deleted the records that held only this attempt */
 	if (pair->failures > own || pair->lockouts || pair->locked_until) {
-		(void)store_failure_clear(l->conn, l->login, l->login_len, l->address, LOCKOUT_PAIR, l->req->now);
+		(void)store_failure_clear(l->conn, l->login, l->login_len, l->address, LOCKOUT_PAIR, l->now);
 	}
 	if ((name->failures > own || name->lockouts || name->locked_until) &&
-	    lockout_success_clears_name(name, l->req->now)) {
-		(void)store_failure_clear(l->conn, l->login, l->login_len, l->address, LOCKOUT_NAME, l->req->now);
+	    lockout_success_clears_name(name, l->now)) {
+		(void)store_failure_clear(l->conn, l->login, l->login_len, l->address, LOCKOUT_NAME, l->now);
 	}
 }
 
@@ -280,10 +294,10 @@ static void trust_address(login_t *l, store_login_t const *row, trust_how_t how)
 
 	if (!trust_allowed(l)) return;
 	if (how == TRUST_BY_CODE && row->trusted && row->trusted_how == TRUST_BY_CODE &&
-	    row->trusted_proven_at >= l->req->now - TRUST_TOUCH_INTERVAL) {
+	    row->trusted_proven_at >= l->now - TRUST_TOUCH_INTERVAL) {
 		return;
 	}
-	if (account_trust(l->conn, row->user_id, l->scope, l->address, l->addr_kind, how, l->req->now,
+	if (account_trust(l->conn, row->user_id, l->scope, l->address, l->addr_kind, how, l->now,
 			  l->cfg->trust_lifetime) != ACCOUNT_OK) {
 		return;
 	}
@@ -309,8 +323,8 @@ static bool new_state(login_t *l, uint8_t digest[CHALLENGE_TOKEN_DIGEST_LEN])
 static bool store_challenge(login_t *l, uint8_t const digest[CHALLENGE_TOKEN_DIGEST_LEN], uint64_t user_id,
 			    challenge_kind_t kind, char const *message)
 {
-	if (store_challenge_create(l->conn, digest, user_id, kind, l->req->nas, l->address, l->req->now,
-				   l->req->now + l->cfg->challenge_lifetime, l->cfg->challenge_attempts) != STORE_OK) {
+	if (store_challenge_create(l->conn, digest, user_id, kind, l->req->nas, l->address, l->now,
+				   l->now + l->cfg->challenge_lifetime, l->cfg->challenge_attempts) != STORE_OK) {
 		fail_database(l, "challenge");
 		return false;
 	}
@@ -362,7 +376,7 @@ static void challenge_enrollment(login_t *l, store_login_t const *row)
 	bool formatted, uri_fits;
 
 	if (!new_state(l, digest)) return;
-	status = account_enroll_begin(l->conn, l->cfg->keyring, row->user_id, &params, l->req->now, digest, secret);
+	status = account_enroll_begin(l->conn, l->cfg->keyring, row->user_id, &params, l->now, digest, secret);
 	if (status != ACCOUNT_OK) {
 		fail_account(l, status, "enrollment secret");
 		return;
@@ -441,14 +455,14 @@ static bool send_confirmation(login_t *l, store_login_t const *row, uint64_t pen
 	flow_config_t const *cfg = l->cfg;
 	char code[EMAIL_CODE_DIGITS + 1], token[EMAIL_TOKEN_TEXT_LEN + 1], link[1024];
 	uint8_t salt[EMAIL_SALT_LEN], code_hash[EMAIL_HASH_LEN], token_hash[EMAIL_HASH_LEN];
-	int64_t expires = l->req->now + cfg->email_code_lifetime;
+	int64_t expires = l->now + cfg->email_code_lifetime;
 	uint64_t id = pending_id;
 	uint32_t sends = 0;
 	hook_result_t hr;
 	store_status_t rc;
 	bool sent = false;
 
-	if (store_email_sends_since(l->conn, row->user_id, l->req->now - EMAIL_RATE_WINDOW, &sends) != STORE_OK) {
+	if (store_email_sends_since(l->conn, row->user_id, l->now - EMAIL_RATE_WINDOW, &sends) != STORE_OK) {
 		fail_database(l, "email rate");
 		return false;
 	}
@@ -471,8 +485,8 @@ static bool send_confirmation(login_t *l, store_login_t const *row, uint64_t pen
 	}
 	rc = id ? store_email_renew(l->conn, id, salt, code_hash, token_hash, expires)
 		: store_email_create(l->conn, row->user_id, l->scope, l->address, trust_allowed(l), salt, code_hash,
-				     token_hash, l->req->now, expires, &id);
-	if (rc == STORE_OK) rc = store_email_record_send(l->conn, row->user_id, l->req->now);
+				     token_hash, l->now, expires, &id);
+	if (rc == STORE_OK) rc = store_email_record_send(l->conn, row->user_id, l->now);
 	if (rc != STORE_OK) {
 		fail_database(l, "email confirmation");
 		goto done;
@@ -484,7 +498,7 @@ static bool send_confirmation(login_t *l, store_login_t const *row, uint64_t pen
 		audit(l, row->user_id, row->company_id, "email_failed", hr.timed_out ? "hook timed out" : "hook failed");
 		goto done;
 	}
-	if (store_email_mark_sent(l->conn, id, l->req->now) != STORE_OK) {
+	if (store_email_mark_sent(l->conn, id, l->now) != STORE_OK) {
 		fail_database(l, "email sent");
 		goto done;
 	}
@@ -513,7 +527,7 @@ static void confirm_by_email(login_t *l, store_login_t const *row)
 	if (text_mask_email(row->email, masked, sizeof(masked)) != 0) snprintf(masked, sizeof(masked), "your email address");
 	snprintf(message, sizeof(message), MSG_EMAIL_SENT, masked);
 
-	rc = store_email_pending(l->conn, row->user_id, l->address, l->req->now, &pending);
+	rc = store_email_pending(l->conn, row->user_id, l->address, l->now, &pending);
 	if (rc != STORE_OK && rc != STORE_NOT_FOUND) {
 		fail_database(l, "email confirmation");
 		return;
@@ -551,7 +565,7 @@ static step_outcome_t verify_code(login_t *l, store_login_t const *row, uint8_t 
 		explain(l->res, "no active TOTP secret");
 		return STEP_WRONG;
 	}
-	status = account_code_check(l->cfg->keyring, row->user_id, &row->secret, typed, typed_len, l->req->now,
+	status = account_code_check(l->cfg->keyring, row->user_id, &row->secret, typed, typed_len, l->now,
 				    l->cfg->totp_window, &counter);
 	if (status == ACCOUNT_UNDECRYPTABLE) return STEP_UNDECRYPTABLE;
 	if (status == ACCOUNT_OK) {
@@ -566,7 +580,7 @@ static step_outcome_t verify_code(login_t *l, store_login_t const *row, uint8_t 
 	}
 	if (status != ACCOUNT_REFUSED) return STEP_ERROR;
 
-	status = account_recovery_use(l->conn, row->user_id, typed, typed_len, l->req->now);
+	status = account_recovery_use(l->conn, row->user_id, typed, typed_len, l->now);
 	if (status == ACCOUNT_OK) {
 		*how = TRUST_BY_RECOVERY;
 		audit(l, row->user_id, row->company_id, "recovery_code_used", "");
@@ -595,7 +609,7 @@ static step_outcome_t verify_enrollment(login_t *l, store_login_t const *row, ui
 		explain(l->res, "the pending secret was not made for this challenge");
 		return STEP_WRONG;
 	}
-	status = account_code_check(l->cfg->keyring, row->user_id, &row->secret, typed, typed_len, l->req->now,
+	status = account_code_check(l->cfg->keyring, row->user_id, &row->secret, typed, typed_len, l->now,
 				    l->cfg->totp_window, &counter);
 	if (status == ACCOUNT_UNDECRYPTABLE) return STEP_UNDECRYPTABLE;
 	if (status == ACCOUNT_REFUSED) {
@@ -604,7 +618,7 @@ static step_outcome_t verify_enrollment(login_t *l, store_login_t const *row, ui
 	}
 	if (status != ACCOUNT_OK) return STEP_ERROR;
 
-	status = account_enroll_activate(l->conn, row->user_id, &row->secret, counter, l->req->now);
+	status = account_enroll_activate(l->conn, row->user_id, &row->secret, counter, l->now);
 	if (status == ACCOUNT_REFUSED) return STEP_WRONG;	/* confirmed or reset meanwhile */
 	if (status != ACCOUNT_OK) return STEP_ERROR;
 	audit(l, row->user_id, row->company_id, "enrollment_confirmed", "over RADIUS");
@@ -625,7 +639,7 @@ static step_outcome_t verify_email(login_t *l, store_login_t const *row, uint8_t
 		explain(l->res, "emailed code refused: the user has set up two-step verification since");
 		return STEP_WRONG;
 	}
-	rc = store_email_pending(l->conn, row->user_id, row->challenge.address, l->req->now, &pending);
+	rc = store_email_pending(l->conn, row->user_id, row->challenge.address, l->now, &pending);
 	if (rc != STORE_OK && rc != STORE_NOT_FOUND) return STEP_ERROR;
 	if (rc == STORE_NOT_FOUND || !pending.sent) {
 		explain(l->res, "no pending email confirmation");
@@ -633,7 +647,7 @@ static step_outcome_t verify_email(login_t *l, store_login_t const *row, uint8_t
 	}
 	if (email_code_hash((char const *)typed, typed_len, pending.salt, hash) == 0 &&
 	    CRYPTO_memcmp(hash, pending.code_hash, EMAIL_HASH_LEN) == 0) {
-		rc = store_email_confirm_code(l->conn, pending.id, l->req->now);
+		rc = store_email_confirm_code(l->conn, pending.id, l->now);
 		if (rc == STORE_OK) {
 			outcome = STEP_PASSED;
 			audit(l, row->user_id, row->company_id, "email_confirmed", "by code");
@@ -704,8 +718,8 @@ static void act_on_decision(login_t *l, store_login_t const *row, decision_t dec
 	case DECISION_ACCEPT:
 		reset_failures(l, row);
 		/* last_used_at moves at most once an hour: the trusted path normally writes nothing */
-		if (row->trusted_last_used < l->req->now - TRUST_TOUCH_INTERVAL) {
-			(void)store_trust_touch(l->conn, row->user_id, l->scope, l->address, l->req->now);
+		if (row->trusted_last_used < l->now - TRUST_TOUCH_INTERVAL) {
+			(void)store_trust_touch(l->conn, row->user_id, l->scope, l->address, l->now);
 		}
 		answer(l->res, FLOW_ACCEPT, "");
 		explain(l->res, "trusted address, code not asked");
@@ -793,7 +807,7 @@ static void round1_facts(login_t const *l, store_login_t const *row, login_facts
 	facts->mandatory = policy_is_mandatory(row->level, row->group_mask, row->group);
 	facts->has_deadline = row->has_deadline;
 	facts->grace_deadline = row->grace_deadline;
-	facts->now = l->req->now;
+	facts->now = l->now;
 	facts->enrollment_requested = l->enrollment_requested;
 	facts->single_pass = l->cfg->single_pass;
 	facts->email_enabled = l->cfg->email_enabled;
@@ -821,6 +835,7 @@ static void round1(login_t *l)
 		fail_database(l, "login lookup");
 		return;
 	}
+	use_database_clock(l, &row);
 	lock = lockout_check(l, &row);
 	if (lock != LOCKOUT_GO) {
 		reject_locked(l, lock);
@@ -861,7 +876,7 @@ static void act_on_answer(login_t *l, store_login_t const *row, second_step_t co
 		bool mandatory = policy_is_mandatory(row->level, row->group_mask, row->group);
 
 		accept_with_reminder(l, row, mandatory,
-				     policy_grace_left(mandatory, row->has_deadline, row->grace_deadline, l->req->now));
+				     policy_grace_left(mandatory, row->has_deadline, row->grace_deadline, l->now));
 		explain(l->res, "login confirmed with the emailed code");
 		return;
 	}
@@ -932,6 +947,7 @@ static int round2_gate_facts(login_t *l, store_login_t *row, round2_gate_facts_t
 		fail_database(l, "login lookup");
 		return -1;
 	}
+	use_database_clock(l, row);
 	gate->bound_here = row->has_challenge && row->user_found && row->challenge.user_id == row->user_id &&
 			   (unsigned)row->challenge.kind < CHALLENGE_KIND_COUNT &&
 			   strcmp(row->challenge.nas, req->nas) == 0 && strcmp(row->challenge.address, l->address) == 0;
@@ -972,7 +988,7 @@ static void round2(login_t *l)
 	facts.attempts_left = row.challenge.attempts_left;
 	facts.enrollment_due = row.totp_status != TOTP_STATUS_ACTIVE &&
 			       policy_enrollment_due(policy_is_mandatory(row.level, row.group_mask, row.group),
-						     row.has_deadline, row.grace_deadline, req->now);
+						     row.has_deadline, row.grace_deadline, l->now);
 	facts.outcome = req->has_password ? step->verify(l, &row, req->password, req->password_len, &how) : STEP_WRONG;
 	if (facts.outcome == STEP_PASSED) {
 		give_back(l);
@@ -1003,6 +1019,7 @@ void flow_login(flow_config_t const *cfg, store_conn_t *conn, flow_request_t con
 	l.conn = conn;
 	l.req = req;
 	l.res = res;
+	l.now = req->now;
 
 	if (!req->has_login || !text_login_name_valid(req->login, req->login_len, TEXT_LOGIN_MAX)) {
 		answer(res, FLOW_REJECT, MSG_LOGIN_FAILED);

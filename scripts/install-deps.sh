@@ -56,6 +56,8 @@ python3-pytest
 python3-aiosmtpd
 # tests: the README's sudo rule for the web backend, checked with visudo (test_install.py)
 sudo
+# tests: a radiusd whose clock is off (test_clock.py)
+libfaketime
 # tests: networking, process tools
 iproute2
 procps

@@ -28,7 +28,7 @@ static int secret_status_parse(char const *s, bool is_null, totp_status_t *statu
 	" u.id, u.company_id, c.name, u.user_group, u.disabled, u.email, u.password_hash, u.grace_deadline," \
 	" c.security_level, c.group_mask, c.grace_days," \
 	" s.status, s.sealed, s.key_id, s.algorithm, s.digits, s.period, s.last_counter, s.challenge_digest," \
-	" t.last_used_at, t.proven_at, t.how"
+	" t.last_used_at, t.proven_at, t.how, UNIX_TIMESTAMP()"
 #define LOOKUP_JOINS \
 	" FROM (SELECT 1 AS one) q" \
 	" LEFT JOIN login_failures f ON f.login = ? AND f.address = ''" \
@@ -37,7 +37,7 @@ static int secret_status_parse(char const *s, bool is_null, totp_status_t *statu
 	" LEFT JOIN companies c ON c.id = u.company_id" \
 	" LEFT JOIN totp_secrets s ON s.user_id = u.id" \
 	" LEFT JOIN trusted_addresses t ON t.user_id = u.id AND t.scope = ? AND t.address = ?" \
-	"   AND (t.expires_at IS NULL OR t.expires_at > ?)"
+	"   AND (t.expires_at IS NULL OR t.expires_at > UNIX_TIMESTAMP())"
 
 /* The address key of a pair record: a request without a usable address has one of its own. */
 static char const *pair_key(char const *address)
@@ -106,13 +106,13 @@ static store_status_t lookup_finish(lookup_raw_t const *r, store_login_t *out)
 }
 
 store_status_t store_login_lookup(store_conn_t *conn, char const *login, size_t login_len,
-				  char const *scope, char const *address, int64_t now, uint8_t const *digest,
+				  char const *scope, char const *address, int64_t host_now, uint8_t const *digest,
 				  store_login_t *out)
 {
 	lookup_raw_t r;
 	store_param_t params[] = {
 		P_TEXTN(login, login_len), P_TEXTN(login, login_len), P_TEXT(pair_key(address)),
-		P_TEXTN(login, login_len), P_TEXT(scope), P_TEXT(address), P_I64(now),
+		P_TEXTN(login, login_len), P_TEXT(scope), P_TEXT(address),
 		P_BLOB(digest, CHALLENGE_TOKEN_DIGEST_LEN),
 	};
 	store_col_t cols[] = {
@@ -132,7 +132,7 @@ store_status_t store_login_lookup(store_conn_t *conn, char const *login, size_t 
 		C_I64(&r.period, NULL), C_U64(&out->secret.last_counter, NULL),
 		C_BLOB(out->secret.challenge_digest, sizeof(out->secret.challenge_digest), &r.digest_len, &r.digest_null),
 		C_I64(&out->trusted_last_used, &r.trusted_null), C_I64(&out->trusted_proven_at, NULL),
-		C_TEXT(r.how, sizeof(r.how), NULL),
+		C_TEXT(r.how, sizeof(r.how), NULL), C_I64(&out->database_now, NULL),
 		/* round 2 only */
 		C_U64(&out->challenge.user_id, &r.ch_null), C_TEXT(r.ch_kind, sizeof(r.ch_kind), NULL),
 		C_TEXT(out->challenge.nas, sizeof(out->challenge.nas), NULL),
@@ -144,6 +144,7 @@ store_status_t store_login_lookup(store_conn_t *conn, char const *login, size_t 
 	store_status_t rc;
 	uint64_t rows;
 
+	(void)host_now;	/* the database's clock decides, and is returned in database_now */
 	memset(out, 0, sizeof(*out));
 	memset(&r, 0, sizeof(r));
 	r.ch_null = true;
@@ -395,12 +396,13 @@ store_status_t store_challenge_create(store_conn_t *conn, uint8_t const digest[C
 
 static char const SQL_CHALLENGE_TAKE[] =
 	"UPDATE challenges SET attempts_left = attempts_left - 1"
-	" WHERE token_digest = ? AND spent = 0 AND attempts_left > 0 AND expires_at > ?";
+	" WHERE token_digest = ? AND spent = 0 AND attempts_left > 0 AND expires_at > UNIX_TIMESTAMP()";
 
 store_status_t store_challenge_take_attempt(store_conn_t *conn, uint8_t const digest[CHALLENGE_TOKEN_DIGEST_LEN],
-					    int64_t now)
+					    int64_t host_now)
 {
-	store_param_t take[] = { P_BLOB(digest, CHALLENGE_TOKEN_DIGEST_LEN), P_I64(now) };
+	(void)host_now;	/* the database's clock decides */
+	store_param_t take[] = { P_BLOB(digest, CHALLENGE_TOKEN_DIGEST_LEN) };
 	store_status_t rc;
 	uint64_t affected;
 

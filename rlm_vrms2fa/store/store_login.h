@@ -65,6 +65,8 @@ typedef struct {
 	int64_t		trusted_last_used;
 	int64_t		trusted_proven_at;
 
+	int64_t		database_now;		/* the database's clock (UNIX_TIMESTAMP()) when it answered */
+
 	bool		has_challenge;		/* round 2: the challenge row of the State, if any */
 	store_challenge_t challenge;
 } store_login_t;
@@ -74,10 +76,13 @@ typedef struct {
  * name and of (name, address) (known or not), the user, the company's policy, the TOTP secret,
  * whether this address is trusted for this user in this trust scope now
  * (and how that trust was earned), and (when digest is
- * not NULL, in round 2) the challenge of the State.
+ * not NULL, in round 2) the challenge of the State.  Trust expiry is judged
+ * by the database's clock, which the lookup also returns (database_now):
+ * host_now is for a store without a clock of its own (the unit tests' fake)
+ * and is not used by this one.
  */
 store_status_t store_login_lookup(store_conn_t *conn, char const *login, size_t login_len,
-				  char const *scope, char const *address, int64_t now,
+				  char const *scope, char const *address, int64_t host_now,
 				  uint8_t const *digest /* CHALLENGE_TOKEN_DIGEST_LEN or NULL */, store_login_t *out);
 
 /*
@@ -145,11 +150,12 @@ store_status_t store_challenge_create(store_conn_t *conn, uint8_t const digest[C
 				      int64_t now, int64_t expires_at, uint32_t attempts);
 /*
  * Take one attempt of an open, unexpired, unspent challenge (a conditional
- * decrement; store_login_lookup reads it).  STORE_NOT_FOUND when there is
- * none left to take.
+ * decrement; store_login_lookup reads it).  Unexpired by the database's
+ * clock (host_now: as for store_login_lookup).  STORE_NOT_FOUND when there
+ * is none left to take.
  */
 store_status_t store_challenge_take_attempt(store_conn_t *conn, uint8_t const digest[CHALLENGE_TOKEN_DIGEST_LEN],
-					    int64_t now);
+					    int64_t host_now);
 /* Mark spent; STORE_CONFLICT when it already was. */
 store_status_t store_challenge_spend(store_conn_t *conn, uint8_t const digest[CHALLENGE_TOKEN_DIGEST_LEN]);
 

@@ -133,8 +133,8 @@ def new_radiusd(radiusd_pool):
     new_radiusd({("challenge", "lifetime"): 10}, debug=False, authorize_unlang="")."""
     mine = []
 
-    def make(overrides=None, debug=False, authorize_unlang=""):
-        r = radiusd_pool.new(overrides, debug=debug, authorize_unlang=authorize_unlang)
+    def make(overrides=None, debug=False, authorize_unlang="", env=None):
+        r = radiusd_pool.new(overrides, debug=debug, authorize_unlang=authorize_unlang, env=env)
         mine.append(r)
         return r
     yield make

@@ -48,11 +48,15 @@ OATHTOOL = shutil.which("oathtool") or "/usr/bin/oathtool"
 RADIUSD_PRELOAD = os.environ.get("VRMS2FA_RADIUSD_PRELOAD", "").strip()
 
 
-def radiusd_env():
-    """The environment of a radiusd (and of radiusd -XC)."""
+def radiusd_env(extra=None):
+    """The environment of a radiusd (and of radiusd -XC); extra: more
+    variables (an LD_PRELOAD there goes after the sanitizers')."""
     env = dict(os.environ)
-    if RADIUSD_PRELOAD:
-        env["LD_PRELOAD"] = (RADIUSD_PRELOAD + " " + env.get("LD_PRELOAD", "")).strip()
+    extra = dict(extra or {})
+    preload = " ".join(p for p in (RADIUSD_PRELOAD, extra.pop("LD_PRELOAD", ""), env.get("LD_PRELOAD", "")) if p)
+    env.update(extra)
+    if preload:
+        env["LD_PRELOAD"] = preload
     return env
 
 
@@ -954,7 +958,7 @@ class Radiusd:
     leak check must run: exit_status is radiusd's status after stop()."""
 
     def __init__(self, base, db, key_file, overrides=None, debug=False, dictdir=None, name="radiusd",
-                 wrapper=None, quiet=False, authorize_unlang=""):
+                 wrapper=None, quiet=False, authorize_unlang="", env=None):
         self.base = Path(base)
         self.db = db
         self.key_file = key_file
@@ -972,6 +976,7 @@ class Radiusd:
         self.wrapper = list(wrapper or [])
         self.quiet = quiet
         self.authorize_unlang = authorize_unlang
+        self.env = dict(env or {})
         self.stop_timeout = 120.0 if self.wrapper else 60.0 if RADIUSD_PRELOAD else 10.0
         self.exit_status = None
         self._write()
@@ -1009,7 +1014,7 @@ class Radiusd:
                                                                           "-d", str(self.raddb)]
             out = self._out
         self.proc = subprocess.Popen(self.wrapper + cmd, stdin=subprocess.DEVNULL, stdout=out,
-                                     stderr=subprocess.STDOUT, start_new_session=True, env=radiusd_env())
+                                     stderr=subprocess.STDOUT, start_new_session=True, env=radiusd_env(self.env))
         _track(self.proc, self.stop)
         deadline = time.time() + timeout
         while True:
@@ -1149,12 +1154,12 @@ class RadiusdPool:
         self.shared = {}
         self.all = []
 
-    def new(self, overrides=None, debug=False, authorize_unlang=""):
+    def new(self, overrides=None, debug=False, authorize_unlang="", env=None):
         d = self.base / ("radiusd-%d" % len(self.all))
         conf = dict(self.defaults)
         conf.update(overrides or {})
         r = Radiusd(d, self.db, self.key_file, conf, debug=debug, dictdir=self.dictdir,
-                    authorize_unlang=authorize_unlang)
+                    authorize_unlang=authorize_unlang, env=env)
         self.all.append(r)
         return r.start()
 

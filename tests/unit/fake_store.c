@@ -608,6 +608,7 @@ store_status_t store_login_lookup(store_conn_t *conn, char const *login, size_t 
 	(void)conn;
 	memset(out, 0, sizeof(*out));
 	if (enter("store_login_lookup")) return STORE_ERROR;
+	out->database_now = now;	/* the fake's clock is the test's (req->now) */
 
 	f = failures_of(login, login_len, "");
 	record_of(f, &out->name_record);
