@@ -160,7 +160,8 @@ def test_cluster_schema_and_servers(cluster, admins, servers):
                      "recovery_codes", "audit_log", "email_confirmations", "email_sends", "schema_version"):
         assert expected in names, tables
     assert [t for t in tables if t[1] != "InnoDB" or t[2] != "1"] == [], tables
-    assert node3.scalar("SELECT MAX(version) FROM schema_version") == "2"
+    shipped = len(sorted(H.SQL_DIR.glob("[0-9][0-9][0-9]_*.sql")))
+    assert node3.scalar("SELECT MAX(version) FROM schema_version") == str(shipped)
     # every radiusd is up, each with its own node
     for r, n in zip(servers, cluster.nodes):
         assert r.running
