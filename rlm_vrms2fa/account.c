@@ -13,20 +13,6 @@
 #include "core/policy.h"
 #include "core/recovery.h"
 
-char const *account_status_name(account_status_t status)
-{
-	switch (status) {
-	case ACCOUNT_OK:		return "ok";
-	case ACCOUNT_REFUSED:		return "refused";
-	case ACCOUNT_NOT_FOUND:		return "not found";
-	case ACCOUNT_UNDECRYPTABLE:	return "secret does not decrypt";
-	case ACCOUNT_CRYPTO_FAILED:	return "cryptographic failure";
-	case ACCOUNT_STORE_FAILED:	return "database error";
-	case ACCOUNT_RETRY:		return "retry";
-	}
-	return "unknown";
-}
-
 account_status_t account_status_from_store(store_status_t rc)
 {
 	switch (rc) {

@@ -32,8 +32,6 @@ typedef enum {
 	ACCOUNT_RETRY		/* a deadlock or certification conflict inside a transaction: run it again */
 } account_status_t;
 
-char const *account_status_name(account_status_t status);
-
 /* STORE_OK -> ACCOUNT_OK, STORE_CONFLICT -> REFUSED, STORE_NOT_FOUND -> NOT_FOUND, STORE_RETRY -> RETRY, else STORE_FAILED. */
 account_status_t account_status_from_store(store_status_t rc);
 
