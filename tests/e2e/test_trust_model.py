@@ -397,3 +397,26 @@ def test_uri_too_long_for_the_attribute_key_still_given(world, admin, mariadb, b
     H.wait_step_margin(3)
     r2 = rad.round2(u.login, H.totp(m.group(1).replace(" ", "")), r1.state, csid=csid, src_ip=BACKEND)
     assert r2.code == ACCEPT and r2.get("VRMS2FA-Enrolled") == "1", r2.raw
+
+
+@pytest.mark.parametrize("change", [["trusted", "revoke", "--all"], ["user", "set", "--password-stdin"],
+                                    ["user", "set", "--disabled", "yes"], ["enroll", "reset"]])
+def test_pending_enrollment_secret_void_after_state_changes(world, admin, mariadb, rad, outbox, change):
+    """A key shown by an enrollment challenge is void once the operator
+    revokes the user's trust, changes the password, disables the user or
+    resets the enrollment: its code on its own State activates nothing."""
+    co, _ = high_company(world)
+    u = world.user(company=co, group="owner")
+    csid = H.new_address()
+    trust_by_email(rad, outbox, u, csid)
+    set_deadline(mariadb, u.login, time.time() - 60)
+    r1 = rad.round1(u.login, u.password, csid=csid)
+    assert r1.code == CHALLENGE, r1.raw
+    secret = secret_from_uri(r1.get("VRMS2FA-OTPAuth-URI"))[0]
+    assert admin.json("user", "show", u.login)["totp_status"] == "pending"
+    admin(*(change[:2] + [u.login] + change[2:]), input="N3w pass word\n" if "--password-stdin" in change else None)
+    assert admin.json("user", "show", u.login)["totp_status"] == "none"
+    H.wait_step_margin(3)
+    r2 = rad.round2(u.login, H.totp(secret), r1.state, csid=csid)
+    assert r2.code != ACCEPT, r2.raw
+    assert admin.json("user", "show", u.login)["totp_status"] == "none"
