@@ -99,6 +99,9 @@ def write_hook_config(path, port):
     return path
 
 
+HOOK_TIMEOUT_DEFAULT = 5.0	# email.hook_timeout when not set
+
+
 def email_conf(hook, **over):
     conf = {("email", "enabled"): "yes", ("email", "hook"): hook}
     conf.update({("email", k): v for k, v in over.items()})
@@ -400,7 +403,7 @@ def test_slow_hook_does_not_stall_other_logins(world, admin, mariadb, radiusd_po
                    "(max %.3f, median %.3f); the slow login answered in %.2f s"
                    % (", ".join("%.3f" % x for x in lat), max(lat), statistics.median(lat), result["r"].elapsed))
     assert [q.code for q in quick] == [ACCEPT] * 5, quick
-    assert max(lat) < 1.0, lat
+    assert max(lat) < HOOK_TIMEOUT_DEFAULT / 2, lat	# stalled would be >= 5 s
     assert during < 4.5, during
 
     r = result["r"]
@@ -427,7 +430,10 @@ def test_hung_mail_server_with_a_burst_of_new_addresses_does_not_stall_other_log
     """A hung mail server and more new-address logins at once than radiusd
     has worker threads (thread pool max_servers of the test radiusd.conf):
     an enrolled user's login from a trusted address must still be answered
-    in under a second (email.max_running_hooks caps the threads hooks hold)."""
+    well before a hook could time out (email.max_running_hooks caps the
+    threads hooks hold). A login that waited for a hook's thread would take
+    at least hook_timeout (5 s); the bound is half of it so that a loaded
+    CI machine (1.6 s seen) does not fail a test about stalls, not speed."""
     max_servers = int(re.search(r"max_servers\s*=\s*(\d+)", H.RADIUSD_CONF).group(1))
     d = hookdir / "many-slow"
     d.mkdir()
@@ -458,4 +464,4 @@ def test_hung_mail_server_with_a_burst_of_new_addresses_does_not_stall_other_log
                    "a trusted-address login meanwhile took %.3f s" % (len(slows), hooks, max_servers, q.elapsed))
     assert q.code == ACCEPT, q.raw
     assert all(r.message == MSG_EMAIL_FAILED for r in replies), replies
-    assert q.elapsed < 1.0, q.elapsed
+    assert q.elapsed < HOOK_TIMEOUT_DEFAULT / 2, q.elapsed
