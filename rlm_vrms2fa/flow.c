@@ -784,17 +784,87 @@ static void password_facts_of(login_t const *l, store_login_t const *row, single
 }
 
 /*
+ * Rebuild the dummy hashes from the profiles of the users' hashes when
+ * they are due (password.dummy_refresh): one login does it, the others go
+ * on with the current set.  A profile whose dummy exists already keeps it;
+ * a new one costs one hash of its kind.  On a database error the set stays
+ * and the rebuild is tried again a minute later.
+ */
+static void refresh_dummies(login_t const *l)
+{
+	flow_config_t const *cfg = l->cfg;
+	store_hash_profile_t profiles[DUMMY_SET_MAX];
+	char profile[PASSWORD_HASH_MAX + 1], have[PASSWORD_HASH_MAX + 1];
+	char dummy[PASSWORD_HASH_MAX + 1];
+	dummy_set_t fresh, current;
+	size_t count = 0, i, j;
+	uint64_t need;
+
+	if (!cfg->dummies || !dummy_pool_claim(cfg->dummies, l->now, cfg->dummy_refresh, &fresh, &current)) return;
+	if (store_hash_profiles(l->conn, profiles, DUMMY_SET_MAX, &count) != STORE_OK) {
+		dummy_pool_finish(cfg->dummies, NULL, l->now - (int64_t) cfg->dummy_refresh + 60);
+		return;
+	}
+	for (i = 0; i < count; i++) {
+		char const *hash = NULL;
+
+		/* a hash over the memory cap is refused, not checked: no dummy stands for it */
+		if (password_memory_needed(profiles[i].sample, &need) != 0 || need > cfg->max_memory) continue;
+		if (password_profile(profiles[i].sample, profile, sizeof(profile)) != 0) continue;
+		for (j = 0; j < current.count && !hash; j++) {
+			if (password_profile(current.entry[j].hash, have, sizeof(have)) == 0 && strcmp(have, profile) == 0) {
+				hash = current.entry[j].hash;
+			}
+		}
+		if (!hash && password_dummy_like(profiles[i].sample, dummy, sizeof(dummy)) == 0) hash = dummy;
+		if (hash) (void)dummy_set_add(&fresh, hash, profiles[i].users);
+	}
+	OPENSSL_cleanse(profiles, sizeof(profiles));
+	dummy_pool_finish(cfg->dummies, &fresh, l->now);
+}
+
+/*
  * The password check: every unknown or unusable account costs a hash
- * check like a known one (a dummy hash).  The verdict of the facts.
+ * check like a known one (a dummy with the profile of the site's hashes,
+ * chosen by the login name).  Memory-hard checks pass the gate and the
+ * memory cap first.  The verdict of the facts.
  */
 static password_verdict_t check_password(login_t const *l, store_login_t const *row, single_pass_split_t const *split,
 					 password_facts_t *pw)
 {
-	if (!l->cfg->external_password) {
-		char const *hash = (row->user_found && row->has_password_hash) ? row->password_hash : l->cfg->dummy_hash;
+	flow_config_t const *cfg = l->cfg;
+	char dummy[PASSWORD_HASH_MAX + 1];
+	char const *hash;
+	uint64_t need = 0;
+	bool gated = false;
 
-		pw->verified = password_verify(hash, (char const *)l->req->password, split->password_len);
+	if (cfg->external_password) return policy_password_verdict(pw);
+	if (row->user_found && row->has_password_hash) {
+		hash = row->password_hash;
+	} else {
+		hash = cfg->dummy_hash;
+		if (cfg->dummies) {
+			dummy_pool_pick(cfg->dummies, (uint8_t const *)l->login, l->login_len, dummy);
+			if (dummy[0] != '\0') hash = dummy;
+		}
 	}
+	if (password_memory_needed(hash, &need) == 0 && need > 0) {
+		if (need > cfg->max_memory) {
+			pw->over_memory = true;
+			explain(l->res, "the password hash of this user needs %llu MiB, over password.max_memory (%llu MiB):"
+				" refused unchecked", (unsigned long long)(need >> 20), (unsigned long long)(cfg->max_memory >> 20));
+			return policy_password_verdict(pw);
+		}
+		if (cfg->memory_gate) {
+			gated = memory_gate_enter(cfg->memory_gate, cfg->memory_wait_ms);
+			if (!gated) {
+				pw->gate_full = true;
+				return policy_password_verdict(pw);
+			}
+		}
+	}
+	pw->verified = password_verify(hash, (char const *)l->req->password, split->password_len);
+	if (gated) memory_gate_leave(cfg->memory_gate);
 	return policy_password_verdict(pw);
 }
 
@@ -841,11 +911,17 @@ static void round1(login_t *l)
 		reject_locked(l, lock);
 		return;
 	}
+	refresh_dummies(l);
 	password_facts_of(l, &row, &split, &pw);
 	if (!take_attempt(l, &row)) return;	/* counted before the check: parallel requests cannot outrun the threshold */
 	verdict = check_password(l, &row, &split, &pw);
+	if (verdict == PASSWORD_VERDICT_BUSY) {
+		give_back(l);
+		fail_internal(l, policy_password_verdict_name(verdict));
+		return;
+	}
 	if (verdict != PASSWORD_VERDICT_OK) {
-		explain(l->res, "%s", policy_password_verdict_name(verdict));
+		if (verdict != PASSWORD_VERDICT_OVER_MEMORY) explain(l->res, "%s", policy_password_verdict_name(verdict));
 		reject_counted(l, &row, MSG_LOGIN_FAILED);
 		return;
 	}

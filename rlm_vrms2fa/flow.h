@@ -21,6 +21,7 @@
 #include "core/secretbox.h"
 #include "core/totp.h"
 #include "hook.h"
+#include "password_guard.h"
 #include "store/store.h"
 #include "store/store_login.h"
 
@@ -38,7 +39,12 @@ typedef struct {
 	char const			*issuer;
 	bool				key_in_message;		/* the enrollment key as text in Reply-Message too */
 	secretbox_keyring_t const	*keyring;
-	char const			*dummy_hash;		/* verified for unknown users (equal timing) */
+	char const			*dummy_hash;		/* verified for unknown users when dummies is NULL */
+	dummy_pool_t			*dummies;		/* the dummies following the site's hashes (mutable, shared) */
+	uint32_t			dummy_refresh;		/* seconds between rebuilds of the dummies */
+	uint64_t			max_memory;		/* bytes a memory-hard check may take (password.max_memory) */
+	memory_gate_t			*memory_gate;		/* memory-hard checks at once (mutable, shared); NULL = no limit */
+	uint32_t			memory_wait_ms;		/* how long a check waits for the gate */
 
 	bool				email_enabled;		/* confirm new addresses of users without 2FA */
 	char const * const		*email_hook_argv;	/* NULL-terminated; argv[0] absolute */

@@ -38,7 +38,10 @@ typedef struct {
 	store_config_t		store;
 	flow_config_t		flow;
 	char const		*hook_argv[HOOK_ARGS_MAX + 1];
-	hook_gate_t		hook_gate;	/* email hooks running at once: the only mutable instance state */
+	hook_gate_t		hook_gate;	/* email hooks running at once (mutable, shared by the threads) */
+	dummy_pool_t		dummies;	/* dummy hashes following the site's (mutable, shared) */
+	memory_gate_t		memory_gate;	/* memory-hard password checks at once (mutable, shared) */
+	bool			guards_held;	/* dummies and memory_gate initialised, to destroy */
 	fr_connection_pool_t	*pool;
 	bool			store_library_held;	/* store_library_init done, store_library_end due */
 } rlm_vrms2fa_t;
@@ -164,6 +167,36 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	inst->flow.keyring = &inst->keyring;
 	inst->flow.dummy_hash = inst->dummy_hash;
 
+	/*
+	 * Until the first login reads the profiles of the users' hashes, the
+	 * argon2id dummy stands for all of them.  The choice among dummies is
+	 * keyed by the key file: servers sharing it choose alike.
+	 */
+	{
+		uint8_t pick_key[DUMMY_SET_KEY_LEN];
+		dummy_set_t initial;
+
+		if (secretbox_derive(&inst->keyring, "vrms2fa dummy hash choice v1", pick_key) != 0) {
+			cf_log_err_cs(conf, "Cannot derive the key of the dummy hashes");
+			return -1;
+		}
+		dummy_set_init(&initial, pick_key);
+		OPENSSL_cleanse(pick_key, sizeof(pick_key));
+		if (dummy_set_add(&initial, inst->dummy_hash, 1) != 0 || dummy_pool_init(&inst->dummies, &initial) != 0) {
+			cf_log_err_cs(conf, "Cannot set up the dummy hashes");
+			return -1;
+		}
+		OPENSSL_cleanse(&initial, sizeof(initial));
+		if (memory_gate_init(&inst->memory_gate, s->password_max_memory_hard) != 0) {
+			dummy_pool_destroy(&inst->dummies);
+			cf_log_err_cs(conf, "Cannot set up the gate of memory-hard password checks");
+			return -1;
+		}
+		inst->guards_held = true;
+		inst->flow.dummies = &inst->dummies;
+		inst->flow.memory_gate = &inst->memory_gate;
+	}
+
 	if (s->email_enabled && vrms2fa_hook_argv(inst, conf, s->email_hook, inst->hook_argv) != 0) return -1;
 	inst->flow.email_hook_argv = inst->hook_argv;
 	hook_gate_init(&inst->hook_gate, s->email_max_running_hooks);
@@ -188,6 +221,11 @@ static int mod_detach(void *instance)
 	if (inst->store_library_held) store_library_end();	/* after the last connection closed */
 	inst->store_library_held = false;
 	secretbox_keyring_wipe(&inst->keyring);
+	if (inst->guards_held) {
+		dummy_pool_destroy(&inst->dummies);
+		memory_gate_destroy(&inst->memory_gate);
+		inst->guards_held = false;
+	}
 	return 0;
 }
 
@@ -373,7 +411,7 @@ static rlm_rcode_t CC_HINT(nonnull) mod_authenticate(void *instance, REQUEST *re
 
 	if (res.trust_refused[0]) RWARN("%s", res.trust_refused);
 	if (res.code == FLOW_FAIL) {
-		REDEBUG("%s", res.log);
+		RERROR("%s", res.log);	/* not the user's doing: always in the log */
 	} else if (res.log[0]) {
 		RDEBUG("%s", res.log);
 	}

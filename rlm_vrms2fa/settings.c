@@ -51,6 +51,14 @@ static CONF_PARSER const lockout_parser[] = {
 	CONF_PARSER_TERMINATOR
 };
 
+static CONF_PARSER const password_parser[] = {
+	{ "max_memory", FR_CONF_OFFSET(PW_TYPE_INTEGER, vrms2fa_settings_t, password_max_memory), "256" },
+	{ "max_memory_hard_checks", FR_CONF_OFFSET(PW_TYPE_INTEGER, vrms2fa_settings_t, password_max_memory_hard), "4" },
+	{ "memory_hard_wait", FR_CONF_OFFSET(PW_TYPE_INTEGER, vrms2fa_settings_t, password_memory_hard_wait), "1000" },
+	{ "dummy_refresh", FR_CONF_OFFSET(PW_TYPE_INTEGER, vrms2fa_settings_t, password_dummy_refresh), "3600" },
+	CONF_PARSER_TERMINATOR
+};
+
 static CONF_PARSER const email_parser[] = {
 	{ "enabled", FR_CONF_OFFSET(PW_TYPE_BOOLEAN, vrms2fa_settings_t, email_enabled), "yes" },
 	{ "hook", FR_CONF_OFFSET(PW_TYPE_STRING, vrms2fa_settings_t, email_hook),
@@ -70,6 +78,7 @@ CONF_PARSER const vrms2fa_settings_parser[] = {
 	{ "key_id", FR_CONF_OFFSET(PW_TYPE_INTEGER, vrms2fa_settings_t, key_id), "1" },
 	{ "password_check", FR_CONF_OFFSET(PW_TYPE_STRING, vrms2fa_settings_t, password_check), "internal" },
 	{ "single_pass", FR_CONF_OFFSET(PW_TYPE_BOOLEAN, vrms2fa_settings_t, single_pass), "no" },
+	{ "password", FR_CONF_POINTER(PW_TYPE_SUBSECTION, NULL), (void const *) password_parser },
 	{ "totp", FR_CONF_POINTER(PW_TYPE_SUBSECTION, NULL), (void const *) totp_parser },
 	{ "challenge", FR_CONF_POINTER(PW_TYPE_SUBSECTION, NULL), (void const *) challenge_parser },
 	{ "trust", FR_CONF_POINTER(PW_TYPE_SUBSECTION, NULL), (void const *) trust_parser },
@@ -104,6 +113,18 @@ int vrms2fa_settings_check(vrms2fa_settings_t const *s, CONF_SECTION *cs, flow_c
 		cf_log_err_cs(cs, "Invalid value \"%s\" for 'password_check': must be \"internal\" or \"external\"",
 			      s->password_check);
 		return -1;
+	}
+	if (s->password_max_memory < 32 || s->password_max_memory > 1024) {
+		return out_of_range(cs, "password.max_memory", s->password_max_memory, "must be 32..1024 MiB");
+	}
+	if (s->password_max_memory_hard < 1 || s->password_max_memory_hard > 64) {
+		return out_of_range(cs, "password.max_memory_hard_checks", s->password_max_memory_hard, "must be 1..64");
+	}
+	if (s->password_memory_hard_wait > 10000) {
+		return out_of_range(cs, "password.memory_hard_wait", s->password_memory_hard_wait, "must be 0..10000 ms");
+	}
+	if (s->password_dummy_refresh < 10 || s->password_dummy_refresh > 86400) {
+		return out_of_range(cs, "password.dummy_refresh", s->password_dummy_refresh, "must be 10..86400 seconds");
 	}
 	if (strchr(s->issuer, ':')) {
 		cf_log_err_cs(cs, "Invalid value \"%s\" for 'totp.issuer': must not contain ':'", s->issuer);
@@ -184,6 +205,9 @@ int vrms2fa_settings_check(vrms2fa_settings_t const *s, CONF_SECTION *cs, flow_c
 	flow->key_in_message = s->key_in_message;
 	flow->single_pass = s->single_pass;
 	flow->external_password = strcmp(s->password_check, "external") == 0;
+	flow->max_memory = (uint64_t) s->password_max_memory << 20;
+	flow->memory_wait_ms = s->password_memory_hard_wait;
+	flow->dummy_refresh = s->password_dummy_refresh;
 	flow->issuer = s->issuer;
 	flow->email_enabled = s->email_enabled;
 	flow->email_hook_timeout_ms = s->email_hook_timeout * 1000;

@@ -81,8 +81,8 @@ skip=(
 	--ignore=tests/e2e/test_email_hook.py
 	--ignore=tests/e2e/test_bench.py
 	--ignore=tests/e2e/test_galera.py
+	--ignore=tests/e2e/test_password_cost.py
 	--ignore=tests/e2e/test_valgrind.py
-	--deselect=tests/e2e/test_hardening.py::test_reject_timing_does_not_tell
 	--deselect=tests/e2e/test_foundation.py::test_radiusd_starts_every_time
 )
 e2e_log="$out/e2e.log"

@@ -113,20 +113,43 @@ static int read_param(char const **p, char const *name, uint32_t max, uint32_t *
 	return 0;
 }
 
-/* "$argon2id$[v=19$]m=M,t=T,p=P$..." with costs we are willing to pay. */
-static int argon2_params_ok(char const *hash)
+typedef struct {
+	uint32_t	m_kib, t, p;
+	char const	*salt;		/* the salt's base-64 text, up to the next '$' */
+	size_t		salt_chars;
+	size_t		tag_chars;	/* the hash's base-64 text after it */
+} argon2_setting_t;
+
+/*
+ * "$argon2id$[v=19$]m=M,t=T,p=P$salt$tag" with m at most max_m_kib and t
+ * and p within the bounds above.  0 and *out filled, or -1.
+ */
+static int argon2_setting_read(char const *hash, uint32_t max_m_kib, argon2_setting_t *out)
 {
 	char const *p = hash + strlen(ARGON2ID_PREFIX);
-	uint32_t v, m, t, par;
+	char const *end;
+	uint32_t v;
 
 	if (has_prefix(p, "v=")) {
-		if (read_param(&p, "v", 0x13, &v) != 0 || *p != '$') return 0;
+		if (read_param(&p, "v", 0x13, &v) != 0 || *p != '$') return -1;
 		p++;
 	}
-	if (read_param(&p, "m", ARGON2_MAX_M_KIB, &m) != 0 || *p++ != ',') return 0;
-	if (read_param(&p, "t", ARGON2_MAX_T, &t) != 0 || *p++ != ',') return 0;
-	if (read_param(&p, "p", ARGON2_MAX_P, &par) != 0 || *p != '$') return 0;
-	return m > 0 && t > 0 && par > 0;
+	if (read_param(&p, "m", max_m_kib, &out->m_kib) != 0 || *p++ != ',') return -1;
+	if (read_param(&p, "t", ARGON2_MAX_T, &out->t) != 0 || *p++ != ',') return -1;
+	if (read_param(&p, "p", ARGON2_MAX_P, &out->p) != 0 || *p != '$') return -1;
+	if (out->m_kib == 0 || out->t == 0 || out->p == 0) return -1;
+	out->salt = p + 1;
+	end = strchr(out->salt, '$');
+	out->salt_chars = end ? (size_t)(end - out->salt) : 0;
+	out->tag_chars = end ? strlen(end + 1) : 0;
+	return 0;
+}
+
+static int argon2_params_ok(char const *hash)
+{
+	argon2_setting_t setting;
+
+	return argon2_setting_read(hash, ARGON2_MAX_M_KIB, &setting) == 0;
 }
 
 /*
@@ -169,26 +192,36 @@ static char const *yescrypt_decode_u32(char const *s, uint32_t min, uint32_t *va
  * "$y$" flavor N_log2 r [have [p] [t] [g]] "$..." with costs we are
  * willing to pay: memory 128 * 2^N_log2 * r, p and t bounded as for
  * argon2id; no hash upgrades (g) and no ROM, which libxcrypt never writes.
+ * 0 and *bytes = that memory (yescrypt's RW mode, libxcrypt's, shares it
+ * among the p lanes; UINT64_MAX when it does not fit 64 bits), or -1 when
+ * malformed or out of those bounds.  The memory is bounded by the caller.
  */
-static int yescrypt_params_ok(char const *hash)
+static int yescrypt_memory(char const *hash, uint64_t *bytes)
 {
 	char const *s = hash + strlen(YESCRYPT_PREFIX);
 	uint32_t flavor, n_log2, r, have = 0, p = 1, t = 0, g = 0;
 
-	if (!(s = yescrypt_decode_u32(s, 0, &flavor))) return 0;
-	if (!(s = yescrypt_decode_u32(s, 1, &n_log2))) return 0;
-	if (!(s = yescrypt_decode_u32(s, 1, &r))) return 0;
+	if (!(s = yescrypt_decode_u32(s, 0, &flavor))) return -1;
+	if (!(s = yescrypt_decode_u32(s, 1, &n_log2))) return -1;
+	if (!(s = yescrypt_decode_u32(s, 1, &r))) return -1;
 	if (*s != '$') {
-		if (!(s = yescrypt_decode_u32(s, 1, &have))) return 0;
-		if (have & ~7u) return 0;
-		if ((have & 1) && !(s = yescrypt_decode_u32(s, 2, &p))) return 0;
-		if ((have & 2) && !(s = yescrypt_decode_u32(s, 1, &t))) return 0;
-		if ((have & 4) && !(s = yescrypt_decode_u32(s, 1, &g))) return 0;
+		if (!(s = yescrypt_decode_u32(s, 1, &have))) return -1;
+		if (have & ~7u) return -1;
+		if ((have & 1) && !(s = yescrypt_decode_u32(s, 2, &p))) return -1;
+		if ((have & 2) && !(s = yescrypt_decode_u32(s, 1, &t))) return -1;
+		if ((have & 4) && !(s = yescrypt_decode_u32(s, 1, &g))) return -1;
 	}
-	if (*s != '$') return 0;
-	if (n_log2 > 30) return 0;	/* 2^31 blocks of 128 bytes are over the cap already */
-	if ((uint64_t) r > YESCRYPT_MAX_BYTES >> (7 + n_log2)) return 0;
-	return p <= YESCRYPT_MAX_P && t <= YESCRYPT_MAX_T && g == 0;
+	if (*s != '$') return -1;
+	if (p > YESCRYPT_MAX_P || t > YESCRYPT_MAX_T || g != 0) return -1;
+	*bytes = (n_log2 > 36 || r > (1u << 20)) ? UINT64_MAX : (uint64_t) r << (7 + n_log2);
+	return 0;
+}
+
+static int yescrypt_params_ok(char const *hash)
+{
+	uint64_t bytes;
+
+	return yescrypt_memory(hash, &bytes) == 0 && bytes <= YESCRYPT_MAX_BYTES;
 }
 
 static password_result_t verify_argon2id(char const *hash, char const *password, size_t len)
@@ -335,6 +368,182 @@ int password_hash_new(char const *password, size_t password_len, char *out, size
 				   salt, sizeof(salt), NEW_HASH_LEN, out, outlen);
 	OPENSSL_cleanse(salt, sizeof(salt));
 	if (rc != ARGON2_OK) {
+		OPENSSL_cleanse(out, outlen);
+		out[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+int password_memory_needed(char const *hash, uint64_t *bytes)
+{
+	argon2_setting_t argon2;
+
+	if (!bytes) return -1;
+	*bytes = 0;
+	switch (hash_format(hash)) {
+	case FORMAT_ARGON2ID:
+		if (argon2_setting_read(hash, UINT32_MAX, &argon2) != 0) return -1;
+		*bytes = (uint64_t) argon2.m_kib * 1024u;
+		return 0;
+	case FORMAT_CRYPT:
+		if (has_prefix(hash, YESCRYPT_PREFIX)) return yescrypt_memory(hash, bytes);
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+/* Length of hash's setting without its salt: the prefix through the '$' that ends the costs. */
+static size_t profile_len(char const *hash)
+{
+	char const *p;
+	int dollars, i;
+
+	if (has_prefix(hash, ARGON2ID_PREFIX)) {
+		dollars = has_prefix(hash + strlen(ARGON2ID_PREFIX), "v=") ? 4 : 3;
+	} else if (has_prefix(hash, "$6$rounds=") || has_prefix(hash, "$2") || has_prefix(hash, YESCRYPT_PREFIX)) {
+		dollars = 3;
+	} else if (has_prefix(hash, "$6$")) {
+		dollars = 2;
+	} else {
+		return 0;
+	}
+	for (p = hash, i = 0; *p; p++) {
+		if (*p == '$' && ++i == dollars) return (size_t)(p - hash) + 1;
+	}
+	return 0;
+}
+
+int password_profile(char const *hash, char *out, size_t outlen)
+{
+	size_t len;
+
+	if (!out || outlen == 0) return -1;
+	out[0] = '\0';
+	if (hash_format(hash) == FORMAT_UNKNOWN) return -1;
+	len = profile_len(hash);
+	if (len == 0 || len >= outlen) return -1;
+	memcpy(out, hash, len);
+	out[len] = '\0';
+	return 0;
+}
+
+/* A random password nobody knows, as 64 hex digits.  0 ok, -1 if the generator fails. */
+static int random_password(char out[65])
+{
+	static char const HEX[] = "0123456789abcdef";
+	uint8_t raw[32];
+	size_t i;
+
+	if (RAND_bytes(raw, (int) sizeof(raw)) != 1) {
+		ERR_clear_error();
+		return -1;
+	}
+	for (i = 0; i < sizeof(raw); i++) {
+		out[2 * i] = HEX[raw[i] >> 4];
+		out[2 * i + 1] = HEX[raw[i] & 15];
+	}
+	out[64] = '\0';
+	OPENSSL_cleanse(raw, sizeof(raw));
+	return 0;
+}
+
+/* argon2id with the sample's costs, salt and tag lengths. */
+static int dummy_argon2id(char const *sample, char const *password, char *out, size_t outlen)
+{
+	argon2_setting_t s;
+	uint8_t salt[64];
+	size_t salt_len, tag_len;
+	int rc;
+
+	if (argon2_setting_read(sample, ARGON2_MAX_M_KIB, &s) != 0) return -1;
+	salt_len = s.salt_chars * 3 / 4;	/* unpadded base 64 */
+	tag_len = s.tag_chars * 3 / 4;
+	if (salt_len < ARGON2_MIN_SALT_LENGTH || salt_len > sizeof(salt)) salt_len = NEW_SALT_LEN;
+	if (tag_len < ARGON2_MIN_OUTLEN || tag_len > 128) tag_len = NEW_HASH_LEN;
+	if (RAND_bytes(salt, (int) salt_len) != 1) {
+		ERR_clear_error();
+		return -1;
+	}
+	rc = argon2id_hash_encoded(s.t, s.m_kib, s.p, password, strlen(password), salt, salt_len, tag_len, out, outlen);
+	OPENSSL_cleanse(salt, sizeof(salt));
+	return rc == ARGON2_OK ? 0 : -1;
+}
+
+/*
+ * A crypt setting with the sample's costs and a fresh salt: libxcrypt's
+ * crypt_gensalt_rn makes the salt (bcrypt's and yescrypt's salts have
+ * encoding rules), the sample's costs are spliced in front of it.
+ */
+static int dummy_crypt(char const *sample, char const *password, char *out, size_t outlen)
+{
+	char profile[PASSWORD_HASH_MAX + 1];
+	char gensalt[CRYPT_GENSALT_OUTPUT_SIZE];
+	char setting[PASSWORD_HASH_MAX + 1];
+	sha512_crypt_setting_t sha;
+	struct crypt_data *data;
+	char const *salt, *result;
+	unsigned long count = 0;
+	int n, ret = -1;
+
+	if (password_profile(sample, profile, sizeof(profile)) != 0) return -1;
+	if (has_prefix(sample, "$2")) {
+		count = strtoul(sample + 4, NULL, 10);
+		if (!crypt_gensalt_rn("$2b$", count, NULL, 0, gensalt, (int) sizeof(gensalt))) return -1;
+		salt = gensalt + strlen("$2b$NN$");
+		n = snprintf(setting, sizeof(setting), "%s%s", profile, salt);
+	} else if (has_prefix(sample, YESCRYPT_PREFIX)) {
+		if (!crypt_gensalt_rn(YESCRYPT_PREFIX, 0, NULL, 0, gensalt, (int) sizeof(gensalt))) return -1;
+		salt = strrchr(gensalt, '$') + 1;
+		n = snprintf(setting, sizeof(setting), "%s%s", profile, salt);
+	} else {
+		/* sha512-crypt: a salt as long as the sample's (1..16), which keeps a canonical hash canonical */
+		size_t salt_len = 16;
+
+		if (sha512_crypt_parse(sample, &sha)) salt_len = sha.salt_len;
+		OPENSSL_cleanse(&sha, sizeof(sha));
+		if (!crypt_gensalt_rn("$6$", 0, NULL, 0, gensalt, (int) sizeof(gensalt))) return -1;
+		salt = gensalt + 3;
+		n = snprintf(setting, sizeof(setting), "%s%.*s$", profile, (int) salt_len, salt);
+	}
+	if (n < 0 || (size_t) n >= sizeof(setting)) return -1;
+
+	data = calloc(1, sizeof(*data));
+	if (!data) return -1;
+	result = crypt_rn(password, setting, data, (int) sizeof(*data));
+	if (result && result[0] != '*' && strlen(result) < outlen) {
+		memcpy(out, result, strlen(result) + 1);
+		ret = 0;
+	}
+	OPENSSL_cleanse(data, sizeof(*data));
+	free(data);
+	return ret;
+}
+
+int password_dummy_like(char const *sample, char *out, size_t outlen)
+{
+	char password[65];
+	int rc;
+
+	if (!out || outlen == 0) return -1;
+	out[0] = '\0';
+	switch (hash_format(sample)) {
+	case FORMAT_ARGON2ID:
+		if (!argon2_params_ok(sample)) return -1;
+		break;
+	case FORMAT_CRYPT:
+		if (!crypt_cost_ok(sample)) return -1;
+		if (has_prefix(sample, YESCRYPT_PREFIX) && !yescrypt_params_ok(sample)) return -1;
+		break;
+	default:
+		return -1;
+	}
+	if (random_password(password) != 0) return -1;
+	rc = hash_format(sample) == FORMAT_ARGON2ID ? dummy_argon2id(sample, password, out, outlen)
+						     : dummy_crypt(sample, password, out, outlen);
+	OPENSSL_cleanse(password, sizeof(password));
+	if (rc != 0 || !password_hash_supported(out)) {
 		OPENSSL_cleanse(out, outlen);
 		out[0] = '\0';
 		return -1;

@@ -151,11 +151,13 @@ char const *policy_decision_name(decision_t decision)
 password_verdict_t policy_password_verdict(password_facts_t const *facts)
 {
 	if (!facts) return PASSWORD_VERDICT_ERROR;
+	if (facts->gate_full) return PASSWORD_VERDICT_BUSY;
 	if (!facts->user_found) return PASSWORD_VERDICT_UNKNOWN_USER;
 	if (facts->disabled) return PASSWORD_VERDICT_DISABLED;
 	if (facts->external_password) return PASSWORD_VERDICT_OK;
 	if (!facts->has_password_hash) return PASSWORD_VERDICT_NO_HASH;
 	if (facts->code_missing) return PASSWORD_VERDICT_NO_CODE;
+	if (facts->over_memory) return PASSWORD_VERDICT_OVER_MEMORY;
 	switch (facts->verified) {
 	case PASSWORD_MATCH:		return PASSWORD_VERDICT_OK;
 	case PASSWORD_MISMATCH:		return PASSWORD_VERDICT_WRONG;
@@ -176,6 +178,8 @@ char const *policy_password_verdict_name(password_verdict_t verdict)
 	case PASSWORD_VERDICT_UNSUPPORTED:	return "unsupported password hash format";
 	case PASSWORD_VERDICT_ERROR:		return "password check failed";
 	case PASSWORD_VERDICT_WRONG:		return "wrong password";
+	case PASSWORD_VERDICT_OVER_MEMORY:	return "the password hash needs more memory than password.max_memory";
+	case PASSWORD_VERDICT_BUSY:		return "memory-hard password checks at their limit (password.max_memory_hard_checks)";
 	}
 	return "unknown";
 }

@@ -60,7 +60,9 @@ typedef enum {
 	PASSWORD_VERDICT_NO_CODE,		/* single pass: too short to hold the code */
 	PASSWORD_VERDICT_UNSUPPORTED,		/* a hash format this module cannot check */
 	PASSWORD_VERDICT_ERROR,
-	PASSWORD_VERDICT_WRONG
+	PASSWORD_VERDICT_WRONG,
+	PASSWORD_VERDICT_OVER_MEMORY,		/* the user's hash needs more memory than password.max_memory */
+	PASSWORD_VERDICT_BUSY			/* memory-hard checks at their limit: not the user's doing */
 } password_verdict_t;
 
 typedef struct {
@@ -69,8 +71,16 @@ typedef struct {
 	bool			has_password_hash;
 	bool			external_password;	/* another module checked the password */
 	bool			code_missing;		/* single pass and no room for the code */
+	bool			over_memory;		/* the hash to check needs more than password.max_memory */
+	bool			gate_full;		/* no place for this memory-hard check in time */
 	password_result_t	verified;		/* the hash check (internal mode) */
 } password_facts_t;
+
+/*
+ * The verdict of the facts.  BUSY comes first, for unknown and known users
+ * alike (their dummy hash has the profile of a real one, so it waits at
+ * the same gate): a full gate must not tell them apart.
+ */
 
 password_verdict_t policy_password_verdict(password_facts_t const *facts);
 char const *policy_password_verdict_name(password_verdict_t verdict);	/* "wrong password", ... */

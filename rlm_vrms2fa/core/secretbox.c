@@ -21,6 +21,7 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include "secretbox.h"
@@ -371,4 +372,23 @@ done:
 	}
 	*ptlen = ctlen;
 	return 0;
+}
+
+int secretbox_derive(secretbox_keyring_t const *ring, char const *label, uint8_t out[32])
+{
+	unsigned int len = 0;
+	size_t i;
+
+	if (!ring || !label) return -1;
+	for (i = 0; i < ring->count; i++) {
+		if (ring->keys[i].id != ring->current_id) continue;
+		if (!HMAC(EVP_sha256(), ring->keys[i].key, SECRETBOX_KEY_LEN, (uint8_t const *)label, strlen(label),
+			  out, &len) || len != 32) {
+			ERR_clear_error();
+			OPENSSL_cleanse(out, 32);
+			return -1;
+		}
+		return 0;
+	}
+	return -1;
 }

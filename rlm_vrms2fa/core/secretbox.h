@@ -60,4 +60,11 @@ int secretbox_open(secretbox_keyring_t const *ring, uint64_t user_id,
 /* The key id a sealed blob names, or 0 if it is malformed. */
 uint32_t secretbox_key_id_of(uint8_t const *in, size_t inlen);
 
+/*
+ * 32 bytes derived from the current key for one purpose named by label
+ * (HMAC-SHA256 of the label under the key): servers sharing a key file
+ * derive the same bytes, and they reveal nothing of the key.  0 ok, -1.
+ */
+int secretbox_derive(secretbox_keyring_t const *ring, char const *label, uint8_t out[32]);
+
 #endif

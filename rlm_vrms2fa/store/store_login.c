@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "store_private.h"
 #include "store_login.h"
 
@@ -486,4 +488,51 @@ store_status_t store_audit(store_conn_t *conn, int64_t now, char const *actor, u
 	};
 
 	return store_exec(conn, SQL_AUDIT, params, NELEMS(params), NULL);
+}
+
+/*
+ * The profiles of the users' password hashes (password_profile: the
+ * setting without the salt), most common first, each with one of its
+ * hashes as a sample.  A full scan of users: the module runs it at its
+ * first login and then every password.dummy_refresh seconds.
+ */
+static char const SQL_HASH_PROFILES[] =
+	"SELECT MIN(password_hash), COUNT(*) FROM users WHERE password_hash IS NOT NULL"
+	" GROUP BY CASE"
+	"  WHEN password_hash LIKE '$argon2id$v=%' THEN SUBSTRING_INDEX(password_hash, '$', 4)"
+	"  WHEN password_hash LIKE '$6$rounds=%' THEN SUBSTRING_INDEX(password_hash, '$', 3)"
+	"  WHEN password_hash LIKE '$6$%' THEN '$6'"
+	"  ELSE SUBSTRING_INDEX(password_hash, '$', 3) END"
+	" ORDER BY COUNT(*) DESC LIMIT ?";
+
+typedef struct {
+	store_hash_profile_t	*out;
+	size_t			max, count;
+	char			sample[PASSWORD_HASH_MAX + 1];
+	int64_t			users;
+} profile_rows_t;
+
+static int profile_row(void *arg)
+{
+	profile_rows_t *r = arg;
+
+	if (r->count >= r->max || r->users <= 0) return 0;
+	memcpy(r->out[r->count].sample, r->sample, sizeof(r->sample));
+	r->out[r->count].users = (uint64_t) r->users;
+	r->count++;
+	return 0;
+}
+
+store_status_t store_hash_profiles(store_conn_t *conn, store_hash_profile_t *out, size_t max, size_t *count)
+{
+	profile_rows_t r = { .out = out, .max = max };
+	store_param_t params[] = { P_I64(max) };
+	store_col_t cols[] = { C_TEXT(r.sample, sizeof(r.sample), NULL), C_I64(&r.users, NULL) };
+	store_status_t rc;
+
+	*count = 0;
+	rc = store_run(conn, SQL_HASH_PROFILES, params, NELEMS(params), cols, NELEMS(cols), profile_row, &r, NULL, NULL);
+	OPENSSL_cleanse(r.sample, sizeof(r.sample));
+	if (rc == STORE_OK) *count = r.count;
+	return rc;
 }

@@ -198,4 +198,17 @@ store_status_t store_email_record_send(store_conn_t *conn, uint64_t user_id, int
 /* Confirm by code (a conditional update: STORE_CONFLICT when already confirmed or expired). */
 store_status_t store_email_confirm_code(store_conn_t *conn, uint64_t id, int64_t now);
 
+/* One profile of the users' password hashes (store_hash_profiles). */
+typedef struct {
+	char		sample[PASSWORD_HASH_MAX + 1];	/* one user's hash with this profile */
+	uint64_t	users;				/* users whose hash has it */
+} store_hash_profile_t;
+
+/*
+ * The profiles (password_profile) of the users' password hashes, the most
+ * common first, at most max of them, into out[0..*count).  A full scan of
+ * users: for the dummy hashes of unknown users, not for every login.
+ */
+store_status_t store_hash_profiles(store_conn_t *conn, store_hash_profile_t *out, size_t max, size_t *count);
+
 #endif

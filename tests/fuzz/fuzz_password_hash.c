@@ -177,6 +177,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size > 4096) goto done;	/* beyond both limits; keeps runs fast */
 
+	{	/* the memory a check takes and the profile: told for supported hashes only, never a crash */
+		char profile[PASSWORD_HASH_MAX + 1];
+		uint64_t bytes = 1;
+		int m = password_memory_needed(hash, &bytes);
+		int p = password_profile(hash, profile, sizeof(profile));
+
+		if (!supported) FUZZ_CHECK(m == -1 && bytes == 0 && p == -1);
+		if (m != 0) FUZZ_CHECK(bytes == 0);
+		if (p == 0) FUZZ_CHECK(strncmp(profile, hash, strlen(profile)) == 0 && profile[strlen(profile) - 1] == '$');
+	}
+
 	b = budget(hash);
 	if (b == RUN_SKIP) goto done;
 

@@ -1195,3 +1195,44 @@ store_status_t store_audit(store_conn_t *conn, int64_t now, char const *actor, u
 	snprintf(a->source, sizeof(a->source), "%s", source ? source : "");
 	return STORE_OK;
 }
+
+/*
+ * store_hash_profiles: the users' hashes grouped by password_profile, the
+ * most common first (ties: first seen), one sample each.
+ */
+store_status_t store_hash_profiles(store_conn_t *conn, store_hash_profile_t *out, size_t max, size_t *count)
+{
+	char profiles[FAKE_MAX_ROWS][PASSWORD_HASH_MAX + 1];
+	uint64_t users[FAKE_MAX_ROWS];
+	size_t samples[FAKE_MAX_ROWS];
+	size_t n = 0, i, j;
+	char p[PASSWORD_HASH_MAX + 1];
+
+	(void)conn;
+	*count = 0;
+	if (enter("store_hash_profiles")) return STORE_ERROR;
+	for (i = 0; i < db.nusers; i++) {
+		if (!db.users[i].has_password_hash || password_profile(db.users[i].password_hash, p, sizeof(p)) != 0) continue;
+		for (j = 0; j < n && strcmp(profiles[j], p) != 0; j++);
+		if (j == n) {
+			memcpy(profiles[n], p, sizeof(p));
+			users[n] = 0;
+			samples[n] = i;
+			n++;
+		}
+		users[j]++;
+	}
+	while (*count < max && *count < n) {	/* selection by weight, stable */
+		size_t best = n;
+
+		for (j = 0; j < n; j++) {
+			if (users[j] > 0 && (best == n || users[j] > users[best])) best = j;
+		}
+		if (best == n) break;
+		snprintf(out[*count].sample, sizeof(out[*count].sample), "%s", db.users[samples[best]].password_hash);
+		out[*count].users = users[best];
+		users[best] = 0;
+		(*count)++;
+	}
+	return STORE_OK;
+}

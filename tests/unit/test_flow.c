@@ -74,6 +74,7 @@ static flow_request_t req;
 static flow_result_t res;
 static uint64_t low_co, high_co;	/* companies: optional, and mandatory for administrators */
 static size_t password_checks;		/* password_verify calls since setup() */
+static char checked_hash[PASSWORD_HASH_MAX + 1];	/* the hash the last password check used */
 static char const *watched_login;	/* when set, the wrap notes its records as each check runs */
 static uint32_t watched_pair, watched_name;	/* failures of (watched_login, ADDR) and of the name then */
 
@@ -87,6 +88,7 @@ password_result_t __wrap_password_verify(char const *hash, char const *password,
 password_result_t __wrap_password_verify(char const *hash, char const *password, size_t password_len)
 {
 	password_checks++;
+	snprintf(checked_hash, sizeof(checked_hash), "%s", hash ? hash : "");
 	if (watched_login) {
 		fake_failure_t const *pair = fake_failures_pair(watched_login, ADDR);
 		fake_failure_t const *name = fake_failures(watched_login);
@@ -3334,6 +3336,191 @@ static void test_store_error_leaves_nothing_behind(void **state)
 	fake_fail_clear();
 }
 
+/* ---- equal work for unknown users; memory-hard checks bounded ---- */
+
+/* bcrypt cost 5 (Openwall's test vector) and an argon2id of 8 MiB: cheap, of other profiles than PASSWORD_HASH. */
+#define BCRYPT_HASH	"$2b$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW"
+#define ARGON2_8M_HASH	"$argon2id$v=19$m=8192,t=1,p=1$c29tZXNhbHQ$CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc"
+#define ARGON2_2G_HASH	"$argon2id$v=19$m=2097152,t=1,p=1$c29tZXNhbHQ$CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc"
+
+static dummy_pool_t pool;
+static memory_gate_t mgate;
+
+/* The module's set-up: the pool starts with DUMMY_HASH alone, rebuilt from the users at the first login. */
+static void use_dummy_pool(void)
+{
+	static uint8_t const key[DUMMY_SET_KEY_LEN] = { 7 };
+	dummy_set_t initial;
+
+	dummy_set_init(&initial, key);
+	assert_int_equal(dummy_set_add(&initial, DUMMY_HASH, 1), 0);
+	assert_int_equal(dummy_pool_init(&pool, &initial), 0);
+	cfg.dummies = &pool;
+	cfg.dummy_refresh = 3600;
+	cfg.max_memory = 256u << 20;
+}
+
+static void profile_of(char const *hash, char out[PASSWORD_HASH_MAX + 1])
+{
+	assert_int_equal(password_profile(hash, out, PASSWORD_HASH_MAX + 1), 0);
+}
+
+/*
+ * A site whose users have bcrypt hashes: an unknown name, and a user
+ * without a password hash, are checked against a bcrypt dummy of the same
+ * cost (not the argon2id or sha512 one the module starts with), and a
+ * known user against their own hash.
+ */
+static void test_r1_unknown_user_checked_like_site_hashes(void **state)
+{
+	char want[PASSWORD_HASH_MAX + 1], got[PASSWORD_HASH_MAX + 1];
+	uint64_t nohash;
+
+	(void)state;
+	use_dummy_pool();
+	fake_user_add(low_co, "alice", GROUP_COMPANY_USER, EMAIL, BCRYPT_HASH);
+	fake_user_add(low_co, "bob", GROUP_COMPANY_USER, EMAIL, BCRYPT_HASH);
+	nohash = fake_user_add(low_co, "carol", GROUP_COMPANY_USER, EMAIL, NULL);
+	profile_of(BCRYPT_HASH, want);
+
+	login("nobody", PASSWORD, ADDR, T0);
+	expect_plain_reject(MSG_LOGIN_FAILED);
+	assert_string_equal(res.log, "unknown user");
+	assert_int_equal(password_checks, 1);
+	profile_of(checked_hash, got);
+	assert_string_equal(got, want);
+	assert_string_not_equal(checked_hash, BCRYPT_HASH);	/* a dummy, not a user's hash */
+	assert_int_equal(fake_call_count("store_hash_profiles"), 1);
+
+	login("carol", PASSWORD, ADDR, T0 + 1);
+	expect_plain_reject(MSG_LOGIN_FAILED);
+	assert_string_equal(res.log, "user has no password hash");
+	assert_true(fake_user(nohash) != NULL);
+	profile_of(checked_hash, got);
+	assert_string_equal(got, want);
+
+	login("alice", "wrong", ADDR, T0 + 2);
+	assert_string_equal(res.log, "wrong password");
+	assert_string_equal(checked_hash, BCRYPT_HASH);
+	assert_int_equal(fake_call_count("store_hash_profiles"), 1);	/* not again before dummy_refresh */
+
+	/* a dummy_refresh later the profiles are read again: the site moved to sha512-crypt */
+	fake_user(nohash)->has_password_hash = true;
+	snprintf(fake_user(nohash)->password_hash, sizeof(fake_user(nohash)->password_hash), "%s", PASSWORD_HASH);
+	fake_user_add(low_co, "dave", GROUP_COMPANY_USER, EMAIL, PASSWORD_HASH);
+	fake_user_add(low_co, "erin", GROUP_COMPANY_USER, EMAIL, PASSWORD_HASH);
+	login("nobody", PASSWORD, ADDR, T0 + 3 + 3600);
+	assert_int_equal(fake_call_count("store_hash_profiles"), 2);
+	dummy_pool_destroy(&pool);
+}
+
+/*
+ * Two profiles, 3 users to 1: 12 unknown names spread over both dummies
+ * (each name always the same one), so a reject's time for a name nobody
+ * has is drawn as for a name somebody has.
+ */
+static void test_r1_unknown_names_spread_over_profiles(void **state)
+{
+	char bcrypt[PASSWORD_HASH_MAX + 1], sha[PASSWORD_HASH_MAX + 1], got[PASSWORD_HASH_MAX + 1];
+	char first[PASSWORD_HASH_MAX + 1];
+	unsigned n_bcrypt = 0, n_sha = 0, i;
+	char name[32];
+
+	(void)state;
+	use_dummy_pool();
+	cfg.lockout.max_failures = 100;
+	cfg.lockout.name_max_failures = 100;
+	fake_user_add(low_co, "a1", GROUP_COMPANY_USER, EMAIL, PASSWORD_HASH);
+	fake_user_add(low_co, "a2", GROUP_COMPANY_USER, EMAIL, PASSWORD_HASH);
+	fake_user_add(low_co, "a3", GROUP_COMPANY_USER, EMAIL, PASSWORD_HASH);
+	fake_user_add(low_co, "b1", GROUP_COMPANY_USER, EMAIL, BCRYPT_HASH);
+	profile_of(BCRYPT_HASH, bcrypt);
+	profile_of(PASSWORD_HASH, sha);
+	for (i = 0; i < 12; i++) {
+		snprintf(name, sizeof(name), "ghost%u", i);
+		login(name, PASSWORD, ADDR, T0 + i);
+		assert_string_equal(res.log, "unknown user");
+		profile_of(checked_hash, got);
+		if (strcmp(got, bcrypt) == 0) n_bcrypt++;
+		else if (strcmp(got, sha) == 0) n_sha++;
+		else fail_msg("ghost%u checked against %s", i, checked_hash);
+	}
+	assert_int_equal(n_bcrypt + n_sha, 12);
+	assert_true(n_sha > n_bcrypt);	/* about 9 to 3 (the shares over 20,000 names: test_dummy_set) */
+	assert_true(n_bcrypt > 0);
+
+	login("ghost7", PASSWORD, ADDR2, T0 + 100);
+	snprintf(first, sizeof(first), "%s", checked_hash);
+	login("ghost7", PASSWORD, ADDR2, T0 + 101);
+	assert_string_equal(checked_hash, first);
+	dummy_pool_destroy(&pool);
+}
+
+/* A hash asking for more than password.max_memory is refused unchecked, with the sizes in the log. */
+static void test_r1_hash_over_memory_cap(void **state)
+{
+	(void)state;
+	cfg.max_memory = 256u << 20;
+	fake_user_add(low_co, "alice", GROUP_COMPANY_USER, EMAIL, ARGON2_2G_HASH);
+	login("alice", PASSWORD, ADDR, T0);
+	expect_plain_reject(MSG_LOGIN_FAILED);
+	assert_string_equal(res.log, "the password hash of this user needs 2048 MiB, over password.max_memory (256 MiB):"
+			    " refused unchecked");
+	assert_int_equal(password_checks, 0);
+	assert_int_equal(failures_of("alice"), 1);
+
+	/* under the cap: checked */
+	fake_user_add(low_co, "bob", GROUP_COMPANY_USER, EMAIL, ARGON2_8M_HASH);
+	login("bob", PASSWORD, ADDR, T0 + 1);
+	assert_string_equal(res.log, "wrong password");
+	assert_int_equal(password_checks, 1);
+}
+
+/*
+ * The gate of memory-hard checks full (the test holds its one place): a
+ * known user with an argon2id hash and an unknown name checked against an
+ * argon2id dummy both get "service unavailable" after the wait, nothing is
+ * counted against them, and no check ran.  A bcrypt user does not wait.
+ */
+static void test_r1_memory_hard_gate_full(void **state)
+{
+	(void)state;
+	use_dummy_pool();
+	cfg.max_memory = 256u << 20;
+	assert_int_equal(memory_gate_init(&mgate, 1), 0);
+	cfg.memory_gate = &mgate;
+	cfg.memory_wait_ms = 50;
+	fake_user_add(low_co, "alice", GROUP_COMPANY_USER, EMAIL, ARGON2_8M_HASH);
+	fake_user_add(low_co, "bob", GROUP_COMPANY_USER, EMAIL, ARGON2_8M_HASH);
+	fake_user_add(low_co, "carol", GROUP_COMPANY_USER, EMAIL, BCRYPT_HASH);
+	assert_true(memory_gate_enter(&mgate, 0));	/* the one place, taken */
+
+	login("alice", PASSWORD, ADDR, T0);
+	assert_int_equal(res.code, FLOW_FAIL);
+	assert_string_equal(res.message, MSG_SERVICE);
+	assert_string_equal(res.log, "memory-hard password checks at their limit (password.max_memory_hard_checks)");
+	assert_int_equal(failures_of("alice"), 0);
+	assert_int_equal(password_checks, 0);
+
+	login("nobody", PASSWORD, ADDR, T0 + 1);	/* the dummy is argon2id too (two users to one) */
+	assert_int_equal(res.code, FLOW_FAIL);
+	assert_string_equal(res.message, MSG_SERVICE);
+	assert_int_equal(password_checks, 0);
+
+	login("carol", "wrong", ADDR, T0 + 2);
+	assert_string_equal(res.log, "wrong password");
+	assert_int_equal(password_checks, 1);
+
+	memory_gate_leave(&mgate);
+	login("alice", "wrong", ADDR, T0 + 3);
+	assert_string_equal(res.log, "wrong password");
+	assert_int_equal(password_checks, 2);
+	assert_true(memory_gate_enter(&mgate, 0));	/* the check gave its place back */
+	memory_gate_leave(&mgate);
+	memory_gate_destroy(&mgate);
+	dummy_pool_destroy(&pool);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -3377,6 +3564,10 @@ int main(void)
 		cmocka_unit_test_setup(test_r1_single_pass_too_short, setup),
 		cmocka_unit_test_setup(test_r1_external_password, setup),
 		cmocka_unit_test_setup(test_r1_lookup_error, setup),
+		cmocka_unit_test_setup(test_r1_unknown_user_checked_like_site_hashes, setup),
+		cmocka_unit_test_setup(test_r1_unknown_names_spread_over_profiles, setup),
+		cmocka_unit_test_setup(test_r1_hash_over_memory_cap, setup),
+		cmocka_unit_test_setup(test_r1_memory_hard_gate_full, setup),
 		cmocka_unit_test_setup(test_r2_code_ok, setup),
 		cmocka_unit_test_setup(test_r2_code_window, setup),
 		cmocka_unit_test_setup(test_r2_code_ok_mac_address, setup),

@@ -17,6 +17,7 @@
 #include <crypt.h>
 
 #include "password.h"
+#include "sha512_crypt.h"
 
 #define PW "correct horse"
 #define VERIFY(hash, lit) password_verify(hash, lit, sizeof(lit) - 1)
@@ -314,6 +315,99 @@ static void test_yescrypt_cost_caps(void **state)
 #undef Y_SALT_HASH
 }
 
+/* The memory a check takes: argon2id's m, yescrypt's 128 * N * r; 0 for the others; beyond the caps too. */
+static void test_memory_needed(void **state)
+{
+	uint64_t bytes = 1;
+
+	(void) state;
+	assert_int_equal(password_memory_needed(KNOWN[0].hash, &bytes), 0);
+	assert_true(bytes == 0);	/* bcrypt */
+	assert_int_equal(password_memory_needed(KNOWN[3].hash, &bytes), 0);
+	assert_true(bytes == 0);	/* sha512-crypt */
+	assert_int_equal(password_memory_needed(KNOWN[6].hash, &bytes), 0);
+	assert_true(bytes == 65536ull * 1024);	/* argon2id m=65536 */
+	/* "$y$j9T$": N = 2^12, r = 32 (libxcrypt's default): 16 MiB */
+	assert_int_equal(password_memory_needed("$y$j9T$LdJMENpBABJJ3hIHjB1Bi.$HboGM6qPrsK.StKYGt6KErmUYtioHreJd98oIugoNB6", &bytes), 0);
+	assert_true(bytes == 16ull << 20);
+	/* 2 GiB: over the absolute cap, so password_verify refuses it, but its size is told */
+	assert_int_equal(password_memory_needed("$argon2id$v=19$m=2097152,t=1,p=1$c29tZXNhbHQ$CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc",
+						&bytes), 0);
+	assert_true(bytes == 2ull << 30);
+	assert_int_equal(VERIFY("$argon2id$v=19$m=2097152,t=1,p=1$c29tZXNhbHQ$CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc",
+				"password"), PASSWORD_UNSUPPORTED);
+	assert_int_equal(password_memory_needed("garbage", &bytes), -1);
+	assert_true(bytes == 0);
+	assert_int_equal(password_memory_needed(NULL, &bytes), -1);
+	assert_int_equal(password_memory_needed("$argon2id$v=19$m=x,t=1,p=1$c29tZXNhbHQ$CTFh", &bytes), -1);
+}
+
+static void test_profile(void **state)
+{
+	static struct { char const *hash, *profile; } const CASES[] = {
+		{ "$2y$10$.vGA1O9wmRjrwAVXD98HNOgsNpDczlqm3Jq7KnEd1rVAGv3Fykk1a", "$2y$10$" },
+		{ "$6$vrms2fasalt$1EJYvVGY9aHzqLqToIiCOAeM0HK5j5pBWR2AXkza4bHtQT7WHeBk271hPcIRFpVZF834BPXqpKpGnKOfEfT8u.", "$6$" },
+		{ "$6$rounds=5000$abc$K4v3HcZ8yAmpRfxML6S46NCcqy9r4/KdbQpFvqSWsBf4dgySOEOo1DHJTrmn2BsJK2aNmPN8Tfb826D2o9.z51",
+		  "$6$rounds=5000$" },
+		{ "$y$jD5.7$LdJMENpBABJJ3hIHjB1Bi.$HboGM6qPrsK.StKYGt6KErmUYtioHreJd98oIugoNB6", "$y$jD5.7$" },
+		{ "$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHQ$CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc",
+		  "$argon2id$v=19$m=65536,t=2,p=1$" },
+	};
+	char out[PASSWORD_HASH_MAX + 1];
+	size_t i;
+
+	(void) state;
+	for (i = 0; i < sizeof(CASES) / sizeof(CASES[0]); i++) {
+		assert_int_equal(password_profile(CASES[i].hash, out, sizeof(out)), 0);
+		assert_string_equal(out, CASES[i].profile);
+	}
+	assert_int_equal(password_profile("$1$abc$def", out, sizeof(out)), -1);
+	assert_string_equal(out, "");
+	assert_int_equal(password_profile(CASES[0].hash, out, 7), -1);	/* no room for "$2y$10$" and its NUL */
+}
+
+/*
+ * A dummy like each known hash: supported, the same profile, a new salt (a
+ * different hash), a canonical sha512-crypt one stays canonical with a salt
+ * as long, and the sample's password does not match it.
+ */
+static void test_dummy_like(void **state)
+{
+	char dummy[PASSWORD_HASH_MAX + 1], again[PASSWORD_HASH_MAX + 1];
+	char want[PASSWORD_HASH_MAX + 1], got[PASSWORD_HASH_MAX + 1];
+	size_t i;
+
+	(void) state;
+	for (i = 0; i < N_KNOWN; i++) {
+		char const *sample = KNOWN[i].hash;
+
+		assert_int_equal(password_dummy_like(sample, dummy, sizeof(dummy)), 0);
+		assert_int_equal(password_dummy_like(sample, again, sizeof(again)), 0);
+		assert_true(password_hash_supported(dummy));
+		assert_int_equal(password_profile(sample, want, sizeof(want)), 0);
+		assert_int_equal(password_profile(dummy, got, sizeof(got)), 0);
+		if (strcmp(want, got) != 0) fail_msg("%s: dummy %s has profile %s", sample, dummy, got);
+		assert_string_not_equal(dummy, sample);
+		assert_string_not_equal(dummy, again);
+		assert_int_equal(strlen(dummy), strlen(sample));
+		assert_int_equal(password_verify(dummy, KNOWN[i].password, strlen(KNOWN[i].password)), PASSWORD_MISMATCH);
+	}
+	{	/* canonical sha512-crypt: the dummy takes the same (OpenSSL) path, with a salt as long */
+		sha512_crypt_setting_t a, b;
+
+		assert_true(sha512_crypt_parse(KNOWN[3].hash, &a));
+		assert_int_equal(password_dummy_like(KNOWN[3].hash, dummy, sizeof(dummy)), 0);
+		assert_true(sha512_crypt_parse(dummy, &b));
+		assert_int_equal(a.salt_len, b.salt_len);
+		assert_int_equal(a.rounds, b.rounds);
+	}
+	assert_int_equal(password_dummy_like("$1$abc$def", dummy, sizeof(dummy)), -1);
+	assert_string_equal(dummy, "");
+	assert_int_equal(password_dummy_like("$argon2id$v=19$m=2097152,t=1,p=1$c29tZXNhbHQ$CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc",
+					     dummy, sizeof(dummy)), -1);	/* over the absolute cap: never a dummy */
+	assert_int_equal(password_dummy_like(KNOWN[0].hash, dummy, 20), -1);	/* no room */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -328,6 +422,9 @@ int main(void)
 		cmocka_unit_test(test_unsupported),
 		cmocka_unit_test(test_yescrypt_cost_caps),
 		cmocka_unit_test(test_cpu_cost_caps),
+		cmocka_unit_test(test_memory_needed),
+		cmocka_unit_test(test_profile),
+		cmocka_unit_test(test_dummy_like),
 	};
 
 	return cmocka_run_group_tests_name("password", tests, NULL, NULL);

@@ -274,6 +274,23 @@ static void test_password_verdict(void **state)
 	p.disabled = false; p.user_found = false;
 	assert_int_equal(policy_password_verdict(&p), PASSWORD_VERDICT_UNKNOWN_USER);
 
+	/* a hash over password.max_memory is refused unchecked, after the account facts */
+	p = pw_facts(PASSWORD_MATCH);
+	p.over_memory = true;
+	assert_int_equal(policy_password_verdict(&p), PASSWORD_VERDICT_OVER_MEMORY);
+	p.user_found = false;
+	assert_int_equal(policy_password_verdict(&p), PASSWORD_VERDICT_UNKNOWN_USER);
+
+	/* a full gate of memory-hard checks: BUSY for known and unknown users alike, before anything else */
+	p = pw_facts(PASSWORD_MATCH);
+	p.gate_full = true;
+	assert_int_equal(policy_password_verdict(&p), PASSWORD_VERDICT_BUSY);
+	p.user_found = false;
+	assert_int_equal(policy_password_verdict(&p), PASSWORD_VERDICT_BUSY);
+	p.user_found = true;
+	p.disabled = true;
+	assert_int_equal(policy_password_verdict(&p), PASSWORD_VERDICT_BUSY);
+
 	assert_int_equal(policy_password_verdict(NULL), PASSWORD_VERDICT_ERROR);
 	assert_string_equal(policy_password_verdict_name(PASSWORD_VERDICT_WRONG), "wrong password");
 	assert_string_equal(policy_password_verdict_name(PASSWORD_VERDICT_UNKNOWN_USER), "unknown user");

@@ -1,0 +1,237 @@
+"""Equal work for unknown users, per hash format, and bounded memory-hard
+checks (issue 15), through radiusd and MariaDB.
+
+- For each supported format (bcrypt, sha512-crypt with and without
+  rounds=, yescrypt, argon2id), a database whose users all have hashes of
+  that format: 200 rejects of unknown names against 200 rejects of known
+  names with a wrong password, interleaved.  The module reads the profile
+  of the users' hashes at its first login and checks unknown names against
+  a dummy of the same format and cost.  A disabled user with the right
+  password is a third kind.  The medians are within 10% and the p90s within
+  20% (printed).
+- An argon2id hash of 2 GiB is refused unchecked, with the sizes in the log.
+- 20 logins at once of users with 64 MiB argon2id hashes: with
+  password.max_memory_hard_checks = 2 radiusd's peak RSS grows by about
+  two checks' memory; the same burst against a radiusd allowed 8 (its
+  thread pool) grows by several times that (both printed, the ratio asserted).
+"""
+import ctypes
+import ctypes.util
+import random
+import re
+import secrets
+import statistics
+import threading
+
+import pytest
+
+import harness as H
+import radpkt as R
+
+SAMPLES = 200		# per kind and format
+KNOWN_USERS = 10	# the known names the wrong passwords go to (20 each, under lockout.failures)
+MSG_LOGIN_FAILED = "Invalid login name or password."
+MSG_SERVICE = "The service is temporarily unavailable. Try again later."
+
+_argon2 = None
+
+
+def argon2id_hash(password, m_kib, t=1, p=1):
+    """An argon2id hash made with libargon2 (the module's own library)."""
+    global _argon2
+    if _argon2 is None:
+        _argon2 = ctypes.CDLL(ctypes.util.find_library("argon2") or "libargon2.so.1")
+        _argon2.argon2id_hash_encoded.argtypes = [
+            ctypes.c_uint32, ctypes.c_uint32, ctypes.c_uint32, ctypes.c_void_p, ctypes.c_size_t,
+            ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t]
+        _argon2.argon2id_hash_encoded.restype = ctypes.c_int
+    pw = password.encode()
+    salt = secrets.token_bytes(16)
+    out = ctypes.create_string_buffer(256)
+    rc = _argon2.argon2id_hash_encoded(t, m_kib, p, pw, len(pw), salt, len(salt), 32, out, len(out))
+    assert rc == 0, rc
+    return out.value.decode()
+
+
+# name: a function making a hash of the given password in that format and cost
+FORMATS = {
+    "bcrypt cost 8": lambda pw: H.crypt_hash(pw, "$2b$", 8),
+    "sha512-crypt (5000 rounds, no rounds=)": lambda pw: H.crypt_hash(pw, "$6$", 0),
+    "sha512-crypt rounds=20000": lambda pw: H.crypt_hash(pw, "$6$", 20000),
+    "yescrypt $y$ cost 3": lambda pw: H.crypt_hash(pw, "$y$", 3),
+    "argon2id m=4 MiB t=2": lambda pw: argon2id_hash(pw, 4096, t=2),
+}
+
+
+class Site:
+    """A database of its own (same MariaDB), migrated, with a config file for the tool and radiusd."""
+
+    def __init__(self, mariadb, make_module_conf, name, extra=None):
+        self.db = "vrms2fa_" + name
+        mariadb.sql("CREATE DATABASE %s CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;"
+                    "GRANT ALL ON %s.* TO '%s'@'localhost'; GRANT ALL ON %s.* TO '%s'@'127.0.0.1';"
+                    % (self.db, self.db, mariadb.user, self.db, mariadb.user))
+        self.overrides = {("database", "name"): self.db}
+        self.overrides.update(extra or {})
+        self.conf = make_module_conf(self.overrides)
+        self.admin = H.Admin(self.conf)
+        self.admin.migrate()
+        self.company = H.unique("co-")
+        self.admin("company", "add", self.company)
+
+    def user(self, login, hash):
+        self.admin("user", "add", login, "--company", self.company, "--group", "company_user",
+                   "--email", "%s@example.com" % login, "--password-hash", hash)
+
+
+def _p90(xs):
+    return sorted(xs)[int(0.9 * (len(xs) - 1))]
+
+
+@pytest.mark.parametrize("fmt", list(FORMATS))
+def test_unknown_names_cost_what_known_ones_do(fmt, mariadb, make_module_conf, radiusd_pool, figures):
+    make = FORMATS[fmt]
+    site = Site(mariadb, make_module_conf, re.sub(r"[^a-z0-9]+", "_", fmt.lower())[:40],
+                {("lockout", "failures"): 100, ("lockout", "name_failures"): 100})
+    known = []
+    for i in range(KNOWN_USERS):
+        login = H.unique("k")
+        site.user(login, make("right-" + login))
+        known.append(login)
+    disabled = H.unique("off")
+    site.user(disabled, make("right-" + disabled))
+    site.admin("user", "set", disabled, "--disabled", "yes")
+    rad = radiusd_pool.new(site.overrides)
+    c = R.Client(rad.port, rad.secret, timeout=10)
+    samples = {"unknown": [], "known": [], "disabled": []}
+    try:
+        # warm up: the first login reads the users' hash profiles and makes the dummy
+        for i in range(6):
+            r = c.send([(R.USER_NAME, H.unique("warm")), (R.USER_PASSWORD, "x")])
+            assert r is not None and r.code == R.ACCESS_REJECT
+        rng = random.Random(15)
+        kinds = ["unknown", "known", "disabled"]
+        for i in range(SAMPLES):
+            rng.shuffle(kinds)
+            for kind in kinds:
+                name = {"unknown": H.unique("ghost"), "known": known[i % KNOWN_USERS], "disabled": disabled}[kind]
+                pw = "right-" + disabled if kind == "disabled" else "not-the-password"
+                if kind == "disabled" and i % 50 == 49:
+                    site.admin("lockout", "clear", disabled)	# 200 failures: stay under name_failures
+                r = c.send([(R.USER_NAME, name), (R.USER_PASSWORD, pw)])
+                assert r is not None and r.code == R.ACCESS_REJECT, (kind, r)
+                assert r.message == MSG_LOGIN_FAILED, (kind, r.message)
+                samples[kind].append(r.elapsed)
+    finally:
+        c.close()
+    med = {k: statistics.median(v) for k, v in samples.items()}
+    q90 = {k: _p90(v) for k, v in samples.items()}
+    med_diff = (max(med.values()) - min(med.values())) / min(med.values())
+    p90_diff = (max(q90.values()) - min(q90.values())) / min(q90.values())
+    figures.append("reject timing, %s, %d each (ms, median/p90): unknown %.2f/%.2f, known with a wrong password "
+                   "%.2f/%.2f, disabled with the right one %.2f/%.2f; medians differ %.1f%%, p90s %.1f%%"
+                   % (fmt, SAMPLES, 1000 * med["unknown"], 1000 * q90["unknown"], 1000 * med["known"],
+                      1000 * q90["known"], 1000 * med["disabled"], 1000 * q90["disabled"],
+                      100 * med_diff, 100 * p90_diff))
+    assert med_diff < 0.10, (med, q90)
+    assert p90_diff < 0.20, (med, q90)
+
+
+def _peak_rss_kib(pid):
+    """VmHWM: the highest resident set size the process has had."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmHWM for pid %d" % pid)
+
+
+def _reset_peak_rss(pid):
+    """Writing 5 to clear_refs resets VmHWM to the current RSS (Linux 4.0+)."""
+    with open("/proc/%d/clear_refs" % pid, "w") as f:
+        f.write("5")
+
+
+@pytest.fixture(scope="module")
+def heavy_site(mariadb, make_module_conf):
+    site = Site(mariadb, make_module_conf, "memory_hard",
+                {("password", "max_memory"): 64, ("password", "memory_hard_wait"): 10000,
+                 ("lockout", "failures"): 100, ("lockout", "name_failures"): 100})
+    site.users = []
+    for i in range(20):
+        login = H.unique("heavy")
+        site.user(login, argon2id_hash("pw-" + login, 65536, t=1))	# 64 MiB: at the cap
+        site.users.append(login)
+    return site
+
+
+def _burst(rad, logins):
+    """Every login at once (one thread each); the replies."""
+    replies = [None] * len(logins)
+
+    def one(i):
+        c = R.Client(rad.port, rad.secret, timeout=30)
+        try:
+            replies[i] = c.send([(R.USER_NAME, logins[i]), (R.USER_PASSWORD, "wrong")])
+        finally:
+            c.close()
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(logins))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return replies
+
+
+def test_memory_hard_checks_bounded(heavy_site, radiusd_pool, figures):
+    peaks = {}
+    for limit in (8, 2):	# 8: radiusd's thread pool (max_servers), as if there were no gate
+        over = dict(heavy_site.overrides)
+        over[("password", "max_memory_hard_checks")] = limit
+        rad = radiusd_pool.new(over)
+        pid = rad.proc.pid
+        warm = _burst(rad, heavy_site.users[:1])	# one check: its arena is mapped once
+        assert warm[0].code == R.ACCESS_REJECT
+        rss0 = _peak_rss_kib(pid)
+        _reset_peak_rss(pid)
+        base = _peak_rss_kib(pid)
+        replies = _burst(rad, heavy_site.users)
+        peak = _peak_rss_kib(pid)
+        assert all(r is not None and r.code == R.ACCESS_REJECT and r.message == MSG_LOGIN_FAILED
+                   for r in replies), replies
+        peaks[limit] = (peak - base) / 1024.0
+        figures.append("memory-hard: 20 argon2id checks of 64 MiB at once, max_memory_hard_checks %d: radiusd "
+                       "peak RSS %.0f MiB (+%.0f MiB over %.0f MiB before the burst; first check's peak %.0f MiB)"
+                       % (limit, peak / 1024.0, peaks[limit], base / 1024.0, rss0 / 1024.0))
+        rad.stop()
+    # each check holds 64 MiB while it runs: at most 2 at once is about 128 MiB above the base
+    assert peaks[2] < 3 * 64 + 16, peaks
+    assert peaks[8] > 1.5 * peaks[2], peaks
+    figures.append("memory-hard: peak growth, limit 8 / limit 2 = %.1f" % (peaks[8] / max(peaks[2], 1.0)))
+
+
+def test_memory_hard_gate_full_answers_service_unavailable(heavy_site, radiusd_pool):
+    """One place and no wait: of 6 logins at once, some find the gate full
+    and get the service-unavailable reply (not counted against them), and the
+    reason is in radiusd's log."""
+    over = dict(heavy_site.overrides)
+    over[("password", "max_memory_hard_checks")] = 1
+    over[("password", "memory_hard_wait")] = 0
+    rad = radiusd_pool.new(over)
+    replies = _burst(rad, heavy_site.users[:6])
+    messages = [r.message for r in replies if r is not None]
+    assert len(messages) == 6, replies
+    assert MSG_SERVICE in messages, messages
+    assert MSG_LOGIN_FAILED in messages, messages
+    assert "memory-hard password checks at their limit" in rad.log_text()
+    rad.stop()
+
+
+def test_hash_over_memory_cap_refused_with_reason(heavy_site, radiusd_pool):
+    login = H.unique("huge")
+    heavy_site.user(login, "$argon2id$v=19$m=2097152,t=1,p=1$c29tZXNhbHQ$"
+                    "CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc")
+    rad = radiusd_pool.get(heavy_site.overrides)
+    r = rad.round1(login, "whatever")
+    assert (r.code, r.message) == ("Access-Reject", MSG_LOGIN_FAILED), r.raw
+    assert "needs 2048 MiB, over password.max_memory (64 MiB)" in rad.log_text()
