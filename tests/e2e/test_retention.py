@@ -295,3 +295,42 @@ def test_unknown_name_flood_leaves_bounded_rows(mariadb, new_radiusd, figures):
     # and during the flood radiusd kept up (a full batch pruned again at the next login): without
     # that, one batch a second would have left most of the bulk rows
     assert after_flood <= 2 * live, (after_flood, before)
+
+
+def test_radiusd_prunes_once_per_interval_and_again_while_behind(mariadb, world, admin, new_radiusd, figures):
+    """Cheap on the login path: with the default retention.prune_interval
+    (60 s) and prune_batch = 10, the first login prunes one batch, and the
+    next login prunes again only while the last batch came back full (25
+    expired challenges: 10, 10, 5); after that, expired rows wait for the
+    interval, however many logins come."""
+    rad = new_radiusd({("retention", "prune_batch"): 10})
+    company = world.company()
+    u = world.user(company=company, hash=H.crypt_hash("unused", "$6$"))
+    uid = _uid(mariadb, u.login)
+    admin("prune")		# nothing else expired is left to fill this radiusd's batches
+    tag = H.unique("once")
+    now = int(time.time())
+
+    def expire(first, n):
+        mariadb.sql("INSERT INTO challenges (token_digest, user_id, kind, nas, address, created_at, expires_at,"
+                    " attempts_left, spent) SELECT UNHEX(SHA2(CONCAT('%s-', seq), 256)), %d, 'code', '127.0.0.1',"
+                    " '', %d, %d, 3, 0 FROM seq_%d_to_%d" % (tag, uid, now - 7300, now - 7200, first, first + n - 1),
+                    database=mariadb.db)
+
+    left = lambda: int(mariadb.scalar("SELECT COUNT(*) FROM challenges WHERE user_id = %d" % uid))
+
+    def login():
+        r = rad.request([("User-Name", H.unique("nobody-")), ("User-Password", "x"),
+                         ("Calling-Station-Id", H.new_address())])
+        assert r.code == REJECT, r
+        return left()
+
+    expire(1, 25)
+    assert left() == 25
+    seen = [login() for _ in range(3)]
+    expire(100, 5)
+    later = [login() for _ in range(3)]
+    figures.append("retention: prune_batch 10, 25 expired: left after each login %s; 5 more expired: left %s "
+                   "(within prune_interval 60 s)" % (seen, later))
+    assert seen == [15, 5, 0], seen
+    assert later == [5, 5, 5], later
