@@ -358,7 +358,9 @@ static void prune_expired(rlm_vrms2fa_t *inst, REQUEST *request, store_conn_t *c
 	if (!housekeeping_claim(&inst->housekeeping, now)) return;
 	housekeeping_run(&inst->housekeeping, conn, now, &hk);
 	if (hk.status != STORE_OK) {
-		RWDEBUG("Pruning expired rows failed (left to the next turn): %s", store_last_error(conn));
+		/* at most once per interval: seen in the log without flooding it */
+		WARN("rlm_vrms2fa (%s): pruning expired rows failed, tried again in %u s: %s", inst->name,
+		     inst->housekeeping.interval, store_last_error(conn));
 	} else if (hk.total) {
 		RDEBUG2("Pruned %llu expired rows%s", (unsigned long long)hk.total, hk.backlog ? ", more to do" : "");
 	}
