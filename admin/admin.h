@@ -127,5 +127,6 @@ int cmd_audit(admin_t *a, int argc, char **argv);
 int cmd_email(admin_t *a, int argc, char **argv);
 int cmd_key(admin_t *a, int argc, char **argv);
 int cmd_check(admin_t *a, int argc, char **argv);
+int cmd_prune(admin_t *a, int argc, char **argv);
 
 #endif

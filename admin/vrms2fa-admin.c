@@ -42,6 +42,7 @@ static char const usage_text[] =
 	"  key status                                  secrets per encryption key\n"
 	"  key rotate                                  re-encrypt every secret under the current key_id\n"
 	"  check [--raddb DIR]                         after freeradius -XC: database, grants, key file, email hook, raddb\n"
+	"  prune [--dry-run]                           delete expired rows (for cron), or count them\n"
 	"\n"
 	"GROUP is administrator, company_user, owner or supplier.  Every command takes --help.\n"
 	"The configuration is the module's: the vrms2fa section of " VRMS2FA_DEFAULT_CONFIG " by default.\n";
@@ -82,6 +83,7 @@ static command_t const commands[] = {
 	{ "email", cmd_email },
 	{ "key", cmd_key },
 	{ "check", cmd_check },
+	{ "prune", cmd_prune },
 	{ NULL, NULL }
 };
 

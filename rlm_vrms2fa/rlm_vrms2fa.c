@@ -15,6 +15,7 @@ RCSID("$Id$")
 
 #include "settings.h"
 #include "flow.h"
+#include "housekeeping.h"
 #include "core/password.h"
 #include "core/secretbox.h"
 #include "core/totp.h"
@@ -42,6 +43,7 @@ typedef struct {
 	dummy_pool_t		dummies;	/* dummy hashes following the site's (mutable, shared) */
 	memory_gate_t		memory_gate;	/* memory-hard password checks at once (mutable, shared) */
 	bool			guards_held;	/* dummies and memory_gate initialised, to destroy */
+	housekeeping_t		housekeeping;	/* the opportunistic pruning's turn (mutable, shared) */
 	fr_connection_pool_t	*pool;
 	bool			store_library_held;	/* store_library_init done, store_library_end due */
 } rlm_vrms2fa_t;
@@ -201,6 +203,13 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	inst->flow.email_hook_argv = inst->hook_argv;
 	hook_gate_init(&inst->hook_gate, s->email_max_running_hooks);
 	inst->flow.email_gate = &inst->hook_gate;
+
+	{
+		retention_config_t retention;
+
+		vrms2fa_settings_retention(s, &retention);
+		housekeeping_init(&inst->housekeeping, &retention, s->retention_prune_interval, s->retention_prune_batch);
+	}
 
 	if (store_library_init() != 0) {
 		cf_log_err_cs(conf, "The MySQL/MariaDB client library failed to initialise");
@@ -379,6 +388,22 @@ static rlm_rcode_t reply(rlm_vrms2fa_t const *inst, REQUEST *request, flow_resul
 	return RLM_MODULE_REJECT;
 }
 
+/* After a login, on its connection: this instance's turn of opportunistic pruning, if due (housekeeping.h). */
+static void prune_expired(rlm_vrms2fa_t *inst, REQUEST *request, store_conn_t *conn, int64_t now)
+{
+	housekeeping_result_t hk;
+
+	if (!housekeeping_claim(&inst->housekeeping, now)) return;
+	housekeeping_run(&inst->housekeeping, conn, now, &hk);
+	if (hk.status != STORE_OK) {
+		/* at most once per interval: seen in the log without flooding it */
+		WARN("rlm_vrms2fa (%s): pruning expired rows failed, tried again in %u s: %s", inst->name,
+		     inst->housekeeping.interval, store_last_error(conn));
+	} else if (hk.total) {
+		RDEBUG2("Pruned %llu expired rows%s", (unsigned long long)hk.total, hk.backlog ? ", more to do" : "");
+	}
+}
+
 static rlm_rcode_t CC_HINT(nonnull) mod_authenticate(void *instance, REQUEST *request)
 {
 	rlm_vrms2fa_t *inst = instance;
@@ -401,6 +426,7 @@ static rlm_rcode_t CC_HINT(nonnull) mod_authenticate(void *instance, REQUEST *re
 	}
 
 	flow_login(&inst->flow, pc->conn, &req, &res);
+	if (!store_conn_broken(pc->conn)) prune_expired(inst, request, pc->conn, req.now);
 
 	if (store_conn_broken(pc->conn)) {
 		ERROR("rlm_vrms2fa (%s): database connection lost: %s", inst->name, store_last_error(pc->conn));

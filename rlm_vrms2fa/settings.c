@@ -59,6 +59,13 @@ static CONF_PARSER const password_parser[] = {
 	CONF_PARSER_TERMINATOR
 };
 
+static CONF_PARSER const retention_parser[] = {
+	{ "audit_days", FR_CONF_OFFSET(PW_TYPE_INTEGER, vrms2fa_settings_t, retention_audit_days), "365" },
+	{ "prune_interval", FR_CONF_OFFSET(PW_TYPE_INTEGER, vrms2fa_settings_t, retention_prune_interval), "60" },
+	{ "prune_batch", FR_CONF_OFFSET(PW_TYPE_INTEGER, vrms2fa_settings_t, retention_prune_batch), "200" },
+	CONF_PARSER_TERMINATOR
+};
+
 static CONF_PARSER const email_parser[] = {
 	{ "enabled", FR_CONF_OFFSET(PW_TYPE_BOOLEAN, vrms2fa_settings_t, email_enabled), "yes" },
 	{ "hook", FR_CONF_OFFSET(PW_TYPE_STRING, vrms2fa_settings_t, email_hook),
@@ -84,6 +91,7 @@ CONF_PARSER const vrms2fa_settings_parser[] = {
 	{ "trust", FR_CONF_POINTER(PW_TYPE_SUBSECTION, NULL), (void const *) trust_parser },
 	{ "email", FR_CONF_POINTER(PW_TYPE_SUBSECTION, NULL), (void const *) email_parser },
 	{ "lockout", FR_CONF_POINTER(PW_TYPE_SUBSECTION, NULL), (void const *) lockout_parser },
+	{ "retention", FR_CONF_POINTER(PW_TYPE_SUBSECTION, NULL), (void const *) retention_parser },
 	CONF_PARSER_TERMINATOR
 };
 
@@ -194,6 +202,17 @@ int vrms2fa_settings_check(vrms2fa_settings_t const *s, CONF_SECTION *cs, flow_c
 		return -1;
 	}
 
+	if (s->retention_audit_days > RETENTION_AUDIT_DAYS_MAX) {
+		return out_of_range(cs, "retention.audit_days", s->retention_audit_days, "must be 0..36500 days (0: forever)");
+	}
+	if (s->retention_prune_interval > 86400) {
+		return out_of_range(cs, "retention.prune_interval", s->retention_prune_interval,
+				    "must be 0..86400 seconds (0: only vrms2fa-admin prune)");
+	}
+	if (s->retention_prune_batch < 1 || s->retention_prune_batch > 10000) {
+		return out_of_range(cs, "retention.prune_batch", s->retention_prune_batch, "must be 1..10000 rows");
+	}
+
 	flow->totp = totp;
 	flow->totp_window = s->totp_window;
 	flow->lockout = lockout;
@@ -227,6 +246,12 @@ int vrms2fa_settings_check(vrms2fa_settings_t const *s, CONF_SECTION *cs, flow_c
 	store->write_timeout = s->db_query_timeout;
 	store->wsrep_sync_wait = s->db_wsrep_sync_wait;
 	return 0;
+}
+
+void vrms2fa_settings_retention(vrms2fa_settings_t const *s, retention_config_t *out)
+{
+	out->audit_days = s->retention_audit_days;
+	out->lockout_reset_after = s->lockout_reset_after;
 }
 
 int vrms2fa_hook_argv(TALLOC_CTX *ctx, CONF_SECTION *cs, char const *command, char const *argv[HOOK_ARGS_MAX + 1])

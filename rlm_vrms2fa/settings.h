@@ -11,6 +11,7 @@
 #include <freeradius/radiusd.h>
 
 #include "core/lockout.h"
+#include "core/retention.h"
 #include "core/totp.h"
 #include "flow.h"
 #include "store/store.h"
@@ -70,6 +71,11 @@ typedef struct {
 	uint32_t	lockout_max;
 	uint32_t	lockout_name_failures;	/* failures of a login name from every address together */
 	uint32_t	lockout_reset_after;	/* seconds without a failure after which the counts decay; 0: never */
+
+	/* retention of expired rows (core/retention.h) */
+	uint32_t	retention_audit_days;		/* days the audit log is kept; 0: forever */
+	uint32_t	retention_prune_interval;	/* seconds between the module's prunes; 0: never (cron only) */
+	uint32_t	retention_prune_batch;		/* rows per table and prune */
 } vrms2fa_settings_t;
 
 extern CONF_PARSER const vrms2fa_settings_parser[];
@@ -91,5 +97,11 @@ int vrms2fa_hook_argv(TALLOC_CTX *ctx, CONF_SECTION *cs, char const *command, ch
  */
 int vrms2fa_settings_check(vrms2fa_settings_t const *settings, CONF_SECTION *cs,
 			   flow_config_t *flow, store_config_t *store);
+
+/*
+ * The retention rule's settings (retention.* and lockout.reset_after), for
+ * retention_cutoffs; after vrms2fa_settings_check has accepted them.
+ */
+void vrms2fa_settings_retention(vrms2fa_settings_t const *settings, retention_config_t *out);
 
 #endif

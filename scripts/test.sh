@@ -57,7 +57,7 @@ add_last_line fuzz "$fuzz_log"
 
 # End-to-end tests (pytest): real MariaDB, real radiusd with the module, real radclient.
 e2e_log="$out/e2e.log"
-/usr/bin/python3 -m pytest -p no:cacheprovider -q -rfE tests/e2e 2>&1 | tee "$e2e_log"
+/usr/bin/python3 -m pytest -p no:cacheprovider -q -rfE --durations=15 tests/e2e 2>&1 | tee "$e2e_log"
 pytest_counts "$e2e_log"
 echo "e2e: $p passed, $f failed"
 passed=$((passed + p))
