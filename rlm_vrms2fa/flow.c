@@ -1056,6 +1056,10 @@ void flow_login(flow_config_t const *cfg, store_conn_t *conn, flow_request_t con
 	l.enrollment_requested = policy_enrollment_request_honoured(req->enrollment_requested, req->enrollment_client,
 								    req->message_authenticator);
 
-	if (req->has_state) round2(&l);
-	else round1(&l);
+	/* a State of another form (an EAP session's) is not ours: round 1 (round2_round_of) */
+	if (round2_round_of(req->has_state, challenge_token_recognised(req->state, req->state_len)) == ROUND_TWO) {
+		round2(&l);
+	} else {
+		round1(&l);
+	}
 }

@@ -2026,9 +2026,15 @@ static void test_r2_expired_state(void **state)
 	expect(FLOW_ACCEPT, "");
 }
 
-static void test_r2_malformed_or_unknown_state(void **state)
+/*
+ * A State not of the module's form is someone else's (an EAP session's in an
+ * inner tunnel): the request is a round 1, so what it carries is a password,
+ * checked and counted like any other.  A State of the module's form that it
+ * never issued is still refused by round 2's gate.
+ */
+static void test_r2_foreign_or_unknown_state(void **state)
 {
-	static char const *const bad[] = {
+	static char const *const foreign[] = {
 		"garbage", "V1", "V1000102030405060708090a0b0c0d0e0", "V1000102030405060708090a0b0c0d0e0f0",
 		"V2000102030405060708090a0b0c0d0e0f", "V1000102030405060708090a0b0c0d0e0g",
 		"V1000102030405060708090A0B0C0D0E0F", "v1000102030405060708090a0b0c0d0e0f",
@@ -2037,13 +2043,20 @@ static void test_r2_malformed_or_unknown_state(void **state)
 
 	(void)state;
 	user_2fa("alice");
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		answer("alice", "123456", bad[i], ADDR, T0);
-		expect_plain_reject(MSG_STATE_INVALID);
-		assert_string_equal(res.log, "malformed State");
-		assert_int_equal(res.enrolled, -1);
+	for (i = 0; i < 2; i++) {
+		answer("alice", "123456", foreign[i], ADDR, T0);	/* a code is not the password */
+		expect_plain_reject(MSG_LOGIN_FAILED);
+		assert_string_equal(res.log, "wrong password");
+		assert_int_equal(failures_of("alice"), i + 1);
 	}
-	assert_int_equal(fake_calls(), 0);
+	for (i = 0; i < sizeof(foreign) / sizeof(foreign[0]); i++) {
+		answer("alice", PASSWORD, foreign[i], ADDR, T0);	/* round 1: the code is asked */
+		expect(FLOW_CHALLENGE, MSG_ENTER_CODE);
+		assert_state_format(res.state);
+		assert_string_not_equal(res.state, foreign[i]);
+	}
+	fake_failures_put("alice", NULL, 0, 0, 0, T0 - 1);
+	fake_failures_put("alice", ADDR, 0, 0, 0, T0 - 1);
 
 	answer("alice", "123456", "V1000102030405060708090a0b0c0d0e0f", ADDR, T0);	/* well-formed, unknown */
 	expect_plain_reject(MSG_STATE_INVALID);
@@ -3386,7 +3399,7 @@ int main(void)
 		cmocka_unit_test_setup(test_r2_wrong_code_until_exhausted, setup),
 		cmocka_unit_test_setup(test_r2_wrong_then_right, setup),
 		cmocka_unit_test_setup(test_r2_expired_state, setup),
-		cmocka_unit_test_setup(test_r2_malformed_or_unknown_state, setup),
+		cmocka_unit_test_setup(test_r2_foreign_or_unknown_state, setup),
 		cmocka_unit_test_setup(test_r2_state_of_another_user_nas_address, setup),
 		cmocka_unit_test_setup(test_r2_user_disabled_between_rounds, setup),
 		cmocka_unit_test_setup(test_r2_locked_between_rounds, setup),
