@@ -9,7 +9,8 @@ with password_check = external after pap or mschap; the password source is
 the users file (mods-enabled/files, control:Cleartext-Password), written for
 the users made before radiusd starts.
 
-Per method: a user without 2FA connects; a 2FA user from a trusted MAC
+Per method: a user without 2FA connects from a MAC proven before, and from
+a new one after the email's link confirmed it; a 2FA user from a trusted MAC
 connects; from a new MAC is rejected and a pending approval is recorded;
 after approval by a code sent over RADIUS by the backend client (signed,
 allowed in unlang) and by `vrms2fa-admin trusted add`, the same MAC
@@ -147,7 +148,7 @@ class Eap:
 
 
 @pytest.fixture(scope="module")
-def eap(workdir, mariadb, key_file, schema, dictdir, world, admin):
+def eap(workdir, mariadb, key_file, schema, dictdir, world, admin, outbox):
     base = workdir / "eap"
     certdir = base / "certs"
     make_certificates(certdir)
@@ -160,7 +161,8 @@ def eap(workdir, mariadb, key_file, schema, dictdir, world, admin):
     (base / "users").write_text(files)
     eap_port = H.free_port("udp")
     rad = H.Radiusd(base / "radiusd", mariadb, key_file,
-                    overrides={(None, "password_check"): "external", ("email", "enabled"): "no"},
+                    overrides={(None, "password_check"): "external", ("email", "enabled"): "yes",
+                               ("email", "hook"): outbox.hook()},
                     dictdir=dictdir, authorize_unlang=APPROVAL_UNLANG,
                     extra_mods={
                         "eap": eap_module(certdir),
@@ -175,22 +177,22 @@ def eap(workdir, mariadb, key_file, schema, dictdir, world, admin):
     rad.start()
     e = Eap(rad, eap_port, certdir, base)
     e.users = users
+    e.outbox = outbox
     yield e
     rad.stop()
 
 
 @pytest.fixture(scope="module")
-def matrix(figures):
-    """method -> case -> what the client saw; printed at the end."""
+def matrix(figures, eap):
+    """method -> case -> what the client saw (S: eapol_test SUCCESS, F:
+    FAILURE); printed at the end, one line per method."""
     m = {}
+    t0 = time.monotonic()
     yield m
-    cases = []
-    for row in m.values():
-        for c in row:
-            if c not in cases:
-                cases.append(c)
-    figures.append("eapol_test matrix (S = SUCCESS, F = FAILURE): " + "; ".join(
-        "%s: %s" % (method, ", ".join("%s=%s" % (c, row.get(c, "-")) for c in cases)) for method, row in m.items()))
+    for method, row in m.items():
+        figures.append("eapol_test %s: %s" % (method, ", ".join("%s=%s" % kv for kv in row.items())))
+    figures.append("eapol_test: %d runs, %.1f s for the file with its approvals and admin calls"
+                   % (eap.runs, time.monotonic() - t0))
 
 
 def pending(mariadb, login, mac):
@@ -219,9 +221,20 @@ def test_eap_method(eap, mariadb, admin, matrix, method):
         row[case] = "S" if ok else "F"
         assert ok == expect, "%s %s: expected %s" % (method, case, "SUCCESS" if expect else "FAILURE")
 
-    # a user without 2FA connects (email confirmation off: the reminder)
-    ok, _, out = eap.connect(method, plain, plain.password, new_mac())
+    # a user without 2FA connects from a MAC proven before (the reminder)
+    mac = new_mac()
+    H.trust_row(mariadb, plain.login, mac, how="email")
+    ok, _, out = eap.connect(method, plain, plain.password, mac)
     see("no-2fa", ok, True)
+    # from a new MAC: no challenge possible, so the email's link confirms it out of band
+    mac = new_mac()
+    ok, _, out = eap.connect(method, plain, plain.password, mac)
+    see("no-2fa-new-mac", ok, False)
+    mail = eap.outbox.emails(plain.login)[-1]
+    assert mail["VRMS2FA_ADDRESS"] == mac, mail
+    admin("email", "confirm", mail["VRMS2FA_TOKEN"])
+    ok, _, out = eap.connect(method, plain, plain.password, mac)
+    see("no-2fa-after-email-link", ok, True)
 
     # a wrong password is refused before the module runs: no approval asked
     mac = new_mac()
@@ -323,3 +336,27 @@ def test_forged_approvals_change_nothing(eap, mariadb, matrix, world, admin):
     ok, _, _ = eap.connect(method, u, u.password, mac)
     row["then-right-code"] = "S" if ok else "F"
     assert ok
+
+
+def test_foreign_state_is_round_one(world, radiusd):
+    """A State that is not the module's (an EAP session's, 16 random bytes)
+    is not an error: the request is a round 1, the password checked and the
+    code asked under the module's own State.  A State of the module's form
+    that it never issued is still refused."""
+    u = world.user(enroll=True)
+    csid = H.new_address()
+    foreign = H.Raw("0x" + os.urandom(16).hex())
+    attrs = [("User-Name", u.login), ("User-Password", u.password), ("Calling-Station-Id", csid), ("State", foreign)]
+    r = radiusd.request(attrs)
+    assert r.code == H.CHALLENGE and r.message == H.MSG_ENTER_CODE, r
+    assert r.state.startswith(b"V1") and len(r.state) == 34, r
+    r2 = radiusd.round2(u.login, u.code(), r.state, csid=csid)
+    assert r2.code == H.ACCEPT, r2
+
+    r = radiusd.request([("User-Name", u.login), ("User-Password", u.password), ("Calling-Station-Id", csid),
+                         ("State", H.Raw("0x" + os.urandom(16).hex()))])
+    assert r.code == H.ACCEPT, r	# round 1 from the address the code just proved
+
+    forged = "V1" + os.urandom(16).hex()
+    r = radiusd.round2(u.login, u.code(), forged, csid=csid)
+    assert r.code == H.REJECT and r.message == H.MSG_STATE_INVALID, r
