@@ -63,7 +63,7 @@ int cmd_trusted(admin_t *a, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (strcmp(pos[0], "add") == 0) {
-		if (all) {
+		if (all || !pos[2]) {
 			fprintf(stderr, "vrms2fa-admin: trusted add takes LOGIN ADDR\nusage: %s\n", usage);
 			return EXIT_USAGE;
 		}
@@ -85,7 +85,7 @@ int cmd_trusted(admin_t *a, int argc, char **argv)
 		if (store_trust_list(a->conn, u.id, print_trust, &l) != STORE_OK) return admin_db_fail(a, "trusted list");
 		if (a->json) json_close(&l.j, ']');
 		else if (l.count == 0) printf("%s has no trusted addresses.\n", u.login);
-		if ((err = trusted_list_pending(a, u.id, &l.j))) return err;
+		if ((err = trusted_list_pending(a, u.id, u.login, &l.j))) return err;
 		if (a->json) {
 			json_close(&l.j, '}');
 			json_end(&l.j);

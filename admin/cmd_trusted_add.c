@@ -90,9 +90,10 @@ int trusted_add(admin_t *a, char const *login, char const *address_arg, char con
 }
 
 typedef struct {
-	admin_t	*a;
-	json_t	*j;
-	size_t	count;
+	admin_t		*a;
+	json_t		*j;
+	char const	*login;
+	size_t		count;
 } pending_lister_t;
 
 static int print_pending(store_approval_t const *r, void *arg)
@@ -113,7 +114,7 @@ static int print_pending(store_approval_t const *r, void *arg)
 		json_close(l->j, '}');
 		return 0;
 	}
-	if (l->count == 1) printf("Devices waiting for approval (vrms2fa-admin trusted add %s ADDR):\n", "LOGIN");
+	if (l->count == 1) printf("Devices waiting for approval (vrms2fa-admin trusted add %s ADDR):\n", l->login);
 	admin_format_time(r->created_at, created, sizeof(created));
 	admin_format_time(r->expires_at, expires, sizeof(expires));
 	printf("%-40s %-5s pending since %s via %s, expires %s%s%s\n", r->address, addr_kind_name(r->kind), created,
@@ -121,9 +122,9 @@ static int print_pending(store_approval_t const *r, void *arg)
 	return 0;
 }
 
-int trusted_list_pending(admin_t *a, uint64_t user_id, json_t *j)
+int trusted_list_pending(admin_t *a, uint64_t user_id, char const *login, json_t *j)
 {
-	pending_lister_t l = { .a = a, .j = j };
+	pending_lister_t l = { .a = a, .j = j, .login = login };
 
 	if (a->json) json_open(j, "pending_approvals", '[');
 	if (store_approval_list(a->conn, user_id, a->now, print_pending, &l) != STORE_OK) {

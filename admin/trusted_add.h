@@ -11,6 +11,6 @@
 int trusted_add(admin_t *a, char const *login, char const *address, char const *scope);
 
 /* The user's pending device approvals: lines, or with --json a "pending_approvals" array in j.  An exit status. */
-int trusted_list_pending(admin_t *a, uint64_t user_id, json_t *j);
+int trusted_list_pending(admin_t *a, uint64_t user_id, char const *login, json_t *j);
 
 #endif
