@@ -3347,10 +3347,195 @@ static void test_store_error_leaves_nothing_behind(void **state)
 	fake_fail_clear();
 }
 
+/* ================= device approval (clients that cannot show a challenge) ================= */
+
+/* tests/unit/fake_store_approval.c */
+void fake_approval_reset(void);
+size_t fake_approval_pending_count(uint64_t user_id, int64_t now);
+
+#define MAC	"02:00:5e:00:00:01"
+#define MAC2	"02:00:5e:00:00:02"
+
+static int setup_approval(void **state)
+{
+	fake_approval_reset();
+	return setup(state);
+}
+
+/* A round 1 from a client that cannot show a challenge (an EAP inner tunnel), password checked outside. */
+static void tunnel_login(char const *user, char const *address, int64_t now)
+{
+	round1_req(user, NULL, address, now);
+	req.no_challenge = true;
+	cfg.external_password = true;
+	run();
+}
+
+/* A signed request of the allowed backend approving 'device' with 'code' (not sent). */
+static void approval_req(char const *user, char const *code, char const *device, int64_t now)
+{
+	round1_req(user, code, NULL, now);
+	req.approve_device = device;
+	req.approve_device_len = strlen(device);
+	req.approval_client = true;
+}
+
+static void approval(char const *user, char const *code, char const *device, int64_t now)
+{
+	approval_req(user, code, device, now);
+	run();
+}
+
+static void test_tunnel_new_device_waits_for_approval(void **state)
+{
+	uint64_t alice;
+
+	(void)state;
+	alice = user_2fa("alice");
+	tunnel_login("alice", MAC, T0);
+	expect_plain_reject(MSG_DEVICE_APPROVAL);
+	assert_string_equal(res.log, "new device, no challenge possible: approval requested");
+	assert_int_equal(fake_approval_pending_count(alice, T0), 1);
+	assert_int_equal(fake_challenge_count(), 0);		/* never challenged */
+	assert_int_equal(failures_of("alice"), 0);		/* the password passed: not a failure */
+	assert_int_equal(fake_audit_count("device_approval_requested"), 1);
+
+	tunnel_login("alice", MAC, T0 + 10);			/* tries again: the same pending approval */
+	expect_plain_reject(MSG_DEVICE_APPROVAL);
+	assert_string_equal(res.log, "new device, no challenge possible: approval already pending");
+	assert_int_equal(fake_approval_pending_count(alice, T0 + 10), 1);
+	assert_int_equal(fake_audit_count("device_approval_requested"), 1);
+
+	/* once it expired, a new request for approval */
+	tunnel_login("alice", MAC, T0 + APPROVAL_LIFETIME + 1);
+	assert_string_equal(res.log, "new device, no challenge possible: approval requested");
+
+	/* a trusted device is let in */
+	fake_trust_put(alice, MAC2, ADDR_MAC, "code", T0, 0);
+	tunnel_login("alice", MAC2, T0);
+	expect(FLOW_ACCEPT, "");
+}
+
+static void test_tunnel_approval_rate_and_unusable_address(void **state)
+{
+	char mac[32];
+	uint64_t alice;
+	int i;
+
+	(void)state;
+	alice = user_2fa("alice");
+	for (i = 0; i < APPROVAL_MAX_PER_HOUR; i++) {
+		snprintf(mac, sizeof(mac), "02:00:5e:00:01:%02x", i);
+		tunnel_login("alice", mac, T0 + i);
+		expect_plain_reject(MSG_DEVICE_APPROVAL);
+	}
+	tunnel_login("alice", MAC, T0 + 60);
+	expect_plain_reject(MSG_DEVICE_APPROVAL_LIMIT);
+	assert_int_equal(fake_approval_pending_count(alice, T0 + 60), APPROVAL_MAX_PER_HOUR);
+	tunnel_login("alice", MAC, T0 + 3600 + 60);		/* an hour later */
+	expect_plain_reject(MSG_DEVICE_APPROVAL);
+
+	tunnel_login("alice", "00:00:00:00:00:00", T0);		/* never trusted: nothing to approve */
+	expect_plain_reject(MSG_DEVICE_UNAPPROVABLE);
+	tunnel_login("alice", NULL, T0);
+	expect_plain_reject(MSG_DEVICE_UNAPPROVABLE);
+}
+
+static void test_tunnel_enrollment_due_is_refused(void **state)
+{
+	uint64_t bob;
+
+	(void)state;
+	bob = user_plain("bob", true);		/* mandatory, no deadline recorded: due */
+	fake_trust_put(bob, MAC, ADDR_MAC, "email", T0, 0);
+	tunnel_login("bob", MAC, T0);
+	expect_plain_reject(MSG_ENROLL_HERE);
+	assert_int_equal(fake_challenge_count(), 0);
+}
+
+static void test_approval_by_code(void **state)
+{
+	char code[16];
+	uint64_t alice;
+	fake_trust_t const *t;
+
+	(void)state;
+	alice = user_2fa("alice");
+	tunnel_login("alice", MAC, T0);
+	code_at(alice, T0 + 30, code);
+	approval("alice", code, "02-00-5E-00-00-01", T0 + 30);	/* any spelling of the MAC */
+	expect(FLOW_ACCEPT, MSG_DEVICE_APPROVED);
+	t = fake_trust(alice, MAC);
+	assert_non_null(t);
+	assert_string_equal(t->how, "code");
+	assert_int_equal(fake_approval_pending_count(alice, T0 + 30), 0);
+	assert_int_equal(fake_audit_count("device_approved"), 1);
+
+	tunnel_login("alice", MAC, T0 + 40);
+	expect(FLOW_ACCEPT, "");
+
+	/* the same code cannot approve another device (replay) */
+	tunnel_login("alice", MAC2, T0 + 40);
+	approval("alice", code, MAC2, T0 + 45);
+	expect_plain_reject(MSG_CODE_FAILED);
+	assert_null(fake_trust(alice, MAC2));
+	assert_int_equal(failures_of("alice"), 1);
+}
+
+static void test_approval_refused(void **state)
+{
+	char code[16];
+	uint64_t alice;
+
+	(void)state;
+	alice = user_2fa("alice");
+	code_at(alice, T0, code);
+
+	/* nothing pending: refused, and the code is not used up */
+	approval("alice", code, MAC, T0);
+	expect_plain_reject(MSG_APPROVAL_NONE);
+	assert_int_equal(failures_of("alice"), 0);
+
+	tunnel_login("alice", MAC, T0);
+	fake_calls_clear();
+	approval_req("alice", code, MAC, T0);
+	req.approval_client = false;		/* not allowed: nothing read, nothing written */
+	run();
+	expect_plain_reject(MSG_APPROVAL_REFUSED);
+	assert_int_equal(fake_calls(), 0);
+	approval_req("alice", code, MAC, T0);
+	req.message_authenticator = false;	/* unsigned */
+	run();
+	expect_plain_reject(MSG_APPROVAL_REFUSED);
+	assert_int_equal(fake_calls(), 0);
+	assert_null(fake_trust(alice, MAC));
+
+	approval("alice", "000000", MAC, T0);	/* wrong code: counted */
+	if (strcmp(code, "000000") != 0) {
+		expect_plain_reject(MSG_CODE_FAILED);
+		assert_int_equal(failures_of("alice"), 1);
+		assert_null(fake_trust(alice, MAC));
+	}
+	approval("alice", code, MAC, T0 + APPROVAL_LIFETIME + 1);	/* expired */
+	expect_plain_reject(MSG_APPROVAL_NONE);
+	assert_null(fake_trust(alice, MAC));
+	approval("bob", code, MAC, T0);		/* unknown user */
+	expect_plain_reject(MSG_APPROVAL_NONE);
+
+	approval("alice", code, MAC, T0);	/* at last: the code was never used */
+	expect(FLOW_ACCEPT, MSG_DEVICE_APPROVED);
+	assert_non_null(fake_trust(alice, MAC));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_r1_missing_or_bad_user_name, setup),
+		cmocka_unit_test_setup(test_tunnel_new_device_waits_for_approval, setup_approval),
+		cmocka_unit_test_setup(test_tunnel_approval_rate_and_unusable_address, setup_approval),
+		cmocka_unit_test_setup(test_tunnel_enrollment_due_is_refused, setup_approval),
+		cmocka_unit_test_setup(test_approval_by_code, setup_approval),
+		cmocka_unit_test_setup(test_approval_refused, setup_approval),
 		cmocka_unit_test_setup(test_r1_no_password, setup),
 		cmocka_unit_test_setup(test_r1_unknown_wrong_disabled_same_reply, setup),
 		cmocka_unit_test_setup(test_r1_no_password_hash, setup),
