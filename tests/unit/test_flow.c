@@ -3482,6 +3482,36 @@ static void test_approval_by_code(void **state)
 	assert_int_equal(failures_of("alice"), 1);
 }
 
+/* The device is trusted in the trust scope it was seen in, whatever the backend's client's scope. */
+static void test_approval_in_the_scope_of_the_device(void **state)
+{
+	char code[16];
+	uint64_t alice;
+	fake_trust_t const *t;
+
+	(void)state;
+	alice = user_2fa("alice");
+	round1_req("alice", NULL, MAC, T0);
+	req.no_challenge = true;
+	req.trust_scope = "wifi";
+	req.trust_scope_len = 4;
+	cfg.external_password = true;
+	run();
+	expect_plain_reject(MSG_DEVICE_APPROVAL);
+
+	code_at(alice, T0, code);
+	approval_req("alice", code, MAC, T0);
+	req.trust_scope = "backend";
+	req.trust_scope_len = 7;
+	run();
+	expect(FLOW_ACCEPT, MSG_DEVICE_APPROVED);
+	t = fake_trust_scoped(alice, "wifi", MAC);
+	assert_non_null(t);
+	assert_string_equal(t->how, "code");
+	assert_null(fake_trust_scoped(alice, "", MAC));
+	assert_null(fake_trust_scoped(alice, "backend", MAC));
+}
+
 static void test_approval_refused(void **state)
 {
 	char code[16];
@@ -3536,6 +3566,7 @@ int main(void)
 		cmocka_unit_test_setup(test_tunnel_enrollment_due_is_refused, setup_approval),
 		cmocka_unit_test_setup(test_approval_by_code, setup_approval),
 		cmocka_unit_test_setup(test_approval_refused, setup_approval),
+		cmocka_unit_test_setup(test_approval_in_the_scope_of_the_device, setup_approval),
 		cmocka_unit_test_setup(test_r1_no_password, setup),
 		cmocka_unit_test_setup(test_r1_unknown_wrong_disabled_same_reply, setup),
 		cmocka_unit_test_setup(test_r1_no_password_hash, setup),
