@@ -1,5 +1,5 @@
 /*
- * cmd_misc.c - "trusted list/revoke", "lockout show/clear" and "audit".
+ * cmd_misc.c - "trusted list/revoke" ("trusted add": cmd_trusted_add.c), "lockout show/clear" and "audit".
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "admin.h"
+#include "trusted_add.h"
 #include "../rlm_vrms2fa/core/address.h"
 #include "../rlm_vrms2fa/core/email_code.h"
 
@@ -46,14 +47,28 @@ static int print_trust(store_trust_row_t const *r, void *arg)
 
 int cmd_trusted(admin_t *a, int argc, char **argv)
 {
-	static char const usage[] = "vrms2fa-admin trusted list LOGIN | trusted revoke LOGIN (ADDR | --all)";
+	static char const usage[] = "vrms2fa-admin trusted list LOGIN | trusted revoke LOGIN (ADDR | --all)"
+				    " | trusted add LOGIN ADDR [--scope SCOPE]";
 	char const *pos[3] = { NULL, NULL, NULL };
+	char const *scope = NULL;
 	bool all = false;
-	admin_option_t opts[] = { { "--all", false, NULL, &all }, { NULL, false, NULL, NULL } };
+	admin_option_t opts[] = { { "--all", false, NULL, &all }, { "--scope", true, &scope, NULL },
+				  { NULL, false, NULL, NULL } };
 	store_user_t u;
 	int err;
 
 	admin_parse(argc, argv, opts, pos, 2, 1, usage);
+	if (scope && strcmp(pos[0], "add") != 0) {
+		fprintf(stderr, "vrms2fa-admin: --scope is an option of trusted add\nusage: %s\n", usage);
+		return EXIT_USAGE;
+	}
+	if (strcmp(pos[0], "add") == 0) {
+		if (all || !pos[2]) {
+			fprintf(stderr, "vrms2fa-admin: trusted add takes LOGIN ADDR\nusage: %s\n", usage);
+			return EXIT_USAGE;
+		}
+		return trusted_add(a, pos[1], pos[2], scope);
+	}
 	if (strcmp(pos[0], "list") == 0) {
 		lister_t l = { .a = a };
 
@@ -68,12 +83,12 @@ int cmd_trusted(admin_t *a, int argc, char **argv)
 			json_open(&l.j, "addresses", '[');
 		}
 		if (store_trust_list(a->conn, u.id, print_trust, &l) != STORE_OK) return admin_db_fail(a, "trusted list");
+		if (a->json) json_close(&l.j, ']');
+		else if (l.count == 0) printf("%s has no trusted addresses.\n", u.login);
+		if ((err = trusted_list_pending(a, u.id, u.login, &l.j))) return err;
 		if (a->json) {
-			json_close(&l.j, ']');
 			json_close(&l.j, '}');
 			json_end(&l.j);
-		} else if (l.count == 0) {
-			printf("%s has no trusted addresses.\n", u.login);
 		}
 		return 0;
 	}

@@ -35,6 +35,7 @@ static char const usage_text[] =
 	"  recovery-codes LOGIN                        a new set, shown once\n"
 	"  trusted list LOGIN\n"
 	"  trusted revoke LOGIN (ADDR | --all)\n"
+	"  trusted add LOGIN ADDR [--scope SCOPE]\n"
 	"  lockout show LOGIN\n"
 	"  lockout clear LOGIN\n"
 	"  email confirm TOKEN                         confirm a login by its emailed link\n"

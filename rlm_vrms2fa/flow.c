@@ -31,6 +31,7 @@
 #include "core/policy.h"
 #include "core/round2.h"
 #include "core/text.h"
+#include "store/store_approval.h"
 
 #define ACTOR "radiusd"
 #define TRUST_TOUCH_INTERVAL 3600	/* seconds between updates of a trusted address's last_used_at */
@@ -540,7 +541,7 @@ static void confirm_by_email(login_t *l, store_login_t const *row)
 		explain(l->res, "confirmation email sent");
 	}
 
-	if (l->cfg->single_pass) {
+	if (l->cfg->single_pass || l->req->no_challenge) {
 		/* A gateway that cannot show a challenge: the link in the email confirms out of band. */
 		answer(l->res, FLOW_REJECT, MSG_EMAIL_LINK_ONLY);
 		return;
@@ -710,6 +711,152 @@ static void single_pass_second_factor(login_t *l, store_login_t const *row, uint
 	give_back(l);
 }
 
+/* ---- device approval --------------------------------------------------- */
+
+/*
+ * 2FA active, a new device, and a client that cannot show a challenge (EAP):
+ * rejected, and the device waits for approval (sql/008_device_approval.sql)
+ * in this request's trust scope, unless its address could never be trusted.
+ * A device that tries again finds its pending approval (no new one); a user
+ * may request at most APPROVAL_MAX_PER_HOUR approvals an hour.
+ */
+static void ask_device_approval(login_t *l, store_login_t const *row)
+{
+	store_approval_t pending;
+	store_status_t rc;
+	uint32_t recent = 0;
+
+	if (!trust_allowed(l)) {
+		answer(l->res, FLOW_REJECT, MSG_DEVICE_UNAPPROVABLE);
+		explain(l->res, "new device, no challenge possible, and its address cannot be trusted: %s", l->trust_refusal);
+		return;
+	}
+	rc = store_approval_pending(l->conn, row->user_id, l->scope, l->address, l->now, &pending);
+	if (rc == STORE_OK) {
+		(void)store_approval_seen(l->conn, pending.id, l->now);
+		answer(l->res, FLOW_REJECT, MSG_DEVICE_APPROVAL);
+		explain(l->res, "new device, no challenge possible: approval already pending");
+		return;
+	}
+	if (rc != STORE_NOT_FOUND) {
+		fail_database(l, "device approval");
+		return;
+	}
+	if (store_approval_count_since(l->conn, row->user_id, l->now - 3600, &recent) != STORE_OK) {
+		fail_database(l, "device approval rate");
+		return;
+	}
+	if (recent >= APPROVAL_MAX_PER_HOUR) {
+		answer(l->res, FLOW_REJECT, MSG_DEVICE_APPROVAL_LIMIT);
+		explain(l->res, "new device, no challenge possible: approvals per hour limit reached");
+		return;
+	}
+	if (store_approval_request(l->conn, row->user_id, l->scope, l->address, l->addr_kind, l->req->nas, l->now,
+				   l->now + APPROVAL_LIFETIME) != STORE_OK) {
+		fail_database(l, "device approval");
+		return;
+	}
+	audit(l, row->user_id, row->company_id, "device_approval_requested", "new device, no challenge possible");
+	answer(l->res, FLOW_REJECT, MSG_DEVICE_APPROVAL);
+	explain(l->res, "new device, no challenge possible: approval requested");
+}
+
+/*
+ * A request from the web backend to approve a pending device
+ * (VRMS2FA-Approve-Device = the device's address, User-Password = a
+ * current code of the user's authenticator).  Honoured only from a client
+ * the operator allowed, signed (policy_approval_request_honoured); the
+ * code is checked like round 2's (replay counter, recovery codes, the
+ * lockout), and only when a device is pending, so that a request naming
+ * none uses up no code.  The device then becomes a trusted address of the
+ * user in the scope it was seen in.
+ */
+static void approve_device(login_t *l)
+{
+	flow_request_t const *req = l->req;
+	char device[ADDR_TEXT_MAX];
+	addr_kind_t kind;
+	store_approval_t pending;
+	store_login_t row;
+	store_status_t rc;
+	trust_how_t how = TRUST_BY_CODE;
+	lockout_verdict_t lock;
+
+	if (!policy_approval_request_honoured(req->approval_client, req->message_authenticator)) {
+		answer(l->res, FLOW_REJECT, MSG_APPROVAL_REFUSED);
+		explain(l->res, "device approval refused: %s", req->approval_client ? "the request is not signed"
+				: "this client may not approve devices (VRMS2FA-Allow-Approve-Device)");
+		return;
+	}
+	kind = addr_normalise(req->approve_device, req->approve_device_len, device);
+	if (kind == ADDR_INVALID) {
+		answer(l->res, FLOW_REJECT, MSG_APPROVAL_NONE);
+		explain(l->res, "device approval: not an address");
+		return;
+	}
+	if (store_login_lookup(l->conn, l->login, l->login_len, "", device, req->now, NULL, &row) != STORE_OK) {
+		fail_database(l, "login lookup");
+		return;
+	}
+	use_database_clock(l, &row);
+	lock = lockout_check(l, &row);
+	if (lock != LOCKOUT_GO) {
+		reject_locked(l, lock);
+		return;
+	}
+	if (!row.user_found || row.disabled || row.totp_status != TOTP_STATUS_ACTIVE) {
+		answer(l->res, FLOW_REJECT, MSG_APPROVAL_NONE);
+		explain(l->res, "device approval: unknown or disabled user, or no active 2FA");
+		return;
+	}
+	rc = store_approval_pending(l->conn, row.user_id, NULL, device, l->now, &pending);
+	if (rc == STORE_NOT_FOUND) {
+		answer(l->res, FLOW_REJECT, MSG_APPROVAL_NONE);
+		explain(l->res, "device approval: no pending approval of %s", device);
+		return;
+	}
+	if (rc != STORE_OK) {
+		fail_database(l, "device approval");
+		return;
+	}
+	if (!take_attempt(l, &row)) return;	/* counted before the code is checked */
+	switch (req->has_password ? verify_code(l, &row, req->password, req->password_len, &how) : STEP_WRONG) {
+	case STEP_PASSED:
+		give_back(l);
+		break;
+	case STEP_WRONG:
+		reject_counted(l, &row, MSG_CODE_FAILED);
+		if (l->res->log[0] == '\0') explain(l->res, "device approval: wrong code");
+		return;
+	case STEP_UNDECRYPTABLE:
+		give_back(l);
+		fail_account(l, ACCOUNT_UNDECRYPTABLE, "device approval");
+		return;
+	case STEP_ERROR:
+	default:
+		give_back(l);
+		fail_database(l, "device approval");
+		return;
+	}
+	rc = store_approval_approve(l->conn, pending.id, l->now, "code");
+	if (rc == STORE_CONFLICT) {
+		answer(l->res, FLOW_REJECT, MSG_APPROVAL_NONE);
+		explain(l->res, "device approval: approved or expired meanwhile");
+		return;
+	}
+	if (rc != STORE_OK ||
+	    account_trust(l->conn, row.user_id, pending.scope, pending.address, pending.kind, how, l->now,
+			  l->cfg->trust_lifetime) != ACCOUNT_OK) {
+		fail_database(l, "device approval");
+		return;
+	}
+	audit(l, row.user_id, row.company_id, "device_approved", how == TRUST_BY_RECOVERY ? "by recovery code over RADIUS"
+	      : "by code over RADIUS");
+	audit(l, row.user_id, row.company_id, "address_trusted", "address trusted by device approval");
+	answer(l->res, FLOW_ACCEPT, MSG_DEVICE_APPROVED);
+	explain(l->res, "device %s approved", pending.address);
+}
+
 /* Carry out the decision of the round 1 table (policy_decide). */
 static void act_on_decision(login_t *l, store_login_t const *row, decision_t decision, bool mandatory,
 			    int64_t grace_left, uint8_t const *code, size_t code_len)
@@ -754,6 +901,10 @@ static void act_on_decision(login_t *l, store_login_t const *row, decision_t dec
 	case DECISION_REJECT_ENROLL_UNPROVEN:
 		answer(l->res, FLOW_REJECT, MSG_ENROLL_UNPROVEN);
 		explain(l->res, "enrollment required, from a new address, and email confirmation is off");
+		return;
+
+	case DECISION_REJECT_DEVICE_APPROVAL:
+		ask_device_approval(l, row);
 		return;
 	}
 	answer(l->res, FLOW_REJECT, MSG_LOGIN_FAILED);
@@ -881,6 +1032,7 @@ static void round1_facts(login_t const *l, store_login_t const *row, login_facts
 	facts->enrollment_requested = l->enrollment_requested;
 	facts->single_pass = l->cfg->single_pass;
 	facts->email_enabled = l->cfg->email_enabled;
+	facts->no_challenge = l->req->no_challenge;
 }
 
 /* Round 1: the lock, the password, then the decision table. */
@@ -1132,6 +1284,14 @@ void flow_login(flow_config_t const *cfg, store_conn_t *conn, flow_request_t con
 	l.enrollment_requested = policy_enrollment_request_honoured(req->enrollment_requested, req->enrollment_client,
 								    req->message_authenticator);
 
-	if (req->has_state) round2(&l);
-	else round1(&l);
+	if (req->approve_device) {
+		approve_device(&l);
+		return;
+	}
+	/* a State of another form (an EAP session's) is not ours: round 1 (round2_round_of) */
+	if (round2_round_of(req->has_state, challenge_token_recognised(req->state, req->state_len)) == ROUND_TWO) {
+		round2(&l);
+	} else {
+		round1(&l);
+	}
 }

@@ -25,6 +25,9 @@
 #include "store/store.h"
 #include "store/store_login.h"
 
+#define APPROVAL_LIFETIME	900	/* seconds a device waits for approval */
+#define APPROVAL_MAX_PER_HOUR	5	/* approvals a user may request in an hour (new devices) */
+
 typedef struct {
 	totp_params_t			totp;			/* for new secrets */
 	unsigned			totp_window;
@@ -74,6 +77,10 @@ typedef struct {
 	char const	*trust_scope;		/* the operator's trust scope for this client (control: VRMS2FA-Trust-Scope); NULL = "" */
 	size_t		trust_scope_len;
 	char const	*nas;		/* the client that sent the request (its IP address as text) */
+	bool		no_challenge;	/* this client cannot show an Access-Challenge (EAP inner tunnel) */
+	char const	*approve_device;	/* VRMS2FA-Approve-Device: the pending device to approve (NULL: none) */
+	size_t		approve_device_len;
+	bool		approval_client;	/* the operator lets this client approve devices (control: VRMS2FA-Allow-Approve-Device) */
 	int64_t		now;
 } flow_request_t;
 
@@ -128,6 +135,12 @@ void flow_login(flow_config_t const *cfg, store_conn_t *conn, flow_request_t con
 #define MSG_MUST_ENROLL_HERE	"Two-step verification must be set up before you can log in here."
 #define MSG_ENROLL_UNPROVEN	"Two-step verification must be set up. Log in from an address you used before, or ask your administrator."
 #define MSG_ENROLL_KEY		"Two-step verification must be set up. Add this key to your authentication app: %s - then enter the code the app shows."
+#define MSG_DEVICE_APPROVAL	"This device needs approval: enter a code from your authentication app in the portal to approve it, then connect again."
+#define MSG_DEVICE_APPROVAL_LIMIT	"Too many devices are waiting for approval. Try again later."
+#define MSG_DEVICE_UNAPPROVABLE	"This device cannot be approved: it sends no usable address. Contact your administrator."
+#define MSG_DEVICE_APPROVED	"The device is approved."
+#define MSG_APPROVAL_REFUSED	"Device approval is not allowed from this client."
+#define MSG_APPROVAL_NONE	"No device is waiting for approval under this name."
 #define MSG_ENROLL_NO_KEY	"Two-step verification must be set up. Scan the QR code with your authentication app, then enter the code the app shows."
 
 #endif

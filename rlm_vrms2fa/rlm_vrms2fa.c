@@ -33,6 +33,8 @@ typedef struct {
 	DICT_ATTR const		*enrolled_da;
 	DICT_ATTR const		*grace_da;
 	DICT_ATTR const		*reply_message_da;
+	DICT_ATTR const		*approve_device_da;
+	DICT_ATTR const		*allow_approve_device_da;
 
 	secretbox_keyring_t	keyring;	/* read-only once instantiated */
 	char			dummy_hash[PASSWORD_HASH_MAX + 1];
@@ -130,7 +132,9 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	    !(inst->uri_da = need_attribute(conf, "VRMS2FA-OTPAuth-URI")) ||
 	    !(inst->enrolled_da = need_attribute(conf, "VRMS2FA-Enrolled")) ||
 	    !(inst->grace_da = need_attribute(conf, "VRMS2FA-Grace-Seconds")) ||
-	    !(inst->reply_message_da = need_attribute(conf, "Reply-Message"))) {
+	    !(inst->reply_message_da = need_attribute(conf, "Reply-Message")) ||
+	    !(inst->approve_device_da = need_attribute(conf, "VRMS2FA-Approve-Device")) ||
+	    !(inst->allow_approve_device_da = need_attribute(conf, "VRMS2FA-Allow-Approve-Device"))) {
 		return -1;
 	}
 
@@ -258,8 +262,71 @@ static void client_address(REQUEST *request, char *out, size_t outlen)
 	if (!inet_ntop(ip->af, &ip->ipaddr, out, outlen)) snprintf(out, outlen, "unknown");
 }
 
+/*
+ * The outer Access-Request when this request runs in an EAP inner tunnel
+ * (PEAP, TTLS), else NULL.  FreeRADIUS 3.2 runs the tunnelled request as a
+ * fake request whose parent is the outer request (request_alloc_fake, in
+ * rlm_eap_peap and rlm_eap_ttls); the outer one carries the EAP-Message.
+ */
+static REQUEST *eap_outer_request(REQUEST *request)
+{
+	REQUEST *outer = request->parent;
+
+	if (!outer || !outer->packet || outer->packet->code != PW_CODE_ACCESS_REQUEST) return NULL;
+	if (!fr_pair_find_by_num(outer->packet->vps, PW_EAP_MESSAGE, 0, TAG_ANY)) return NULL;
+	return outer;
+}
+
+/*
+ * In an EAP inner tunnel the facts of the device are the outer request's:
+ * the inner request has no Calling-Station-Id (unless the operator copies
+ * it in) and no Message-Authenticator, while the outer one carries the
+ * station's MAC and is signed (radiusd drops an EAP request without a
+ * valid Message-Authenticator, RFC 3579).  No EAP method can carry a code
+ * (PEAP/MS-CHAPv2 has no room, FreeRADIUS's GTC is one round, wpa_supplicant
+ * drops a tunnelled TTLS/PAP challenge): no_challenge.  The module never
+ * challenges in a tunnel, so a State there is the EAP session's: ignored.
+ */
+static void fill_inner_tunnel(rlm_vrms2fa_t const *inst, REQUEST *outer, flow_request_t *req, char *nas, size_t naslen)
+{
+	VALUE_PAIR *vp;
+
+	req->no_challenge = true;
+	req->has_state = false;
+	req->state = NULL;
+	req->state_len = 0;
+	client_address(outer, nas, naslen);
+	req->nas = nas;
+	req->has_address = false;
+	req->address = NULL;
+	req->address_len = 0;
+	vp = fr_pair_find_by_da(outer->packet->vps, inst->address_da, TAG_ANY);
+	if (vp && vp->da->type == PW_TYPE_STRING) {
+		req->has_address = true;
+		req->address = vp->vp_strvalue;
+		req->address_len = vp->vp_length;
+	}
+	req->message_authenticator = fr_pair_find_by_num(outer->packet->vps, PW_MESSAGE_AUTHENTICATOR, 0, TAG_ANY) != NULL;
+}
+
+/* A device approval from the web backend (VRMS2FA-Approve-Device), and whether the operator allows this client to send one. */
+static void fill_approval(rlm_vrms2fa_t const *inst, REQUEST *request, flow_request_t *req)
+{
+	VALUE_PAIR *vp;
+
+	vp = fr_pair_find_by_da(request->packet->vps, inst->approve_device_da, TAG_ANY);
+	if (vp && vp->da->type == PW_TYPE_STRING) {
+		req->approve_device = vp->vp_strvalue;
+		req->approve_device_len = vp->vp_length;
+	}
+	vp = fr_pair_find_by_da(request->config, inst->allow_approve_device_da, TAG_ANY);
+	req->approval_client = vp && vp->vp_integer != 0;
+}
+
 static void fill_request(rlm_vrms2fa_t const *inst, REQUEST *request, flow_request_t *req, char *nas, size_t naslen)
 {
+	REQUEST *outer;
+
 	VALUE_PAIR *vps = request->packet->vps;
 	VALUE_PAIR *vp;
 
@@ -305,6 +372,9 @@ static void fill_request(rlm_vrms2fa_t const *inst, REQUEST *request, flow_reque
 		req->trust_scope = vp->vp_strvalue;
 		req->trust_scope_len = vp->vp_length;
 	}
+	fill_approval(inst, request, req);
+	outer = eap_outer_request(request);
+	if (outer) fill_inner_tunnel(inst, outer, req, nas, naslen);
 }
 
 static int add_reply_string(REQUEST *request, DICT_ATTR const *da, char const *value)
@@ -355,7 +425,8 @@ static rlm_rcode_t reply(rlm_vrms2fa_t const *inst, REQUEST *request, flow_resul
 		failed |= add_reply_integer(request, inst->grace_da,
 					    res->grace_seconds > UINT32_MAX ? UINT32_MAX : (uint32_t)res->grace_seconds);
 	}
-	failed |= add_message_authenticator(request);
+	/* the outer reply of an EAP tunnel is signed by the EAP module; the inner one goes nowhere on the wire */
+	if (!eap_outer_request(request)) failed |= add_message_authenticator(request);
 
 	switch (res->code) {
 	case FLOW_ACCEPT:

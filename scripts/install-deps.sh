@@ -58,6 +58,8 @@ python3-aiosmtpd
 sudo
 # tests: a radiusd whose clock is off (test_clock.py)
 libfaketime
+# tests: Wi-Fi 802.1X client (eapol_test, tests/e2e/test_eap.py)
+eapoltest
 # tests: networking, process tools
 iproute2
 procps

@@ -69,6 +69,15 @@ int challenge_token_parse(uint8_t const *state, size_t len, uint8_t raw[CHALLENG
 	return 0;
 }
 
+bool challenge_token_recognised(uint8_t const *state, size_t len)
+{
+	uint8_t raw[CHALLENGE_TOKEN_RAW_LEN];
+	bool ours = challenge_token_parse(state, len, raw) == 0;
+
+	OPENSSL_cleanse(raw, sizeof(raw));
+	return ours;
+}
+
 int challenge_token_digest(uint8_t const raw[CHALLENGE_TOKEN_RAW_LEN], uint8_t digest[CHALLENGE_TOKEN_DIGEST_LEN])
 {
 	unsigned int n = 0;

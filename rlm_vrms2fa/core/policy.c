@@ -144,6 +144,7 @@ char const *policy_decision_name(decision_t decision)
 	case DECISION_SINGLE_PASS_CODE: return "single-pass-code";
 	case DECISION_REJECT_MUST_ENROLL: return "reject-must-enroll";
 	case DECISION_REJECT_ENROLL_UNPROVEN: return "reject-enroll-unproven";
+	case DECISION_REJECT_DEVICE_APPROVAL: return "reject-device-approval";
 	}
 	return "unknown";
 }
@@ -191,7 +192,16 @@ void policy_single_pass_split(size_t typed_len, unsigned digits, single_pass_spl
 	out->password_len = out->code_missing ? 0 : typed_len - digits;
 }
 
+static decision_t decide_table(login_facts_t const *facts, int64_t *grace_seconds_left);
+
 decision_t policy_decide(login_facts_t const *facts, int64_t *grace_seconds_left)
+{
+	decision_t decision = decide_table(facts, grace_seconds_left);
+
+	return facts ? policy_no_challenge_row(decision, facts->no_challenge) : decision;
+}
+
+static decision_t decide_table(login_facts_t const *facts, int64_t *grace_seconds_left)
 {
 	int64_t left = 0;
 	bool due;
@@ -313,4 +323,17 @@ int64_t policy_days_left(int64_t seconds_left)
 {
 	if (seconds_left <= 0) return 0;
 	return seconds_left / SECONDS_PER_DAY + (seconds_left % SECONDS_PER_DAY != 0);
+}
+
+decision_t policy_no_challenge_row(decision_t decision, bool no_challenge)
+{
+	if (!no_challenge) return decision;
+	if (decision == DECISION_CHALLENGE_CODE) return DECISION_REJECT_DEVICE_APPROVAL;
+	if (decision == DECISION_CHALLENGE_ENROLL) return DECISION_REJECT_MUST_ENROLL;
+	return decision;
+}
+
+bool policy_approval_request_honoured(bool client_allowed, bool has_message_authenticator)
+{
+	return client_allowed && has_message_authenticator;
 }

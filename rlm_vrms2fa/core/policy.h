@@ -108,6 +108,7 @@ typedef struct {
 	bool	enrollment_requested;	/* the backend asked for enrollment (policy_enrollment_request_honoured) */
 	bool	single_pass;		/* the gateway sends password and code in one request */
 	bool	email_enabled;		/* the operator confirms new addresses by email */
+	bool	no_challenge;		/* the client cannot show an Access-Challenge (EAP inner tunnel) */
 } login_facts_t;
 
 typedef enum {
@@ -118,7 +119,8 @@ typedef enum {
 	DECISION_EMAIL_CONFIRM,			/* no 2FA, new address: email first (then enrollment when it is due) */
 	DECISION_SINGLE_PASS_CODE,		/* 2FA active, single pass: check the code that came with the password */
 	DECISION_REJECT_MUST_ENROLL,		/* enrollment due, and a single-pass gateway cannot show it */
-	DECISION_REJECT_ENROLL_UNPROVEN		/* enrollment due, new address, and email confirmation is off */
+	DECISION_REJECT_ENROLL_UNPROVEN,	/* enrollment due, new address, and email confirmation is off */
+	DECISION_REJECT_DEVICE_APPROVAL		/* 2FA active, new address, no challenge possible: approve out of band */
 } decision_t;
 
 char const *policy_decision_name(decision_t decision);
@@ -130,6 +132,27 @@ char const *policy_decision_name(decision_t decision);
  * *grace_seconds_left is the time left (0 when not mandatory); otherwise 0.
  */
 decision_t policy_decide(login_facts_t const *facts, int64_t *grace_seconds_left);
+
+/*
+ * The row of a client that cannot show an Access-Challenge (no_challenge:
+ * an EAP inner tunnel, whose methods carry no code): policy_decide applies
+ * it after the table, to the challenges the table chose.
+ *   CHALLENGE_CODE   -> REJECT_DEVICE_APPROVAL (a pending approval is
+ *                       recorded; a code, the backend or the operator
+ *                       approves the device out of band)
+ *   CHALLENGE_ENROLL -> REJECT_MUST_ENROLL (as single pass)
+ *   EMAIL_CONFIRM stays: the flow sends the email and rejects, its link
+ *   confirms out of band.  Every other decision stays.
+ */
+decision_t policy_no_challenge_row(decision_t decision, bool no_challenge);
+
+/*
+ * Is a request to approve a pending device (VRMS2FA-Approve-Device) honoured
+ * at all?  Only from a client the operator allowed to send it
+ * (VRMS2FA-Allow-Approve-Device in the control list) and only in a request
+ * with a verified Message-Authenticator; the code it carries is then checked.
+ */
+bool policy_approval_request_honoured(bool client_allowed, bool has_message_authenticator);
 
 /* Grace left at 'now' for a user without 2FA (0 when not mandatory, no deadline, or past it). */
 int64_t policy_grace_left(bool mandatory, bool has_deadline, int64_t deadline, int64_t now);

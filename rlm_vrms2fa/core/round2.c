@@ -34,6 +34,11 @@ int challenge_kind_parse(char const *name, challenge_kind_t *kind)
 	return -1;
 }
 
+login_round_t round2_round_of(bool has_state, bool state_recognised)
+{
+	return (has_state && state_recognised) ? ROUND_TWO : ROUND_ONE;
+}
+
 round2_gate_t round2_gate(round2_gate_facts_t const *facts)
 {
 	if (!facts || !facts->state_well_formed) return ROUND2_STOP_MALFORMED;

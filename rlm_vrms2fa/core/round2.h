@@ -32,6 +32,22 @@ char const *challenge_kind_name(challenge_kind_t kind);
 /* 0 ok, -1 for a name that is not one of the above. */
 int challenge_kind_parse(char const *name, challenge_kind_t *kind);
 
+/*
+ * Which round a request is: round 2 only when it carries a State of this
+ * module's form (challenge_token_recognised).  A State of any other form
+ * is not an error: it is someone else's (the EAP session's State in an
+ * inner tunnel, a proxy's) and the request is a round 1, which asks for
+ * the password again.  A State of the module's form that the module never
+ * issued, or that expired, stays a round 2 and is refused by the gate
+ * (ROUND2_STOP_NO_CHALLENGE): a forged State gains nothing either way.
+ */
+typedef enum {
+	ROUND_ONE = 1,
+	ROUND_TWO = 2
+} login_round_t;
+
+login_round_t round2_round_of(bool has_state, bool state_recognised);
+
 /* The facts known before the answer is checked. */
 typedef struct {
 	bool	state_well_formed;	/* the State has this module's format */

@@ -955,10 +955,13 @@ class Radiusd:
     """One private radiusd: its own raddb, log, port and shared secret.
     wrapper: a command radiusd runs under (valgrind ...); quiet: without -xx.
     Under sanitizers or a wrapper, stop() waits longer for the exit, whose
-    leak check must run: exit_status is radiusd's status after stop()."""
+    leak check must run: exit_status is radiusd's status after stop().
+    extra_mods, extra_sites: {file name: text} written to mods-enabled and
+    sites-enabled next to the module and the shipped site (test_eap.py: eap,
+    files, pap, mschap, the inner tunnel)."""
 
     def __init__(self, base, db, key_file, overrides=None, debug=False, dictdir=None, name="radiusd",
-                 wrapper=None, quiet=False, authorize_unlang="", env=None):
+                 wrapper=None, quiet=False, authorize_unlang="", env=None, extra_mods=None, extra_sites=None):
         self.base = Path(base)
         self.db = db
         self.key_file = key_file
@@ -977,6 +980,8 @@ class Radiusd:
         self.quiet = quiet
         self.authorize_unlang = authorize_unlang
         self.env = dict(env or {})
+        self.extra_mods = dict(extra_mods or {})
+        self.extra_sites = dict(extra_sites or {})
         self.stop_timeout = 120.0 if self.wrapper else 60.0 if RADIUSD_PRELOAD else 10.0
         self.exit_status = None
         self._write()
@@ -988,6 +993,10 @@ class Radiusd:
         self.module_config = write_module_config(self.raddb / "mods-enabled" / "vrms2fa", self.db,
                                                  self.key_file, self.overrides)
         (self.raddb / "sites-enabled" / "vrms2fa").write_text(render_site(self.port, self.authorize_unlang))
+        for name, text in self.extra_mods.items():
+            (self.raddb / "mods-enabled" / name).write_text(text)
+        for name, text in self.extra_sites.items():
+            (self.raddb / "sites-enabled" / name).write_text(text)
         (self.raddb / "radiusd.conf").write_text(RADIUSD_CONF.format(
             raddb=self.raddb, logdir=self.logdir, rundir=self.rundir,
             libdir="%s:/usr/lib/freeradius" % MODULE_DIR, logfile=self.logfile,

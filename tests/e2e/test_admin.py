@@ -30,6 +30,7 @@ ZBARIMG = shutil.which("zbarimg")
 COMMANDS = [
     "db migrate", "company add", "company show", "policy set", "user add", "user set", "user show",
     "enroll begin", "enroll confirm", "enroll reset", "recovery-codes", "trusted list", "trusted revoke",
+    "trusted add",
     "lockout show", "lockout clear", "email confirm", "audit", "key status", "key rotate",
 ]
 # Commands that report on an installation rather than act (exit 1 with a report
@@ -319,6 +320,20 @@ def cmd_trusted_revoke(ctx, js):
     return r
 
 
+def cmd_trusted_add(ctx, js):
+    addr = "02:00:5e:%02x:%02x:%02x" % tuple(secrets.token_bytes(3))
+    u = ctx.world.user(enroll=True)
+    r = ctx.admin.run("trusted", "add", u.login, addr.upper().replace(":", "-"), "--scope", "wifi", json_out=js)
+    if js:
+        assert json.loads(r.stdout) == {"login": u.login, "address": addr, "scope": "wifi",
+                                        "approved_pending_device": False}, r.stdout
+    else:
+        assert addr in r.stdout and u.login in r.stdout and "scope wifi" in r.stdout, r.stdout
+    [a] = ctx.admin.json("trusted", "list", u.login)["addresses"]
+    assert (a["address"], a["kind"], a["how"], a["scope"]) == (addr, "mac", "admin", "wifi"), a
+    return r
+
+
 def cmd_lockout_show(ctx, js):
     u = ctx.world.user()
     ctx.radiusd.round1(u.login, "wrong", csid=H.new_address())
@@ -404,6 +419,7 @@ RUNNERS = {
     "policy set": cmd_policy_set, "user add": cmd_user_add, "user set": cmd_user_set, "user show": cmd_user_show,
     "enroll begin": cmd_enroll_begin, "enroll confirm": cmd_enroll_confirm, "enroll reset": cmd_enroll_reset,
     "recovery-codes": cmd_recovery_codes, "trusted list": cmd_trusted_list, "trusted revoke": cmd_trusted_revoke,
+    "trusted add": cmd_trusted_add,
     "lockout show": cmd_lockout_show, "lockout clear": cmd_lockout_clear, "email confirm": cmd_email_confirm,
     "audit": cmd_audit, "key status": cmd_key_status, "key rotate": cmd_key_rotate,
 }
@@ -465,6 +481,9 @@ REFUSED = [	# exit 1, one line on stderr
     ("trusted list unknown", ["trusted", "list", NOBODY]),
     ("trusted revoke unknown user", ["trusted", "revoke", NOBODY, "--all"]),
     ("trusted revoke not trusted", ["trusted", "revoke", "{login}", "192.0.2.1"]),
+    ("trusted add unknown user", ["trusted", "add", NOBODY, "192.0.2.1"]),
+    ("trusted add not an address", ["trusted", "add", "{login}", "not-an-address"]),
+    ("trusted add placeholder address", ["trusted", "add", "{login}", "00:00:00:00:00:00"]),
     ("email confirm unknown token", ["email", "confirm", "0" * 32]),
     ("email confirm malformed token", ["email", "confirm", "not-a-token"]),
     ("audit unknown user", ["audit", "--user", NOBODY]),
@@ -589,6 +608,7 @@ DB_ARGS = {
     "recovery-codes": ["recovery-codes", "x"],
     "trusted list": ["trusted", "list", "x"],
     "trusted revoke": ["trusted", "revoke", "x", "--all"],
+    "trusted add": ["trusted", "add", "x", "192.0.2.1"],
     "lockout show": ["lockout", "show", "x"],
     "lockout clear": ["lockout", "clear", "x"],
     "email confirm": ["email", "confirm", "0" * 32],

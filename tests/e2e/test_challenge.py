@@ -206,7 +206,7 @@ def test_parallel_same_code_many_states(world, radiusd, figures, mode):
     assert sum(r.code == ACCEPT for r in replies) == 1, tally
 
 
-def test_forged_and_truncated_state(world, radiusd):
+def test_forged_and_truncated_state(world, admin, radiusd):
     u = world.user(enroll=True)
     H.wait_step_margin(5)
     r1, csid = challenged(radiusd, u)
@@ -225,8 +225,12 @@ def test_forged_and_truncated_state(world, radiusd):
     for state in forged:
         r = radiusd.round2(u.login, u.code(), state, csid=csid)
         assert r.code == REJECT, (state, r.raw)
-        assert r.message == MSG_STATE_INVALID, (state, r.raw)
+        if re.fullmatch(rb"V1[0-9a-f]{32}", state):	# the module's form, not issued by it
+            assert r.message == MSG_STATE_INVALID, (state, r.raw)
+        else:	# someone else's State: a round 1, where the code is a wrong password
+            assert r.message in (MSG_LOGIN_FAILED, MSG_LOCKED), (state, r.raw)
     assert radiusd.running
+    admin("lockout", "clear", u.login)	# those password failures may have locked the name here
     # none of that spent the real challenge's attempts
     assert radiusd.round2(u.login, u.code(), real, csid=csid).code == ACCEPT
 

@@ -448,7 +448,7 @@ class Mix:
         self.expect("disabled", r, [R.ACCESS_REJECT])
 
     def bad_state(self):
-        u = self.rng.choice(self.p["twofa"])
+        twofa = self.rng.choice(self.p["twofa"])
         k = self.rng.randrange(8)
         if k == 0:
             state = b"V1" + secrets.token_hex(16).encode()
@@ -466,6 +466,9 @@ class Mix:
             state = b"V2" + secrets.token_hex(16).encode()
         else:
             state = b"V1" + secrets.token_hex(16).encode() + b"\x00"
+        # a State not of the module's form is someone else's: a round 1, whose
+        # "password" (the code) fails and counts: not on users others need
+        u = twofa if re.fullmatch(rb"V1[0-9a-f]{32}", state) else self.rng.choice(self.p["wrongcode"])
         r = yield r2("bad-state", u.login, totp(u.secret), state, self.new_address())
         self.expect("bad-state", r, [R.ACCESS_REJECT])
 

@@ -93,6 +93,25 @@ static void test_parse_rejects(void **state)
 	assert_int_equal(challenge_token_parse(good, 34, raw), 0);
 }
 
+/* The module's own form is recognised; an EAP session's State (16 random bytes) and near misses are not. */
+static void test_recognised(void **state)
+{
+	uint8_t const eap_state[16] = { 0x8c, 0x41, 0x2f, 0x09, 0x8d, 0x44, 0x3a, 0x1c,
+					0x00, 0x10, 0x77, 0xab, 0xcd, 0xef, 0x01, 0x02 };
+	uint8_t raw[CHALLENGE_TOKEN_RAW_LEN];
+	char text[CHALLENGE_TOKEN_TEXT_LEN + 1];
+
+	(void) state;
+	assert_int_equal(challenge_token_new(raw, text), 0);
+	assert_true(challenge_token_recognised((uint8_t const *)text, strlen(text)));
+	assert_true(challenge_token_recognised((uint8_t const *)"V1000102030405060708090a0b0c0d0e0f", 34));
+	assert_false(challenge_token_recognised(eap_state, sizeof(eap_state)));
+	assert_false(challenge_token_recognised((uint8_t const *)"V1000102030405060708090A0B0C0D0E0F", 34));
+	assert_false(challenge_token_recognised((uint8_t const *)"V1000102030405060708090a0b0c0d0e0f0", 35));
+	assert_false(challenge_token_recognised((uint8_t const *)"", 0));
+	assert_false(challenge_token_recognised(NULL, 34));
+}
+
 /* SHA-256(00 01 .. 0f), computed with: printf '000102...0f' | xxd -r -p | openssl dgst -sha256 */
 static void test_digest_known(void **state)
 {
@@ -134,6 +153,7 @@ int main(void)
 		cmocka_unit_test(test_parse_rejects),
 		cmocka_unit_test(test_digest_known),
 		cmocka_unit_test(test_digest_differs),
+		cmocka_unit_test(test_recognised),
 	};
 
 	return cmocka_run_group_tests_name("challenge_token", tests, NULL, NULL);

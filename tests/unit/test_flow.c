@@ -2028,9 +2028,15 @@ static void test_r2_expired_state(void **state)
 	expect(FLOW_ACCEPT, "");
 }
 
-static void test_r2_malformed_or_unknown_state(void **state)
+/*
+ * A State not of the module's form is someone else's (an EAP session's in an
+ * inner tunnel): the request is a round 1, so what it carries is a password,
+ * checked and counted like any other.  A State of the module's form that it
+ * never issued is still refused by round 2's gate.
+ */
+static void test_r2_foreign_or_unknown_state(void **state)
 {
-	static char const *const bad[] = {
+	static char const *const foreign[] = {
 		"garbage", "V1", "V1000102030405060708090a0b0c0d0e0", "V1000102030405060708090a0b0c0d0e0f0",
 		"V2000102030405060708090a0b0c0d0e0f", "V1000102030405060708090a0b0c0d0e0g",
 		"V1000102030405060708090A0B0C0D0E0F", "v1000102030405060708090a0b0c0d0e0f",
@@ -2039,13 +2045,20 @@ static void test_r2_malformed_or_unknown_state(void **state)
 
 	(void)state;
 	user_2fa("alice");
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		answer("alice", "123456", bad[i], ADDR, T0);
-		expect_plain_reject(MSG_STATE_INVALID);
-		assert_string_equal(res.log, "malformed State");
-		assert_int_equal(res.enrolled, -1);
+	for (i = 0; i < 2; i++) {
+		answer("alice", "123456", foreign[i], ADDR, T0);	/* a code is not the password */
+		expect_plain_reject(MSG_LOGIN_FAILED);
+		assert_string_equal(res.log, "wrong password");
+		assert_int_equal(failures_of("alice"), i + 1);
 	}
-	assert_int_equal(fake_calls(), 0);
+	for (i = 0; i < sizeof(foreign) / sizeof(foreign[0]); i++) {
+		answer("alice", PASSWORD, foreign[i], ADDR, T0);	/* round 1: the code is asked */
+		expect(FLOW_CHALLENGE, MSG_ENTER_CODE);
+		assert_state_format(res.state);
+		assert_string_not_equal(res.state, foreign[i]);
+	}
+	fake_failures_put("alice", NULL, 0, 0, 0, T0 - 1);
+	fake_failures_put("alice", ADDR, 0, 0, 0, T0 - 1);
 
 	answer("alice", "123456", "V1000102030405060708090a0b0c0d0e0f", ADDR, T0);	/* well-formed, unknown */
 	expect_plain_reject(MSG_STATE_INVALID);
@@ -3521,10 +3534,226 @@ static void test_r1_memory_hard_gate_full(void **state)
 	dummy_pool_destroy(&pool);
 }
 
+/* ================= device approval (clients that cannot show a challenge) ================= */
+
+/* tests/unit/fake_store_approval.c */
+void fake_approval_reset(void);
+size_t fake_approval_pending_count(uint64_t user_id, int64_t now);
+
+#define MAC	"02:00:5e:00:00:01"
+#define MAC2	"02:00:5e:00:00:02"
+
+static int setup_approval(void **state)
+{
+	fake_approval_reset();
+	return setup(state);
+}
+
+/* A round 1 from a client that cannot show a challenge (an EAP inner tunnel), password checked outside. */
+static void tunnel_login(char const *user, char const *address, int64_t now)
+{
+	round1_req(user, NULL, address, now);
+	req.no_challenge = true;
+	cfg.external_password = true;
+	run();
+}
+
+/* A signed request of the allowed backend approving 'device' with 'code' (not sent). */
+static void approval_req(char const *user, char const *code, char const *device, int64_t now)
+{
+	round1_req(user, code, NULL, now);
+	req.approve_device = device;
+	req.approve_device_len = strlen(device);
+	req.approval_client = true;
+}
+
+static void approval(char const *user, char const *code, char const *device, int64_t now)
+{
+	approval_req(user, code, device, now);
+	run();
+}
+
+static void test_tunnel_new_device_waits_for_approval(void **state)
+{
+	uint64_t alice;
+
+	(void)state;
+	alice = user_2fa("alice");
+	tunnel_login("alice", MAC, T0);
+	expect_plain_reject(MSG_DEVICE_APPROVAL);
+	assert_string_equal(res.log, "new device, no challenge possible: approval requested");
+	assert_int_equal(fake_approval_pending_count(alice, T0), 1);
+	assert_int_equal(fake_challenge_count(), 0);		/* never challenged */
+	assert_int_equal(failures_of("alice"), 0);		/* the password passed: not a failure */
+	assert_int_equal(fake_audit_count("device_approval_requested"), 1);
+
+	tunnel_login("alice", MAC, T0 + 10);			/* tries again: the same pending approval */
+	expect_plain_reject(MSG_DEVICE_APPROVAL);
+	assert_string_equal(res.log, "new device, no challenge possible: approval already pending");
+	assert_int_equal(fake_approval_pending_count(alice, T0 + 10), 1);
+	assert_int_equal(fake_audit_count("device_approval_requested"), 1);
+
+	/* once it expired, a new request for approval */
+	tunnel_login("alice", MAC, T0 + APPROVAL_LIFETIME + 1);
+	assert_string_equal(res.log, "new device, no challenge possible: approval requested");
+
+	/* a trusted device is let in */
+	fake_trust_put(alice, MAC2, ADDR_MAC, "code", T0, 0);
+	tunnel_login("alice", MAC2, T0);
+	expect(FLOW_ACCEPT, "");
+}
+
+static void test_tunnel_approval_rate_and_unusable_address(void **state)
+{
+	char mac[32];
+	uint64_t alice;
+	int i;
+
+	(void)state;
+	alice = user_2fa("alice");
+	for (i = 0; i < APPROVAL_MAX_PER_HOUR; i++) {
+		snprintf(mac, sizeof(mac), "02:00:5e:00:01:%02x", i);
+		tunnel_login("alice", mac, T0 + i);
+		expect_plain_reject(MSG_DEVICE_APPROVAL);
+	}
+	tunnel_login("alice", MAC, T0 + 60);
+	expect_plain_reject(MSG_DEVICE_APPROVAL_LIMIT);
+	assert_int_equal(fake_approval_pending_count(alice, T0 + 60), APPROVAL_MAX_PER_HOUR);
+	tunnel_login("alice", MAC, T0 + 3600 + 60);		/* an hour later */
+	expect_plain_reject(MSG_DEVICE_APPROVAL);
+
+	tunnel_login("alice", "00:00:00:00:00:00", T0);		/* never trusted: nothing to approve */
+	expect_plain_reject(MSG_DEVICE_UNAPPROVABLE);
+	tunnel_login("alice", NULL, T0);
+	expect_plain_reject(MSG_DEVICE_UNAPPROVABLE);
+}
+
+static void test_tunnel_enrollment_due_is_refused(void **state)
+{
+	uint64_t bob;
+
+	(void)state;
+	bob = user_plain("bob", true);		/* mandatory, no deadline recorded: due */
+	fake_trust_put(bob, MAC, ADDR_MAC, "email", T0, 0);
+	tunnel_login("bob", MAC, T0);
+	expect_plain_reject(MSG_ENROLL_HERE);
+	assert_int_equal(fake_challenge_count(), 0);
+}
+
+static void test_approval_by_code(void **state)
+{
+	char code[16];
+	uint64_t alice;
+	fake_trust_t const *t;
+
+	(void)state;
+	alice = user_2fa("alice");
+	tunnel_login("alice", MAC, T0);
+	code_at(alice, T0 + 30, code);
+	approval("alice", code, "02-00-5E-00-00-01", T0 + 30);	/* any spelling of the MAC */
+	expect(FLOW_ACCEPT, MSG_DEVICE_APPROVED);
+	t = fake_trust(alice, MAC);
+	assert_non_null(t);
+	assert_string_equal(t->how, "code");
+	assert_int_equal(fake_approval_pending_count(alice, T0 + 30), 0);
+	assert_int_equal(fake_audit_count("device_approved"), 1);
+
+	tunnel_login("alice", MAC, T0 + 40);
+	expect(FLOW_ACCEPT, "");
+
+	/* the same code cannot approve another device (replay) */
+	tunnel_login("alice", MAC2, T0 + 40);
+	approval("alice", code, MAC2, T0 + 45);
+	expect_plain_reject(MSG_CODE_FAILED);
+	assert_null(fake_trust(alice, MAC2));
+	assert_int_equal(failures_of("alice"), 1);
+}
+
+/* The device is trusted in the trust scope it was seen in, whatever the backend's client's scope. */
+static void test_approval_in_the_scope_of_the_device(void **state)
+{
+	char code[16];
+	uint64_t alice;
+	fake_trust_t const *t;
+
+	(void)state;
+	alice = user_2fa("alice");
+	round1_req("alice", NULL, MAC, T0);
+	req.no_challenge = true;
+	req.trust_scope = "wifi";
+	req.trust_scope_len = 4;
+	cfg.external_password = true;
+	run();
+	expect_plain_reject(MSG_DEVICE_APPROVAL);
+
+	code_at(alice, T0, code);
+	approval_req("alice", code, MAC, T0);
+	req.trust_scope = "backend";
+	req.trust_scope_len = 7;
+	run();
+	expect(FLOW_ACCEPT, MSG_DEVICE_APPROVED);
+	t = fake_trust_scoped(alice, "wifi", MAC);
+	assert_non_null(t);
+	assert_string_equal(t->how, "code");
+	assert_null(fake_trust_scoped(alice, "", MAC));
+	assert_null(fake_trust_scoped(alice, "backend", MAC));
+}
+
+static void test_approval_refused(void **state)
+{
+	char code[16];
+	uint64_t alice;
+
+	(void)state;
+	alice = user_2fa("alice");
+	code_at(alice, T0, code);
+
+	/* nothing pending: refused, and the code is not used up */
+	approval("alice", code, MAC, T0);
+	expect_plain_reject(MSG_APPROVAL_NONE);
+	assert_int_equal(failures_of("alice"), 0);
+
+	tunnel_login("alice", MAC, T0);
+	fake_calls_clear();
+	approval_req("alice", code, MAC, T0);
+	req.approval_client = false;		/* not allowed: nothing read, nothing written */
+	run();
+	expect_plain_reject(MSG_APPROVAL_REFUSED);
+	assert_int_equal(fake_calls(), 0);
+	approval_req("alice", code, MAC, T0);
+	req.message_authenticator = false;	/* unsigned */
+	run();
+	expect_plain_reject(MSG_APPROVAL_REFUSED);
+	assert_int_equal(fake_calls(), 0);
+	assert_null(fake_trust(alice, MAC));
+
+	approval("alice", "000000", MAC, T0);	/* wrong code: counted */
+	if (strcmp(code, "000000") != 0) {
+		expect_plain_reject(MSG_CODE_FAILED);
+		assert_int_equal(failures_of("alice"), 1);
+		assert_null(fake_trust(alice, MAC));
+	}
+	approval("alice", code, MAC, T0 + APPROVAL_LIFETIME + 1);	/* expired */
+	expect_plain_reject(MSG_APPROVAL_NONE);
+	assert_null(fake_trust(alice, MAC));
+	approval("bob", code, MAC, T0);		/* unknown user */
+	expect_plain_reject(MSG_APPROVAL_NONE);
+
+	approval("alice", code, MAC, T0);	/* at last: the code was never used */
+	expect(FLOW_ACCEPT, MSG_DEVICE_APPROVED);
+	assert_non_null(fake_trust(alice, MAC));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_r1_missing_or_bad_user_name, setup),
+		cmocka_unit_test_setup(test_tunnel_new_device_waits_for_approval, setup_approval),
+		cmocka_unit_test_setup(test_tunnel_approval_rate_and_unusable_address, setup_approval),
+		cmocka_unit_test_setup(test_tunnel_enrollment_due_is_refused, setup_approval),
+		cmocka_unit_test_setup(test_approval_by_code, setup_approval),
+		cmocka_unit_test_setup(test_approval_refused, setup_approval),
+		cmocka_unit_test_setup(test_approval_in_the_scope_of_the_device, setup_approval),
 		cmocka_unit_test_setup(test_r1_no_password, setup),
 		cmocka_unit_test_setup(test_r1_unknown_wrong_disabled_same_reply, setup),
 		cmocka_unit_test_setup(test_r1_no_password_hash, setup),
@@ -3577,7 +3806,7 @@ int main(void)
 		cmocka_unit_test_setup(test_r2_wrong_code_until_exhausted, setup),
 		cmocka_unit_test_setup(test_r2_wrong_then_right, setup),
 		cmocka_unit_test_setup(test_r2_expired_state, setup),
-		cmocka_unit_test_setup(test_r2_malformed_or_unknown_state, setup),
+		cmocka_unit_test_setup(test_r2_foreign_or_unknown_state, setup),
 		cmocka_unit_test_setup(test_r2_state_of_another_user_nas_address, setup),
 		cmocka_unit_test_setup(test_r2_user_disabled_between_rounds, setup),
 		cmocka_unit_test_setup(test_r2_locked_between_rounds, setup),

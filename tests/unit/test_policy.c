@@ -434,6 +434,59 @@ static void test_decide_null(void **state)
 	assert_int_equal(policy_decide(&f, NULL), DECISION_EMAIL_CONFIRM);
 }
 
+/*
+ * A client that cannot show a challenge (EAP inner tunnel): a 2FA user from
+ * a new address is rejected for out-of-band approval, never challenged;
+ * enrollment that is due is refused as in single pass; the rest is the
+ * table's answer.
+ */
+static void test_decide_no_challenge(void **state)
+{
+	login_facts_t f;
+
+	(void) state;
+	f = facts(true, false, false);
+	f.no_challenge = true;
+	assert_int_equal(policy_decide(&f, NULL), DECISION_REJECT_DEVICE_APPROVAL);
+	f.no_challenge = false;
+	assert_int_equal(policy_decide(&f, NULL), DECISION_CHALLENGE_CODE);
+
+	f = facts(true, true, false);
+	f.no_challenge = true;
+	assert_int_equal(policy_decide(&f, NULL), DECISION_ACCEPT);	/* a trusted (approved) device */
+
+	f = facts(true, false, false);
+	f.no_challenge = true;
+	f.single_pass = true;
+	assert_int_equal(policy_decide(&f, NULL), DECISION_SINGLE_PASS_CODE);	/* the code came with the password */
+
+	f = facts(false, true, true);		/* mandatory, no deadline recorded: due */
+	f.no_challenge = true;
+	assert_int_equal(policy_decide(&f, NULL), DECISION_REJECT_MUST_ENROLL);
+	f.no_challenge = false;
+	assert_int_equal(policy_decide(&f, NULL), DECISION_CHALLENGE_ENROLL);
+
+	f = facts(false, false, false);		/* no 2FA, new address: the email (its link) */
+	f.no_challenge = true;
+	assert_int_equal(policy_decide(&f, NULL), DECISION_EMAIL_CONFIRM);
+	f = facts(false, true, false);
+	f.no_challenge = true;
+	assert_int_equal(policy_decide(&f, NULL), DECISION_ACCEPT_WITH_REMINDER);
+
+	assert_int_equal(policy_no_challenge_row(DECISION_CHALLENGE_CODE, false), DECISION_CHALLENGE_CODE);
+	assert_int_equal(policy_no_challenge_row(DECISION_ACCEPT, true), DECISION_ACCEPT);
+}
+
+/* A device approval is honoured only from an allowed client, in a signed request. */
+static void test_approval_request_honoured(void **state)
+{
+	(void) state;
+	assert_true(policy_approval_request_honoured(true, true));
+	assert_false(policy_approval_request_honoured(true, false));
+	assert_false(policy_approval_request_honoured(false, true));
+	assert_false(policy_approval_request_honoured(false, false));
+}
+
 static void test_days_left(void **state)
 {
 	(void) state;
@@ -459,6 +512,7 @@ static void test_decision_names(void **state)
 	assert_string_equal(policy_decision_name(DECISION_SINGLE_PASS_CODE), "single-pass-code");
 	assert_string_equal(policy_decision_name(DECISION_REJECT_MUST_ENROLL), "reject-must-enroll");
 	assert_string_equal(policy_decision_name(DECISION_REJECT_ENROLL_UNPROVEN), "reject-enroll-unproven");
+	assert_string_equal(policy_decision_name(DECISION_REJECT_DEVICE_APPROVAL), "reject-device-approval");
 	assert_string_equal(policy_decision_name((decision_t) 99), "unknown");
 }
 
@@ -580,6 +634,8 @@ int main(void)
 		cmocka_unit_test(test_enrollment_request_honoured),
 		cmocka_unit_test(test_enrollment_due_and_email_usable),
 		cmocka_unit_test(test_decide_null),
+		cmocka_unit_test(test_decide_no_challenge),
+		cmocka_unit_test(test_approval_request_honoured),
 		cmocka_unit_test(test_days_left),
 		cmocka_unit_test(test_decision_names),
 		cmocka_unit_test(test_groups_and_levels),

@@ -24,6 +24,16 @@ static round2_gate_facts_t all_clear(void)
 	return g;
 }
 
+/* A State of another form (an EAP session's) is round 1; the module's form is round 2. */
+static void test_round_of(void **state)
+{
+	(void) state;
+	assert_int_equal(round2_round_of(false, false), ROUND_ONE);
+	assert_int_equal(round2_round_of(true, false), ROUND_ONE);	/* foreign State: not an error */
+	assert_int_equal(round2_round_of(true, true), ROUND_TWO);	/* ours (known or forged: the gate decides) */
+	assert_int_equal(round2_round_of(false, true), ROUND_ONE);
+}
+
 static void test_gate_rows(void **state)
 {
 	round2_gate_facts_t g = all_clear();
@@ -170,6 +180,7 @@ int main(void)
 		cmocka_unit_test(test_failures_fail_closed),
 		cmocka_unit_test(test_counts_as_failure),
 		cmocka_unit_test(test_kind_names),
+		cmocka_unit_test(test_round_of),
 	};
 
 	return cmocka_run_group_tests_name("round2", tests, NULL, NULL);
