@@ -326,12 +326,12 @@ def pam_rad(radiusd_pool):
 
 
 def request_attributes(rad, login):
-    """The attribute names of the last Access-Request of `login` in radiusd's -X log."""
+    """The attribute names of each Access-Request of `login` in radiusd's -X log."""
     text = rad.log_text()
     blocks = re.findall(r"Received Access-Request Id \d+ from [^\n]*\n((?:\(\d+\)\s+[A-Za-z0-9-]+ = [^\n]*\n)+)", text)
     mine = [b for b in blocks if ('User-Name = "%s"' % login) in b]
     assert mine, "no request of %s in the log" % login
-    return [re.sub(r"^\(\d+\)\s+", "", line).split(" = ")[0] for line in mine[-1].strip().splitlines()]
+    return [[re.sub(r"^\(\d+\)\s+", "", line).split(" = ")[0] for line in b.strip().splitlines()] for b in mine]
 
 
 def test_pam_radius_auth(world, admin, pam_rad, tmp_path, figures):
@@ -350,9 +350,12 @@ def test_pam_radius_auth(world, admin, pam_rad, tmp_path, figures):
     assert MSG_ENTER_CODE in shown, shown
     assert code not in shown, shown		# Prompt = No-Echo honoured: the code was not echoed
     assert u.password not in shown, shown
-    attrs = request_attributes(pam_rad, u.login)
-    figures.append("pam_radius_auth sends: %s" % ", ".join(attrs))
-    assert "Calling-Station-Id" in attrs and "Message-Authenticator" not in attrs, attrs
+    sent = request_attributes(pam_rad, u.login)
+    figures.append("pam_radius_auth sends: round 1 %s; round 2 %s" % (", ".join(sent[0]), ", ".join(sent[-1])))
+    assert len(sent) == 2, sent
+    for attrs in sent:
+        assert "Calling-Station-Id" in attrs and "Message-Authenticator" not in attrs, attrs
+    assert "State" in sent[1], sent
 
     wrong = H.wrong_code(u.secret)
     ok, shown = pam.login(u.login, [("Password", u.password), (MSG_ENTER_CODE, wrong), (MSG_CODE_WRONG, wrong),
