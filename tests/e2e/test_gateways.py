@@ -255,12 +255,12 @@ class Pam:
 
     SERVICE = "vrms2fa-test"
 
-    def __init__(self, base, rad, source_ip="127.0.0.1", prompt_attribute=True):
+    def __init__(self, base, rad, source_ip="127.0.0.1", prompt_attribute=True, wait=3):
         self.dir = base
         (base / "pam.d").mkdir(parents=True, exist_ok=True)
         self.conf = base / "pam_radius_auth.conf"
         # server[:port] secret timeout source_ip
-        self.conf.write_text("127.0.0.1:%d %s 3 %s\n" % (rad.port, rad.secret, source_ip))
+        self.conf.write_text("127.0.0.1:%d %s %d %s\n" % (rad.port, rad.secret, wait, source_ip))
         os.chmod(self.conf, 0o600)
         options = "conf=%s" % self.conf + (" prompt_attribute" if prompt_attribute else "")
         (base / "pam.d" / self.SERVICE).write_text(
@@ -399,6 +399,31 @@ def test_pam_radius_auth_trust_unsigned(world, admin, pam_rad, tmp_path, figures
     # the client without the setting: the trust is not used
     ok, shown = plain_client.login(u.login, [("Password", u.password), (MSG_ENTER_CODE, u.code(offset=1))], rhost)
     assert ok and MSG_ENTER_CODE in shown, shown
+
+
+def test_pam_radius_auth_dropped_where_the_client_must_sign(world, new_radiusd, tmp_path, figures):
+    """With require_message_authenticator = yes for its client (clients.conf),
+    radiusd drops pam_radius_auth's unsigned requests: no answer, the login
+    fails after the timeout.  radclient's signed request is answered."""
+    why = pam_available()
+    if why:
+        pytest.skip(why)
+    rad = new_radiusd()
+    conf = rad.raddb / "radiusd.conf"
+    text = conf.read_text()
+    assert "require_message_authenticator = no" in text
+    conf.write_text(text.replace("require_message_authenticator = no", "require_message_authenticator = yes"))
+    rad.restart()
+    u = world.user()	# no 2FA, email off: the password alone lets them in
+    assert rad.round1(u.login, u.password, csid=H.new_address()).code == ACCEPT
+    pam = Pam(tmp_path / "pam-strict", rad, wait=1)
+    t0 = time.monotonic()
+    ok, shown = pam.login(u.login, [("Password", u.password)], H.new_address())
+    elapsed = time.monotonic() - t0
+    figures.append("pam_radius_auth to a client with require_message_authenticator = yes: %s after %.1f s; "
+                   "terminal: %r" % (ok, elapsed, shown))
+    assert not ok, shown
+    assert "does not contain required Message-Authenticator" in rad.log_text(), rad.log_text()[-2000:]
 
 
 # --------------------------------------------------------------------------
