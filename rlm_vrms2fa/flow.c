@@ -30,6 +30,7 @@
 #include "core/lockout.h"
 #include "core/policy.h"
 #include "core/round2.h"
+#include "core/scrv1.h"
 #include "core/text.h"
 #include "store/store_approval.h"
 
@@ -49,6 +50,10 @@ typedef struct {
 	char const		*trust_refusal;			/* why this request may not use or earn trust; NULL: it may */
 	char const		*scope;				/* the trust scope ("" default) */
 	bool			enrollment_requested;		/* asked, and honoured (policy_enrollment_request_honoured) */
+	client_mode_t		mode;				/* the client's mode (policy_client_mode) */
+	bool			no_challenge;			/* the client cannot show an Access-Challenge */
+	scrv1_status_t		scrv1_status;			/* single pass: the password as OpenVPN's static challenge */
+	scrv1_fields_t		scrv1;				/* its fields when decoded (wiped at the end) */
 	uint8_t			digest[CHALLENGE_TOKEN_DIGEST_LEN];	/* round 2: the State's digest */
 	int64_t			now;				/* the database's clock once the lookup read it (else the host's) */
 	bool			attempt_taken;			/* an attempt is counted against the lockout until given back */
@@ -541,7 +546,7 @@ static void confirm_by_email(login_t *l, store_login_t const *row)
 		explain(l->res, "confirmation email sent");
 	}
 
-	if (l->cfg->single_pass || l->req->no_challenge) {
+	if (l->mode != CLIENT_MODE_CHALLENGE || l->no_challenge) {
 		/* A gateway that cannot show a challenge: the link in the email confirms out of band. */
 		answer(l->res, FLOW_REJECT, MSG_EMAIL_LINK_ONLY);
 		return;
@@ -903,6 +908,12 @@ static void act_on_decision(login_t *l, store_login_t const *row, decision_t dec
 		explain(l->res, "enrollment required, from a new address, and email confirmation is off");
 		return;
 
+	case DECISION_REJECT_CODE_REQUIRED:
+		/* the password was right: its attempt was given back, as a challenge's is */
+		answer(l->res, FLOW_REJECT, MSG_CODE_REQUIRED);
+		explain(l->res, "single pass: the password alone from an address not trusted; a code is required");
+		return;
+
 	case DECISION_REJECT_DEVICE_APPROVAL:
 		ask_device_approval(l, row);
 		return;
@@ -910,27 +921,58 @@ static void act_on_decision(login_t *l, store_login_t const *row, decision_t dec
 	answer(l->res, FLOW_REJECT, MSG_LOGIN_FAILED);
 }
 
+/* What was typed in round 1: the password, and in single pass the code that came with it. */
+typedef struct {
+	uint8_t const	*password;
+	size_t		password_len;
+	uint8_t const	*code;
+	size_t		code_len;
+	bool		code_sent;
+} typed_t;
+
 /*
  * The facts of round 1's password step, before the check: the account,
- * and in single pass for a user with active 2FA where the code starts
- * (*split).
+ * and what was typed (*typed).  In single pass, OpenVPN's "SCRV1:" text
+ * gives the password and the code as its two fields; otherwise, for a user
+ * with active 2FA, policy_single_pass_split finds where the code starts.
+ * A code is only read for a user with active 2FA: anyone else's whole
+ * password field is the password.
  */
-static void password_facts_of(login_t const *l, store_login_t const *row, single_pass_split_t *split,
-			      password_facts_t *pw)
+static void password_facts_of(login_t const *l, store_login_t const *row, typed_t *typed, password_facts_t *pw)
 {
 	flow_config_t const *cfg = l->cfg;
+	bool twofa = row->user_found && row->totp_status == TOTP_STATUS_ACTIVE;
 
 	memset(pw, 0, sizeof(*pw));
-	split->password_len = l->req->password_len;
-	split->code_len = 0;
-	split->code_missing = false;
+	memset(typed, 0, sizeof(*typed));
+	typed->password = l->req->password;
+	typed->password_len = l->req->password_len;
 	pw->user_found = row->user_found;
 	pw->disabled = row->disabled;
 	pw->has_password_hash = row->has_password_hash;
 	pw->external_password = cfg->external_password;
-	if (cfg->single_pass && row->user_found && row->totp_status == TOTP_STATUS_ACTIVE) {
-		policy_single_pass_split(l->req->password_len, row->secret.params.digits, split);
-		pw->code_missing = split->code_missing;
+	if (l->mode != CLIENT_MODE_SINGLE_PASS) return;
+
+	if (l->scrv1_status == SCRV1_MALFORMED) {
+		pw->malformed = true;
+	} else if (l->scrv1_status == SCRV1_OK) {
+		typed->password = l->scrv1.password;
+		typed->password_len = l->scrv1.password_len;
+		if (twofa && l->scrv1.response_len > 0) {
+			typed->code = l->scrv1.response;
+			typed->code_len = l->scrv1.response_len;
+			typed->code_sent = true;
+		}
+	} else if (twofa && l->req->password) {
+		single_pass_split_t split;
+
+		policy_single_pass_split(l->req->password, l->req->password_len, row->secret.params.digits, &split);
+		typed->password_len = split.password_len;
+		if (split.code_sent) {
+			typed->code = l->req->password + split.password_len;
+			typed->code_len = split.code_len;
+			typed->code_sent = true;
+		}
 	}
 }
 
@@ -977,10 +1019,11 @@ static void refresh_dummies(login_t const *l)
 /*
  * The password check: every unknown or unusable account costs a hash
  * check like a known one (a dummy with the profile of the site's hashes,
- * chosen by the login name).  Memory-hard checks pass the gate and the
- * memory cap first.  The verdict of the facts.
+ * chosen by the login name), and so does a malformed SCRV1 text.
+ * Memory-hard checks pass the gate and the memory cap first.  The verdict
+ * of the facts.
  */
-static password_verdict_t check_password(login_t const *l, store_login_t const *row, single_pass_split_t const *split,
+static password_verdict_t check_password(login_t const *l, store_login_t const *row, typed_t const *typed,
 					 password_facts_t *pw)
 {
 	flow_config_t const *cfg = l->cfg;
@@ -1014,13 +1057,13 @@ static password_verdict_t check_password(login_t const *l, store_login_t const *
 			}
 		}
 	}
-	pw->verified = password_verify(hash, (char const *)l->req->password, split->password_len);
+	pw->verified = password_verify(hash, (char const *)typed->password, typed->password_len);
 	if (gated) memory_gate_leave(cfg->memory_gate);
 	return policy_password_verdict(pw);
 }
 
 /* The facts of the round 1 table (policy_decide) for this request and this user. */
-static void round1_facts(login_t const *l, store_login_t const *row, login_facts_t *facts)
+static void round1_facts(login_t const *l, store_login_t const *row, typed_t const *typed, login_facts_t *facts)
 {
 	memset(facts, 0, sizeof(*facts));
 	facts->twofa_active = row->totp_status == TOTP_STATUS_ACTIVE;
@@ -1030,16 +1073,17 @@ static void round1_facts(login_t const *l, store_login_t const *row, login_facts
 	facts->grace_deadline = row->grace_deadline;
 	facts->now = l->now;
 	facts->enrollment_requested = l->enrollment_requested;
-	facts->single_pass = l->cfg->single_pass;
+	facts->single_pass = l->mode == CLIENT_MODE_SINGLE_PASS;
+	facts->no_challenge = l->no_challenge;
+	facts->code_sent = typed->code_sent;
 	facts->email_enabled = l->cfg->email_enabled;
-	facts->no_challenge = l->req->no_challenge;
 }
 
 /* Round 1: the lock, the password, then the decision table. */
 static void round1(login_t *l)
 {
 	flow_request_t const *req = l->req;
-	single_pass_split_t split;
+	typed_t typed;
 	password_verdict_t verdict;
 	login_facts_t facts;
 	store_login_t row;
@@ -1064,9 +1108,9 @@ static void round1(login_t *l)
 		return;
 	}
 	refresh_dummies(l);
-	password_facts_of(l, &row, &split, &pw);
+	password_facts_of(l, &row, &typed, &pw);
 	if (!take_attempt(l, &row)) return;	/* counted before the check: parallel requests cannot outrun the threshold */
-	verdict = check_password(l, &row, &split, &pw);
+	verdict = check_password(l, &row, &typed, &pw);
 	if (verdict == PASSWORD_VERDICT_BUSY) {
 		give_back(l);
 		fail_internal(l, policy_password_verdict_name(verdict));
@@ -1079,12 +1123,11 @@ static void round1(login_t *l)
 	}
 
 	l->res->enrolled = row.totp_status == TOTP_STATUS_ACTIVE;
-	round1_facts(l, &row, &facts);
+	round1_facts(l, &row, &typed, &facts);
 	decision = policy_decide(&facts, &grace_left);
 	/* the password passed; in single pass the same attempt covers the code checked next */
 	if (decision != DECISION_SINGLE_PASS_CODE) give_back(l);
-	act_on_decision(l, &row, decision, facts.mandatory, grace_left,
-			req->password ? req->password + split.password_len : NULL, split.code_len);
+	act_on_decision(l, &row, decision, facts.mandatory, grace_left, typed.code, typed.code_len);
 }
 
 /* ---- round 2 ----------------------------------------------------------- */
@@ -1272,7 +1315,7 @@ void flow_login(flow_config_t const *cfg, store_conn_t *conn, flow_request_t con
 			.kind = l.addr_kind, .address = l.address, .mac_trust = cfg->mac_trust,
 			.require_message_authenticator = cfg->require_message_authenticator,
 			.has_message_authenticator = req->message_authenticator,
-			.scope_usable = scope_ok,
+			.scope_usable = scope_ok, .unsigned_trusted = req->trust_unsigned,
 		};
 
 		l.trust_refusal = policy_trust_refusal(&tr);
@@ -1284,6 +1327,14 @@ void flow_login(flow_config_t const *cfg, store_conn_t *conn, flow_request_t con
 	l.enrollment_requested = policy_enrollment_request_honoured(req->enrollment_requested, req->enrollment_client,
 								    req->message_authenticator);
 
+	l.mode = policy_client_mode(req->has_client_mode, req->client_mode, cfg->single_pass);
+	if (l.mode == CLIENT_MODE_INVALID) {
+		answer(res, FLOW_FAIL, MSG_SERVICE);
+		explain(res, "VRMS2FA-Client-Mode %u is not a mode (1 challenge, 2 single-pass, 3 no-challenge)",
+			(unsigned)req->client_mode);
+		return;
+	}
+	l.no_challenge = req->no_challenge || l.mode == CLIENT_MODE_NO_CHALLENGE;
 	if (req->approve_device) {
 		approve_device(&l);
 		return;
@@ -1292,6 +1343,10 @@ void flow_login(flow_config_t const *cfg, store_conn_t *conn, flow_request_t con
 	if (round2_round_of(req->has_state, challenge_token_recognised(req->state, req->state_len)) == ROUND_TWO) {
 		round2(&l);
 	} else {
+		if (l.mode == CLIENT_MODE_SINGLE_PASS && req->has_password) {
+			l.scrv1_status = scrv1_decode(req->password, req->password_len, &l.scrv1);
+		}
 		round1(&l);
 	}
+	OPENSSL_cleanse(&l.scrv1, sizeof(l.scrv1));
 }

@@ -76,8 +76,11 @@ typedef struct {
 	bool		enrollment_client;	/* the operator lets this client ask (control: VRMS2FA-Allow-Enroll-Request) */
 	char const	*trust_scope;		/* the operator's trust scope for this client (control: VRMS2FA-Trust-Scope); NULL = "" */
 	size_t		trust_scope_len;
+	bool		has_client_mode;	/* control: VRMS2FA-Client-Mode is set for this client */
+	uint32_t	client_mode;		/* its value (client_mode_t: 1 challenge, 2 single-pass, 3 no-challenge) */
+	bool		no_challenge;		/* this client cannot show an Access-Challenge (no-challenge mode, EAP) */
+	bool		trust_unsigned;		/* control: VRMS2FA-Trust-Unsigned = 1, unsigned requests may use and earn trust */
 	char const	*nas;		/* the client that sent the request (its IP address as text) */
-	bool		no_challenge;	/* this client cannot show an Access-Challenge (EAP inner tunnel) */
 	char const	*approve_device;	/* VRMS2FA-Approve-Device: the pending device to approve (NULL: none) */
 	size_t		approve_device_len;
 	bool		approval_client;	/* the operator lets this client approve devices (control: VRMS2FA-Allow-Approve-Device) */
@@ -132,6 +135,7 @@ void flow_login(flow_config_t const *cfg, store_conn_t *conn, flow_request_t con
 #define MSG_NO_EMAIL		"Your account has no email address to confirm this login. Contact your administrator."
 #define MSG_EMAIL_LINK_ONLY	"We sent you an email. Confirm this login with its link, then log in again."
 #define MSG_ENROLLED		"Two-step verification is now active on your account."
+#define MSG_CODE_REQUIRED	"A verification code is required: enter your password followed by the code from your authentication app."
 #define MSG_MUST_ENROLL_HERE	"Two-step verification must be set up before you can log in here."
 #define MSG_ENROLL_UNPROVEN	"Two-step verification must be set up. Log in from an address you used before, or ask your administrator."
 #define MSG_ENROLL_KEY		"Two-step verification must be set up. Add this key to your authentication app: %s - then enter the code the app shows."

@@ -17,6 +17,7 @@ RCSID("$Id$")
 #include "flow.h"
 #include "housekeeping.h"
 #include "core/password.h"
+#include "core/policy.h"
 #include "core/secretbox.h"
 #include "core/totp.h"
 
@@ -29,6 +30,8 @@ typedef struct {
 	DICT_ATTR const		*enroll_request_da;
 	DICT_ATTR const		*allow_enroll_request_da;
 	DICT_ATTR const		*trust_scope_da;
+	DICT_ATTR const		*client_mode_da;
+	DICT_ATTR const		*trust_unsigned_da;
 	DICT_ATTR const		*uri_da;
 	DICT_ATTR const		*enrolled_da;
 	DICT_ATTR const		*grace_da;
@@ -129,6 +132,8 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	if (!(inst->enroll_request_da = need_attribute(conf, "VRMS2FA-Enroll-Request")) ||
 	    !(inst->allow_enroll_request_da = need_attribute(conf, "VRMS2FA-Allow-Enroll-Request")) ||
 	    !(inst->trust_scope_da = need_attribute(conf, "VRMS2FA-Trust-Scope")) ||
+	    !(inst->client_mode_da = need_attribute(conf, "VRMS2FA-Client-Mode")) ||
+	    !(inst->trust_unsigned_da = need_attribute(conf, "VRMS2FA-Trust-Unsigned")) ||
 	    !(inst->uri_da = need_attribute(conf, "VRMS2FA-OTPAuth-URI")) ||
 	    !(inst->enrolled_da = need_attribute(conf, "VRMS2FA-Enrolled")) ||
 	    !(inst->grace_da = need_attribute(conf, "VRMS2FA-Grace-Seconds")) ||
@@ -372,6 +377,14 @@ static void fill_request(rlm_vrms2fa_t const *inst, REQUEST *request, flow_reque
 		req->trust_scope = vp->vp_strvalue;
 		req->trust_scope_len = vp->vp_length;
 	}
+	vp = fr_pair_find_by_da(request->config, inst->client_mode_da, TAG_ANY);
+	if (vp) {
+		req->has_client_mode = true;
+		req->client_mode = vp->vp_integer;	/* the flow refuses a value that is not a mode */
+		if (vp->vp_integer == CLIENT_MODE_NO_CHALLENGE) req->no_challenge = true;
+	}
+	vp = fr_pair_find_by_da(request->config, inst->trust_unsigned_da, TAG_ANY);
+	req->trust_unsigned = vp && vp->vp_integer == 1;
 	fill_approval(inst, request, req);
 	outer = eap_outer_request(request);
 	if (outer) fill_inner_tunnel(inst, outer, req, nas, naslen);

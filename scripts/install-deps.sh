@@ -72,6 +72,10 @@ debhelper
 fakeroot
 lintian
 util-linux
+# tests: real RADIUS clients (tests/e2e/test_gateways.py): PAM's pam_radius_auth driven by pamtester, pyrad
+libpam-radius-auth
+pamtester
+python3-pyrad
 # benchmark (bench/run.py): TOTP secrets sealed like the module seals them
 python3-cryptography
 "

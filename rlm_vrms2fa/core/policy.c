@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "policy.h"
+#include "recovery.h"
 
 static char const *const GROUP_NAMES[GROUP_COUNT] = {
 	[GROUP_ADMINISTRATOR]	= "administrator",
@@ -144,6 +145,7 @@ char const *policy_decision_name(decision_t decision)
 	case DECISION_SINGLE_PASS_CODE: return "single-pass-code";
 	case DECISION_REJECT_MUST_ENROLL: return "reject-must-enroll";
 	case DECISION_REJECT_ENROLL_UNPROVEN: return "reject-enroll-unproven";
+	case DECISION_REJECT_CODE_REQUIRED: return "reject-code-required";
 	case DECISION_REJECT_DEVICE_APPROVAL: return "reject-device-approval";
 	}
 	return "unknown";
@@ -155,9 +157,9 @@ password_verdict_t policy_password_verdict(password_facts_t const *facts)
 	if (facts->gate_full) return PASSWORD_VERDICT_BUSY;
 	if (!facts->user_found) return PASSWORD_VERDICT_UNKNOWN_USER;
 	if (facts->disabled) return PASSWORD_VERDICT_DISABLED;
+	if (facts->malformed) return PASSWORD_VERDICT_MALFORMED;
 	if (facts->external_password) return PASSWORD_VERDICT_OK;
 	if (!facts->has_password_hash) return PASSWORD_VERDICT_NO_HASH;
-	if (facts->code_missing) return PASSWORD_VERDICT_NO_CODE;
 	if (facts->over_memory) return PASSWORD_VERDICT_OVER_MEMORY;
 	switch (facts->verified) {
 	case PASSWORD_MATCH:		return PASSWORD_VERDICT_OK;
@@ -175,8 +177,8 @@ char const *policy_password_verdict_name(password_verdict_t verdict)
 	case PASSWORD_VERDICT_UNKNOWN_USER:	return "unknown user";
 	case PASSWORD_VERDICT_DISABLED:		return "user disabled";
 	case PASSWORD_VERDICT_NO_HASH:		return "user has no password hash";
-	case PASSWORD_VERDICT_NO_CODE:		return "single pass: too short to hold a code";
 	case PASSWORD_VERDICT_UNSUPPORTED:	return "unsupported password hash format";
+	case PASSWORD_VERDICT_MALFORMED:	return "malformed OpenVPN static challenge (SCRV1)";
 	case PASSWORD_VERDICT_ERROR:		return "password check failed";
 	case PASSWORD_VERDICT_WRONG:		return "wrong password";
 	case PASSWORD_VERDICT_OVER_MEMORY:	return "the password hash needs more memory than password.max_memory";
@@ -185,11 +187,70 @@ char const *policy_password_verdict_name(password_verdict_t verdict)
 	return "unknown";
 }
 
-void policy_single_pass_split(size_t typed_len, unsigned digits, single_pass_split_t *out)
+client_mode_t policy_client_mode(bool set, uint32_t value, bool single_pass_default)
 {
-	out->code_missing = typed_len <= digits;
-	out->code_len = out->code_missing ? 0 : digits;
-	out->password_len = out->code_missing ? 0 : typed_len - digits;
+	if (!set) return single_pass_default ? CLIENT_MODE_SINGLE_PASS : CLIENT_MODE_CHALLENGE;
+	switch (value) {
+	case CLIENT_MODE_CHALLENGE:	return CLIENT_MODE_CHALLENGE;
+	case CLIENT_MODE_SINGLE_PASS:	return CLIENT_MODE_SINGLE_PASS;
+	case CLIENT_MODE_NO_CHALLENGE:	return CLIENT_MODE_NO_CHALLENGE;
+	default:			break;
+	}
+	return CLIENT_MODE_INVALID;
+}
+
+char const *policy_client_mode_name(client_mode_t mode)
+{
+	switch (mode) {
+	case CLIENT_MODE_CHALLENGE:	return "challenge";
+	case CLIENT_MODE_SINGLE_PASS:	return "single-pass";
+	case CLIENT_MODE_NO_CHALLENGE:	return "no-challenge";
+	case CLIENT_MODE_INVALID:	break;
+	}
+	return "invalid";
+}
+
+/* Is this exactly a recovery code as shown to the user, "xxxxx-xxxxx"? */
+static bool looks_like_recovery_code(uint8_t const *text, size_t len)
+{
+	char normalised[RECOVERY_CODE_CHARS + 1];
+	bool ok;
+
+	if (len != RECOVERY_CODE_TEXT_LEN || text[5] != '-') return false;
+	/* with the hyphen where it is shown, 10 canonical characters must remain: no other separator fits */
+	ok = recovery_code_normalise((char const *)text, len, normalised) == 0;
+	memset(normalised, 0, sizeof(normalised));
+	return ok;
+}
+
+/* Are these len bytes all ASCII digits? */
+static bool all_digits(uint8_t const *text, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (text[i] < '0' || text[i] > '9') return false;
+	}
+	return true;
+}
+
+void policy_single_pass_split(uint8_t const *typed, size_t typed_len, unsigned digits, single_pass_split_t *out)
+{
+	out->password_len = typed_len;
+	out->code_len = 0;
+	out->code_sent = false;
+	if (!typed) {
+		out->password_len = 0;
+		return;
+	}
+	if (typed_len > RECOVERY_CODE_TEXT_LEN &&
+	    looks_like_recovery_code(typed + typed_len - RECOVERY_CODE_TEXT_LEN, RECOVERY_CODE_TEXT_LEN)) {
+		out->code_len = RECOVERY_CODE_TEXT_LEN;
+	} else if (digits > 0 && typed_len > digits && all_digits(typed + typed_len - digits, digits)) {
+		out->code_len = digits;
+	}
+	out->password_len = typed_len - out->code_len;
+	out->code_sent = out->code_len > 0;
 }
 
 static decision_t decide_table(login_facts_t const *facts, int64_t *grace_seconds_left);
@@ -210,8 +271,12 @@ static decision_t decide_table(login_facts_t const *facts, int64_t *grace_second
 	if (!facts) return DECISION_REJECT_ENROLL_UNPROVEN;	/* fail closed: no access, nothing shown */
 
 	if (facts->twofa_active) {
-		if (facts->single_pass) return DECISION_SINGLE_PASS_CODE;
-		return facts->address_trusted ? DECISION_ACCEPT : DECISION_CHALLENGE_CODE;
+		/* a code that came with the password is checked, from a trusted address too */
+		if (facts->single_pass && facts->code_sent) return DECISION_SINGLE_PASS_CODE;
+		if (facts->address_trusted) return DECISION_ACCEPT;
+		if (facts->single_pass) return DECISION_REJECT_CODE_REQUIRED;
+		if (facts->no_challenge) return DECISION_REJECT_DEVICE_APPROVAL;	/* approve the device out of band */
+		return DECISION_CHALLENGE_CODE;
 	}
 
 	/*
@@ -221,8 +286,14 @@ static decision_t decide_table(login_facts_t const *facts, int64_t *grace_second
 	 */
 	due = policy_enrollment_due(facts->mandatory, facts->has_deadline, facts->grace_deadline, facts->now);
 	if (facts->address_trusted) {
-		if (facts->enrollment_requested) return DECISION_CHALLENGE_ENROLL;
-		if (due) return facts->single_pass ? DECISION_REJECT_MUST_ENROLL : DECISION_CHALLENGE_ENROLL;
+		/* the backend that asks (an allowed, signed client) shows the key, unless nothing can be shown */
+		if (facts->enrollment_requested) {
+			return facts->no_challenge ? DECISION_REJECT_MUST_ENROLL : DECISION_CHALLENGE_ENROLL;
+		}
+		if (due) {
+			return facts->single_pass || facts->no_challenge ? DECISION_REJECT_MUST_ENROLL
+									 : DECISION_CHALLENGE_ENROLL;
+		}
 	} else if (due) {
 		return facts->email_enabled ? DECISION_EMAIL_CONFIRM : DECISION_REJECT_ENROLL_UNPROVEN;
 	}
@@ -302,7 +373,8 @@ char const *policy_trust_refusal(trust_request_t const *request)
 	why = addr_trust_refusal(request->kind, request->address);
 	if (why) return why;
 	if (request->kind == ADDR_MAC && !request->mac_trust) return "MAC addresses are not trusted here (trust.mac = no)";
-	if (request->require_message_authenticator && !request->has_message_authenticator) {
+	if (request->require_message_authenticator && !request->has_message_authenticator &&
+	    !request->unsigned_trusted) {
 		return "no Message-Authenticator";
 	}
 	if (!request->scope_usable) return "the trust scope (VRMS2FA-Trust-Scope) is not 0..32 bytes of clean text";

@@ -57,8 +57,8 @@ typedef enum {
 	PASSWORD_VERDICT_UNKNOWN_USER,
 	PASSWORD_VERDICT_DISABLED,
 	PASSWORD_VERDICT_NO_HASH,
-	PASSWORD_VERDICT_NO_CODE,		/* single pass: too short to hold the code */
 	PASSWORD_VERDICT_UNSUPPORTED,		/* a hash format this module cannot check */
+	PASSWORD_VERDICT_MALFORMED,		/* single pass: "SCRV1:" text that does not decode */
 	PASSWORD_VERDICT_ERROR,
 	PASSWORD_VERDICT_WRONG,
 	PASSWORD_VERDICT_OVER_MEMORY,		/* the user's hash needs more memory than password.max_memory */
@@ -70,9 +70,9 @@ typedef struct {
 	bool			disabled;
 	bool			has_password_hash;
 	bool			external_password;	/* another module checked the password */
-	bool			code_missing;		/* single pass and no room for the code */
 	bool			over_memory;		/* the hash to check needs more than password.max_memory */
 	bool			gate_full;		/* no place for this memory-hard check in time */
+	bool			malformed;		/* single pass: OpenVPN's "SCRV1:" text that does not decode */
 	password_result_t	verified;		/* the hash check (internal mode) */
 } password_facts_t;
 
@@ -86,17 +86,45 @@ password_verdict_t policy_password_verdict(password_facts_t const *facts);
 char const *policy_password_verdict_name(password_verdict_t verdict);	/* "wrong password", ... */
 
 /*
- * Single pass: the last 'digits' bytes of what was typed are the code, the
- * rest the password.  Applies to users with active 2FA only.  When typed_len
- * is not longer than digits there is no room for both: *code_missing.
+ * How a client talks to the module: VRMS2FA-Client-Mode in the control
+ * list, set per client or NAS group in unlang (the numbers are the
+ * dictionary's VALUEs).  Unset, the module's `single_pass` decides.
+ */
+typedef enum {
+	CLIENT_MODE_CHALLENGE = 1,	/* shows an Access-Challenge and sends the answer back */
+	CLIENT_MODE_SINGLE_PASS = 2,	/* sends the code with the password (appended, or OpenVPN's SCRV1) */
+	CLIENT_MODE_NO_CHALLENGE = 3,	/* sends the password alone and cannot show a challenge */
+	CLIENT_MODE_INVALID = 0		/* a value the dictionary does not name: the login fails closed */
+} client_mode_t;
+
+/*
+ * The mode of one request: the control attribute's value when set (1, 2
+ * or 3; anything else CLIENT_MODE_INVALID), else the module's default.
+ */
+client_mode_t policy_client_mode(bool set, uint32_t value, bool single_pass_default);
+char const *policy_client_mode_name(client_mode_t mode);	/* "challenge", "single-pass", "no-challenge" */
+
+/*
+ * Single pass: where the password ends and the code starts in what was
+ * typed, decided from the text's shape before anything is checked
+ * (doc/design.md, "Single pass"), for a user with active 2FA:
+ *   - it ends in a recovery code as shown ("xxxxx-xxxxx": five Crockford
+ *     base32 characters, a hyphen, five more) after at least one byte:
+ *     that is the code;
+ *   - else it ends in exactly 'digits' ASCII digits after at least one
+ *     byte: those are the code;
+ *   - else it is the password alone (code_len 0, code_sent false).
+ * One split, so one password check per request: a guesser never gets two
+ * readings of one attempt.  A password that itself ends in such a tail is
+ * always read as password + code.
  */
 typedef struct {
-	size_t	password_len;
-	size_t	code_len;
-	bool	code_missing;
+	size_t	password_len;	/* the first password_len bytes */
+	size_t	code_len;	/* the code_len bytes after them (0: none) */
+	bool	code_sent;
 } single_pass_split_t;
 
-void policy_single_pass_split(size_t typed_len, unsigned digits, single_pass_split_t *out);
+void policy_single_pass_split(uint8_t const *typed, size_t typed_len, unsigned digits, single_pass_split_t *out);
 
 typedef struct {
 	bool	twofa_active;		/* an active (confirmed) TOTP secret */
@@ -106,9 +134,10 @@ typedef struct {
 	time_t	grace_deadline;
 	time_t	now;
 	bool	enrollment_requested;	/* the backend asked for enrollment (policy_enrollment_request_honoured) */
-	bool	single_pass;		/* the gateway sends password and code in one request */
+	bool	single_pass;		/* the client sends the code with the password (CLIENT_MODE_SINGLE_PASS) */
+	bool	code_sent;		/* single pass: a code came with the password (policy_single_pass_split, SCRV1) */
+	bool	no_challenge;		/* the client cannot show an Access-Challenge (no-challenge mode, EAP) */
 	bool	email_enabled;		/* the operator confirms new addresses by email */
-	bool	no_challenge;		/* the client cannot show an Access-Challenge (EAP inner tunnel) */
 } login_facts_t;
 
 typedef enum {
@@ -117,9 +146,10 @@ typedef enum {
 	DECISION_CHALLENGE_ENROLL,		/* no 2FA, trusted address: mandatory past deadline, or enrollment requested */
 	DECISION_ACCEPT_WITH_REMINDER,		/* no 2FA, trusted address (or email off), optional or within grace */
 	DECISION_EMAIL_CONFIRM,			/* no 2FA, new address: email first (then enrollment when it is due) */
-	DECISION_SINGLE_PASS_CODE,		/* 2FA active, single pass: check the code that came with the password */
+	DECISION_SINGLE_PASS_CODE,		/* 2FA active, single pass, a code came with the password: check it */
 	DECISION_REJECT_MUST_ENROLL,		/* enrollment due, and a single-pass gateway cannot show it */
 	DECISION_REJECT_ENROLL_UNPROVEN,	/* enrollment due, new address, and email confirmation is off */
+	DECISION_REJECT_CODE_REQUIRED,		/* 2FA active, single pass, new address, the password alone: a code is required */
 	DECISION_REJECT_DEVICE_APPROVAL		/* 2FA active, new address, no challenge possible: approve out of band */
 } decision_t;
 
@@ -199,14 +229,17 @@ typedef struct {
 	bool		require_message_authenticator;	/* trust.require_message_authenticator */
 	bool		has_message_authenticator;	/* the request carried a verified one */
 	bool		scope_usable;			/* the trust scope set for the client fits (32 bytes of clean text) */
+	bool		unsigned_trusted;		/* the operator lets this client use and earn trust unsigned (VRMS2FA-Trust-Unsigned) */
 } trust_request_t;
 
 /*
  * Why this request may neither use nor earn a trusted address, or NULL when
  * it may: no usable address, a placeholder or non-unicast address
  * (addr_trust_refusal), a MAC when MAC trust is off, no
- * Message-Authenticator when one is required (BlastRADIUS), or a trust
- * scope that cannot be stored as it is.
+ * Message-Authenticator when one is required (BlastRADIUS) and the
+ * operator has not accepted unsigned requests from this client
+ * (unsigned_trusted: a client on loopback or behind RadSec/IPsec), or a
+ * trust scope that cannot be stored as it is.
  */
 char const *policy_trust_refusal(trust_request_t const *request);
 

@@ -508,9 +508,9 @@ class Mix:
             self.expect("single-pass", r, [R.ACCESS_REJECT])
             return
         u = self.code_user(self.p["twofa"])
-        if u is None:	# a password without its code (a failure: on a user of the wrong-code pool)
+        if u is None:	# a password without its code from a new address: "a code is required" (wrong-code pool)
             u = self.rng.choice(self.p["wrongcode"])
-            r = yield r1("single-pass", u, csid=u.address, port="sp")
+            r = yield r1("single-pass", u, csid=self.new_address(), port="sp")
             self.expect("single-pass", r, [R.ACCESS_REJECT])
             return
         try:

@@ -39,6 +39,7 @@
 #include "core/base32.h"
 #include "core/password.h"
 #include "core/recovery.h"
+#include <openssl/evp.h>
 
 /* 2026-01-01 00:00:00 UTC: a multiple of the 30 s TOTP period and of a day. */
 #define T0		((int64_t)1767225600)
@@ -1613,8 +1614,13 @@ static void test_r1_single_pass_wrong_code(void **state)
 	assert_int_equal(pair_rec("alice", ADDR).lockouts, 1);
 }
 
-/* Too short to hold a code (or the password alone): never matches, counted. */
-static void test_r1_single_pass_too_short(void **state)
+/*
+ * Single pass, the password alone: from an address not trusted, "a code
+ * is required" and the attempt given back (not a password failure); from a
+ * trusted one, accepted.  Text that is only the digits of a code holds no
+ * password: all of it is checked as the password (wrong, counted).
+ */
+static void test_r1_single_pass_password_alone(void **state)
 {
 	uint64_t alice;
 	char code[16];
@@ -1622,18 +1628,31 @@ static void test_r1_single_pass_too_short(void **state)
 	(void)state;
 	cfg.single_pass = true;
 	alice = user_2fa("alice");
+	put_failures("alice", 2, 0, 0);
+	login("alice", PASSWORD, ADDR, T0);	/* the password without a code */
+	expect_plain_reject(MSG_CODE_REQUIRED);
+	assert_int_equal(res.enrolled, 1);
+	assert_string_equal(res.log, "single pass: the password alone from an address not trusted; a code is required");
+	assert_int_equal(failures_of("alice"), 2);	/* given back, not counted */
+	assert_int_equal(fake_trust_count(alice), 0);
+	assert_int_equal(fake_challenge_count(), 0);
+
 	code_at(alice, T0, code);
 	login("alice", code, ADDR, T0);		/* exactly the digits: no password at all */
 	expect_plain_reject(MSG_LOGIN_FAILED);
 	assert_int_equal(res.enrolled, -1);
-	/* its own verdict (policy_password_verdict; an earlier version logged "wrong password") */
-	assert_string_equal(res.log, "single pass: too short to hold a code");
+	assert_string_equal(res.log, "wrong password");
 	login("alice", "S3c", ADDR, T0);
 	expect_plain_reject(MSG_LOGIN_FAILED);
-	login("alice", PASSWORD, ADDR, T0);	/* the password without a code */
-	expect_plain_reject(MSG_LOGIN_FAILED);
-	assert_int_equal(failures_of("alice"), 3);
+	assert_int_equal(failures_of("alice"), 4);
 	assert_int_equal(fake_secret(alice)->last_counter, 0);
+
+	/* from a trusted address the password alone is enough */
+	put_failures("alice", 0, 0, 0);
+	fake_trust_put(alice, ADDR, ADDR_IPV4, "code", T0 - 100, 0);
+	login("alice", PASSWORD, ADDR, T0);
+	expect(FLOW_ACCEPT, "");
+	assert_string_equal(res.log, "trusted address, code not asked");
 
 	/* a user without 2FA types only the password */
 	fake_trust_put(user_plain("carol", false), ADDR, ADDR_IPV4, "email", T0, 0);
@@ -3078,6 +3097,243 @@ static void test_trust_key_not_in_message(void **state)
 	assert_null(strstr(res.message, b32));
 }
 
+/* ================= gateways: single pass, OpenVPN's SCRV1, client modes, unsigned clients ================= */
+
+/* Single pass from a trusted address: password + code is accepted too, and the code is checked. */
+static void test_r1_single_pass_trusted_code_checked(void **state)
+{
+	uint64_t alice;
+	char code[16], both[64];
+
+	(void)state;
+	cfg.single_pass = true;
+	alice = user_2fa("alice");
+	fake_trust_put(alice, ADDR, ADDR_IPV4, "code", T0 - 100, 0);
+	code_at(alice, T0, code);
+	snprintf(both, sizeof(both), "%s%s", PASSWORD, code);
+	login("alice", both, ADDR, T0);
+	expect(FLOW_ACCEPT, "");
+	assert_string_equal(res.log, "password and code accepted (single pass)");
+	assert_int_equal(fake_secret(alice)->last_counter, (uint64_t)(T0 / 30));
+
+	/* a wrong code from the trusted address is refused and counted: it is not ignored */
+	code_at(alice, T0 + 300, code);
+	snprintf(both, sizeof(both), "%s%s", PASSWORD, code);
+	login("alice", both, ADDR, T0 + 1);
+	expect_plain_reject(MSG_LOGIN_FAILED);
+	assert_string_equal(res.log, "wrong or expired code");
+	assert_int_equal(failures_of("alice"), 1);
+}
+
+/* Single pass: a recovery code in the code's place (as shown, with its hyphen), used once. */
+static void test_r1_single_pass_recovery_code(void **state)
+{
+	uint64_t alice;
+	char codes[2][RECOVERY_CODE_TEXT_LEN + 1], both[64];
+
+	(void)state;
+	cfg.single_pass = true;
+	alice = user_2fa("alice");
+	recovery_codes(alice, 2, codes);
+	snprintf(both, sizeof(both), "%s%s", PASSWORD, codes[1]);
+	login("alice", both, ADDR, T0);
+	expect(FLOW_ACCEPT, "");
+	assert_true(fake_recovery(alice, 1)->used);
+	assert_string_equal(fake_trust(alice, ADDR)->how, "recovery");
+	login("alice", both, ADDR2, T0 + 1);	/* used once */
+	expect_plain_reject(MSG_LOGIN_FAILED);
+	assert_string_equal(res.log, "wrong or expired code");
+	assert_int_equal(fake_trust_count(alice), 1);
+}
+
+/* "SCRV1:" + base64(password) + ":" + base64(response), as OpenVPN's static challenge sends it. */
+static void scrv1_text(char const *password, char const *response, char *out, size_t outlen)
+{
+	unsigned char pw64[96], rs64[48];
+
+	assert_true(strlen(password) < 64 && strlen(response) < 32);
+	EVP_EncodeBlock(pw64, (unsigned char const *)password, (int)strlen(password));
+	EVP_EncodeBlock(rs64, (unsigned char const *)response, (int)strlen(response));
+	snprintf(out, outlen, "SCRV1:%s:%s", pw64, rs64);
+}
+
+/*
+ * OpenVPN's static challenge in single pass: the code from its own field
+ * (accepted once), an empty response is the password alone, a wrong code
+ * or a malformed text is a counted failure; in challenge mode the text is
+ * only a password.
+ */
+static void test_r1_scrv1(void **state)
+{
+	uint64_t alice;
+	char code[16], text[256];
+
+	(void)state;
+	cfg.single_pass = true;
+	alice = user_2fa("alice");
+	code_at(alice, T0, code);
+	scrv1_text(PASSWORD, code, text, sizeof(text));
+	login("alice", text, ADDR, T0);
+	expect(FLOW_ACCEPT, "");
+	assert_string_equal(res.log, "password and code accepted (single pass)");
+	assert_string_equal(fake_trust(alice, ADDR)->how, "code");
+
+	login("alice", text, ADDR2, T0 + 1);	/* replayed */
+	expect_plain_reject(MSG_LOGIN_FAILED);
+	assert_string_equal(res.log, "code of an already used time step refused (replay)");
+	assert_int_equal(failures_of("alice"), 1);
+
+	code_at(alice, T0 + 300, code);
+	scrv1_text(PASSWORD, code, text, sizeof(text));
+	login("alice", text, ADDR2, T0 + 2);
+	expect_plain_reject(MSG_LOGIN_FAILED);
+	assert_string_equal(res.log, "wrong or expired code");
+	assert_int_equal(failures_of("alice"), 2);
+
+	scrv1_text(PASSWORD, "", text, sizeof(text));
+	login("alice", text, ADDR2, T0 + 3);
+	expect_plain_reject(MSG_CODE_REQUIRED);
+	assert_int_equal(failures_of("alice"), 2);
+	login("alice", text, ADDR, T0 + 3);	/* trusted by the first login */
+	expect(FLOW_ACCEPT, "");
+	assert_string_equal(res.log, "trusted address, code not asked");
+
+	scrv1_text("wrong", "", text, sizeof(text));
+	login("alice", text, ADDR2, T0 + 4);
+	expect_plain_reject(MSG_LOGIN_FAILED);
+	assert_string_equal(res.log, "wrong password");
+
+	password_checks = 0;
+	login("alice", "SCRV1:UzNjcmV0IQ==:not base64!", ADDR2, T0 + 5);
+	expect_plain_reject(MSG_LOGIN_FAILED);
+	assert_string_equal(res.log, "malformed OpenVPN static challenge (SCRV1)");
+	assert_int_equal(password_checks, 1);	/* the same work as any other password */
+	assert_int_equal(failures_of("alice"), 2);	/* the trusted login above cleared the records */
+
+	/* challenge mode: the text is only a password (wrong here) */
+	cfg.single_pass = false;
+	code_at(alice, T0 + 30, code);
+	scrv1_text(PASSWORD, code, text, sizeof(text));
+	login("alice", text, ADDR, T0 + 30);
+	expect_plain_reject(MSG_LOGIN_FAILED);
+	assert_string_equal(res.log, "wrong password");
+}
+
+/* VRMS2FA-Client-Mode in the control list overrides the module's single_pass, either way. */
+static void test_r1_client_mode_overrides(void **state)
+{
+	uint64_t alice;
+	char code[16], both[64];
+
+	(void)state;
+	alice = user_2fa("alice");
+	code_at(alice, T0, code);
+	snprintf(both, sizeof(both), "%s%s", PASSWORD, code);
+
+	/* module default challenge, client single-pass */
+	round1_req("alice", both, ADDR, T0);
+	req.has_client_mode = true;
+	req.client_mode = CLIENT_MODE_SINGLE_PASS;
+	run();
+	expect(FLOW_ACCEPT, "");
+	assert_string_equal(res.log, "password and code accepted (single pass)");
+
+	/* module default single pass, client challenge */
+	cfg.single_pass = true;
+	round1_req("alice", PASSWORD, ADDR2, T0 + 30);
+	req.has_client_mode = true;
+	req.client_mode = CLIENT_MODE_CHALLENGE;
+	run();
+	expect(FLOW_CHALLENGE, MSG_ENTER_CODE);
+
+	/* no-challenge: a new address cannot be asked for the code (it waits for approval); a trusted one passes */
+	round1_req("alice", PASSWORD, ADDR2, T0 + 30);
+	req.has_client_mode = true;
+	req.client_mode = CLIENT_MODE_NO_CHALLENGE;
+	req.no_challenge = true;
+	run();
+	expect_plain_reject(MSG_DEVICE_APPROVAL);
+	assert_string_equal(res.log, "new device, no challenge possible: approval requested");
+	assert_int_equal(failures_of("alice"), 0);
+	assert_int_equal(fake_challenge_count(), 1);	/* only the challenge-mode one above */
+	round1_req("alice", PASSWORD, ADDR, T0 + 30);
+	req.has_client_mode = true;
+	req.client_mode = CLIENT_MODE_NO_CHALLENGE;
+	req.no_challenge = true;
+	run();
+	expect(FLOW_ACCEPT, "");
+	/* no-challenge sends no code: a password ending in digits is all password */
+	round1_req("alice", both, ADDR, T0 + 30);
+	req.has_client_mode = true;
+	req.client_mode = CLIENT_MODE_NO_CHALLENGE;
+	req.no_challenge = true;
+	run();
+	expect_plain_reject(MSG_LOGIN_FAILED);
+	assert_string_equal(res.log, "wrong password");
+
+	/* a value that is not a mode: refused before anything is checked */
+	password_checks = 0;
+	round1_req("alice", PASSWORD, ADDR, T0 + 30);
+	req.has_client_mode = true;
+	req.client_mode = 9;
+	run();
+	expect(FLOW_FAIL, MSG_SERVICE);
+	assert_int_equal(password_checks, 0);
+}
+
+/* A user without 2FA on a no-challenge client: the email's link, never a challenge. */
+static void test_r1_no_challenge_email_link(void **state)
+{
+	uint64_t carol;
+
+	(void)state;
+	carol = user_plain("carol", false);
+	round1_req("carol", PASSWORD, ADDR, T0);
+	req.no_challenge = true;
+	run();
+	expect_plain_reject(MSG_EMAIL_LINK);
+	assert_true(fake_email_latest(carol)->sent);
+	assert_int_equal(fake_challenge_count(), 0);
+}
+
+/* VRMS2FA-Trust-Unsigned: an unsigned client may use and earn trust; without it, not. */
+static void test_r1_trust_unsigned(void **state)
+{
+	uint64_t alice;
+	char st[CHALLENGE_TOKEN_TEXT_LEN + 1], code[16];
+
+	(void)state;
+	alice = user_2fa("alice");
+	round1_req("alice", PASSWORD, ADDR, T0);
+	req.message_authenticator = false;
+	req.trust_unsigned = true;
+	run();
+	expect(FLOW_CHALLENGE, MSG_ENTER_CODE);
+	assert_string_equal(res.trust_refused, "");
+	snprintf(st, sizeof(st), "%s", res.state);
+	code_at(alice, T0, code);
+	round2_req("alice", code, st, ADDR, T0 + 1);
+	req.message_authenticator = false;
+	req.trust_unsigned = true;
+	run();
+	expect(FLOW_ACCEPT, "");
+	assert_non_null(fake_trust(alice, ADDR));
+
+	round1_req("alice", PASSWORD, ADDR, T0 + 2);
+	req.message_authenticator = false;
+	req.trust_unsigned = true;
+	run();
+	expect(FLOW_ACCEPT, "");
+	assert_string_equal(res.log, "trusted address, code not asked");
+
+	/* the same request without the setting: the trust is not used */
+	round1_req("alice", PASSWORD, ADDR, T0 + 3);
+	req.message_authenticator = false;
+	run();
+	expect(FLOW_CHALLENGE, MSG_ENTER_CODE);
+	assert_string_equal(res.trust_refused, "address " ADDR " cannot earn or use trust: no Message-Authenticator");
+}
+
 /* ================= store errors ================= */
 
 typedef struct {
@@ -3790,7 +4046,13 @@ int main(void)
 		cmocka_unit_test_setup(test_r1_email_unmaskable_address, setup),
 		cmocka_unit_test_setup(test_r1_single_pass_ok, setup),
 		cmocka_unit_test_setup(test_r1_single_pass_wrong_code, setup),
-		cmocka_unit_test_setup(test_r1_single_pass_too_short, setup),
+		cmocka_unit_test_setup(test_r1_single_pass_password_alone, setup),
+		cmocka_unit_test_setup(test_r1_single_pass_trusted_code_checked, setup),
+		cmocka_unit_test_setup(test_r1_single_pass_recovery_code, setup),
+		cmocka_unit_test_setup(test_r1_scrv1, setup),
+		cmocka_unit_test_setup(test_r1_client_mode_overrides, setup),
+		cmocka_unit_test_setup(test_r1_no_challenge_email_link, setup),
+		cmocka_unit_test_setup(test_r1_trust_unsigned, setup),
 		cmocka_unit_test_setup(test_r1_external_password, setup),
 		cmocka_unit_test_setup(test_r1_lookup_error, setup),
 		cmocka_unit_test_setup(test_r1_unknown_user_checked_like_site_hashes, setup),

@@ -205,10 +205,17 @@ static void test_single_pass_rows(void **state)
 	int64_t left = 99;
 
 	(void) state;
+	/* 2FA: a code that came with the password is checked, from a trusted address too */
 	f.single_pass = true;
+	f.code_sent = true;
 	assert_int_equal(policy_decide(&f, &left), DECISION_SINGLE_PASS_CODE);
 	f.address_trusted = false;
 	assert_int_equal(policy_decide(&f, &left), DECISION_SINGLE_PASS_CODE);
+	/* the password alone: accepted from a trusted address, "a code is required" from a new one */
+	f.code_sent = false;
+	assert_int_equal(policy_decide(&f, &left), DECISION_REJECT_CODE_REQUIRED);
+	f.address_trusted = true;
+	assert_int_equal(policy_decide(&f, &left), DECISION_ACCEPT);
 	/* no 2FA, enrollment due, trusted address: a single-pass gateway cannot show the key */
 	f = facts(false, true, true);
 	f.single_pass = true;
@@ -260,9 +267,12 @@ static void test_password_verdict(void **state)
 	p = pw_facts(PASSWORD_MATCH);
 	p.has_password_hash = false;
 	assert_int_equal(policy_password_verdict(&p), PASSWORD_VERDICT_NO_HASH);
+	/* single pass: "SCRV1:" text that does not decode never passes, even with the hash matching */
 	p = pw_facts(PASSWORD_MATCH);
-	p.code_missing = true;
-	assert_int_equal(policy_password_verdict(&p), PASSWORD_VERDICT_NO_CODE);
+	p.malformed = true;
+	assert_int_equal(policy_password_verdict(&p), PASSWORD_VERDICT_MALFORMED);
+	p.external_password = true;
+	assert_int_equal(policy_password_verdict(&p), PASSWORD_VERDICT_MALFORMED);
 
 	/* external: another module checked the password; the account must still exist and be enabled */
 	p = pw_facts(PASSWORD_ERROR);
@@ -302,19 +312,22 @@ static void test_single_pass_split(void **state)
 	single_pass_split_t s;
 
 	(void) state;
-	policy_single_pass_split(14, 6, &s);
-	assert_false(s.code_missing);
+	/* the last 'digits' bytes, when they are digits, after at least one byte of password */
+	policy_single_pass_split((uint8_t const *)"S3cret!!123456", 14, 6, &s);
+	assert_true(s.code_sent);
 	assert_int_equal(s.password_len, 8);
 	assert_int_equal(s.code_len, 6);
-	policy_single_pass_split(7, 6, &s);
-	assert_false(s.code_missing);
+	policy_single_pass_split((uint8_t const *)"x123456", 7, 6, &s);
+	assert_true(s.code_sent);
 	assert_int_equal(s.password_len, 1);
-	policy_single_pass_split(6, 6, &s);
-	assert_true(s.code_missing);
-	assert_int_equal(s.password_len, 0);
+	/* no room for a password: all of it is the password */
+	policy_single_pass_split((uint8_t const *)"123456", 6, 6, &s);
+	assert_false(s.code_sent);
+	assert_int_equal(s.password_len, 6);
 	assert_int_equal(s.code_len, 0);
-	policy_single_pass_split(0, 8, &s);
-	assert_true(s.code_missing);
+	policy_single_pass_split((uint8_t const *)"", 0, 8, &s);
+	assert_false(s.code_sent);
+	assert_int_equal(s.password_len, 0);
 }
 
 static void test_grace_and_trust_arithmetic(void **state)
@@ -458,6 +471,8 @@ static void test_decide_no_challenge(void **state)
 	f = facts(true, false, false);
 	f.no_challenge = true;
 	f.single_pass = true;
+	assert_int_equal(policy_decide(&f, NULL), DECISION_REJECT_CODE_REQUIRED);	/* single pass: the code may come */
+	f.code_sent = true;
 	assert_int_equal(policy_decide(&f, NULL), DECISION_SINGLE_PASS_CODE);	/* the code came with the password */
 
 	f = facts(false, true, true);		/* mandatory, no deadline recorded: due */
