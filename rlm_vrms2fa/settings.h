@@ -66,6 +66,9 @@ typedef struct {
 	uint32_t	lockout_max;
 	uint32_t	lockout_name_failures;	/* failures of a login name from every address together */
 	uint32_t	lockout_reset_after;	/* seconds without a failure after which the counts decay; 0: never */
+
+	/* admin { }: read by vrms2fa-admin only */
+	char const	*admin_operator_group;	/* members may run operator commands without --by; "" root only */
 } vrms2fa_settings_t;
 
 extern CONF_PARSER const vrms2fa_settings_parser[];
