@@ -92,9 +92,11 @@ static int read_config(admin_t *a)
 		return admin_fail("invalid 'vrms2fa' section in %s", a->config_path);
 	}
 	{
-		char err[PATH_MAX * 2 + 256];
+		char err[PATH_MAX + 256], fix[2 * PATH_MAX + 64];
 
-		if (vrms2fa_config_file_check(cs, err, sizeof(err)) != 0) return admin_fail("refusing to run: %s", err);
+		if (vrms2fa_config_file_check(cs, err, sizeof(err), fix, sizeof(fix)) != 0) {
+			return admin_fail("refusing to run: %s; run: %s", err, fix);
+		}
 	}
 	return 0;
 }

@@ -16,7 +16,7 @@ char const *vrms2fa_secret_mode_problem(struct stat const *st)
 	return NULL;
 }
 
-int vrms2fa_config_file_check(CONF_SECTION *cs, char *err, size_t errlen)
+int vrms2fa_config_file_check(CONF_SECTION *cs, char *err, size_t errlen, char *fix, size_t fixlen)
 {
 	CONF_SECTION *db = cf_section_sub_find(cs, "database");
 	CONF_PAIR *cp = db ? cf_pair_find(db, "password") : NULL;
@@ -29,11 +29,13 @@ int vrms2fa_config_file_check(CONF_SECTION *cs, char *err, size_t errlen)
 	if (!path || path[0] == '\0') return 0;		/* not from a file */
 	if (stat(path, &st) != 0) {
 		snprintf(err, errlen, "%s holds the database password and cannot be checked: %s", path, strerror(errno));
+		snprintf(fix, fixlen, "check that %s exists", path);
 		return -1;
 	}
 	why = vrms2fa_secret_mode_problem(&st);
 	if (!why) return 0;
-	snprintf(err, errlen, "%s holds the database password and %s (mode %04o): run "
-		 "'chown root:freerad %s && chmod 0640 %s'", path, why, (unsigned)(st.st_mode & 07777), path, path);
+	snprintf(err, errlen, "%s holds the database password and %s (mode %04o)", path, why,
+		 (unsigned)(st.st_mode & 07777));
+	snprintf(fix, fixlen, "chown root:freerad %s && chmod 0640 %s", path, path);
 	return -1;
 }

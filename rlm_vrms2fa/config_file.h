@@ -24,8 +24,9 @@ char const *vrms2fa_secret_mode_problem(struct stat const *st);
  * cs is the vrms2fa section.  When its database { password } is not empty,
  * the file it was read from (the module file, or a file it includes) must
  * pass vrms2fa_secret_mode_problem.  0 ok (or no password); -1 with the
- * problem and the chmod/chown that fixes it in err.
+ * problem in err and the command that fixes it in fix (two texts: a log
+ * line of radiusd is cut at a few hundred bytes).
  */
-int vrms2fa_config_file_check(CONF_SECTION *cs, char *err, size_t errlen);
+int vrms2fa_config_file_check(CONF_SECTION *cs, char *err, size_t errlen, char *fix, size_t fixlen);
 
 #endif
