@@ -401,6 +401,60 @@ static bool proof_holds(admin_t *a, store_login_t const *row, char const *by, ch
 	return true;
 }
 
+/*
+ * The module's lockout around a proof, as for a login without an address
+ * (the pair keyed STORE_NO_ADDRESS, and the name): before it, decayed
+ * records are forgotten and a lock or a full dimension refuses; an attempt
+ * is then taken (*taken true) and refused when it goes over.  Returns NULL
+ * to go on, else why it is refused; *err set on a database error.
+ */
+static char const *proof_lockout_take(admin_t *a, char const *by, store_login_t const *row, int64_t now,
+				      lockout_record_t *pair, lockout_record_t *name, bool *taken, int *err)
+{
+	lockout_config_t const *cfg = &a->flow.lockout;
+	size_t len = strlen(by);
+	lockout_facts_t f;
+
+	*taken = false;
+	if (lockout_decayed(cfg, &row->pair_record, now)) {
+		(void)store_failure_forget(a->conn, by, len, "", LOCKOUT_PAIR, &row->pair_record);
+	}
+	if (lockout_decayed(cfg, &row->name_record, now)) {
+		(void)store_failure_forget(a->conn, by, len, "", LOCKOUT_NAME, &row->name_record);
+	}
+	memset(&f, 0, sizeof(f));
+	f.pair = lockout_effective(cfg, &row->pair_record, now);
+	f.name = lockout_effective(cfg, &row->name_record, now);
+	f.now = now;
+	if (lockout_before_take(cfg, &f) != LOCKOUT_GO) return "locked out";
+	if (store_failure_take(a->conn, by, len, "", now, pair, name) != STORE_OK) {
+		*err = admin_db_fail(a, "lockout count");
+		return NULL;
+	}
+	f.pair = *pair;
+	f.name = *name;
+	if (lockout_after_take(cfg, &f) != LOCKOUT_GO) {
+		(void)store_failure_give_back(a->conn, by, len, "");
+		return "locked out";
+	}
+	*taken = true;
+	return NULL;
+}
+
+/* A failed proof stays counted; lock the pair or the name when the core says this failure reaches it. */
+static void proof_failure_counted(admin_t *a, char const *by, lockout_record_t const *pair,
+				  lockout_record_t const *name, int64_t now)
+{
+	int64_t until = 0;
+
+	if (lockout_after_failure(&a->flow.lockout, LOCKOUT_PAIR, pair->failures, pair->lockouts, now, &until)) {
+		(void)store_failure_lock(a->conn, by, strlen(by), "", LOCKOUT_PAIR, pair->lockouts, until);
+	}
+	if (lockout_after_failure(&a->flow.lockout, LOCKOUT_NAME, name->failures, name->lockouts, now, &until)) {
+		(void)store_failure_lock(a->conn, by, strlen(by), "", LOCKOUT_NAME, name->lockouts, until);
+	}
+}
+
 int admin_authorize(admin_t *a, char const *by, store_company_t const *company, uint64_t user_id,
 		    char const *action, char const *refused_event, admin_actor_t *who)
 {
@@ -428,11 +482,25 @@ int admin_authorize(admin_t *a, char const *by, store_company_t const *company, 
 	if (!row.user_found || !company || row.company_id != company->id || row.group != GROUP_ADMINISTRATOR ||
 	    row.disabled) {
 		why = "not an enabled administrator of this company";
-	} else if (lockout_is_locked(row.name_record.locked_until, row.database_now > 0 ? row.database_now : a->now)) {
-		why = "locked out";
-	} else if (!proof_holds(a, &row, by, &why, &err) && err) {
-		OPENSSL_cleanse(&row, sizeof(row));
-		return err;
+	} else {
+		int64_t now = row.database_now > 0 ? row.database_now : a->now;
+		lockout_record_t pair, name;
+		bool taken = false, proved;
+
+		why = proof_lockout_take(a, by, &row, now, &pair, &name, &taken, &err);
+		if (err) {
+			OPENSSL_cleanse(&row, sizeof(row));
+			return err;
+		}
+		if (!why) {
+			proved = proof_holds(a, &row, by, &why, &err);
+			if (!proved && !err) proof_failure_counted(a, by, &pair, &name, now);	/* a wrong proof counts */
+			else if (taken) (void)store_failure_give_back(a->conn, by, strlen(by), "");
+			if (err) {
+				OPENSSL_cleanse(&row, sizeof(row));
+				return err;
+			}
+		}
 	}
 	if (why) {
 		snprintf(detail, sizeof(detail), "refused: %s by %s (OS user %s): %s", action, by, who->os_user, why);

@@ -103,6 +103,30 @@ def test_policy_set_needs_the_administrators_password_and_code(world, admin):
     assert "already used" in line, line
 
 
+def test_wrong_proofs_count_against_the_lockout(world, admin):
+    """A wrong --by proof counts like a failed login without an address:
+    lockout.failures (5) of them lock the name there, and then the right
+    password is refused too, until the lock is cleared."""
+    co = world.company()
+    boss = world.user(company=co, group="administrator")
+
+    def policy(password):
+        return admin.run("policy", "set", co, "--level", "high", "--by", boss.login, input=password + "\n",
+                         check=False)
+    for _ in range(5):
+        assert "wrong password" in one_line_refusal(policy("wrong"))
+    line = one_line_refusal(policy(boss.password))
+    assert "locked out" in line, line
+    assert level(admin, co) == "low"
+    j = admin.json("lockout", "show", boss.login)
+    assert j["locked"] and [a for a in j["addresses"] if a["address"] == "-" and a["locked"]], j
+    admin("lockout", "clear", boss.login)
+    r = policy(boss.password)
+    assert (r.returncode, r.stderr) == (0, ""), r
+    assert level(admin, co) == "high"
+    assert not admin.json("lockout", "show", boss.login)["locked"]	# the success gave its attempt back
+
+
 def test_by_for_the_other_commands(world, admin, mariadb):
     """user add/set, trusted revoke, lockout clear, enroll reset: by an
     administrator of the user's company with the password (no 2FA: no code
