@@ -89,8 +89,8 @@ int admin_dispatch(admin_t *a, int argc, char **argv, admin_subcommand_t const *
  * Read one secret line from standard input: what names it in messages and
  * in the prompt ("password of alice").  When standard input is a terminal,
  * prompts on stderr and does not echo.  The newline (and a CR before it) is
- * stripped; an empty line, a line of outlen - 1 bytes or more, end of input
- * and a NUL byte are refused with a message naming what.  out gets a
+ * stripped; an empty line, a line longer than outlen - 2 bytes, end of
+ * input and a NUL byte are refused with a message naming what.  out gets a
  * NUL-terminated copy, *len its length.  0 ok, else an exit status.
  */
 int admin_read_secret(char const *what, char *out, size_t outlen, size_t *len);

@@ -208,7 +208,7 @@ int admin_read_secret(char const *what, char *out, size_t outlen, size_t *len)
 	size_t n = 0;
 	int c, rc = 0;
 
-	if (outlen < 2) return admin_fail("no room for the %s", what);
+	if (outlen < 3) return admin_fail("no room for the %s", what);
 	if (tty) {
 		fprintf(stderr, "%s: ", what);
 		fflush(stderr);
@@ -225,7 +225,7 @@ int admin_read_secret(char const *what, char *out, size_t outlen, size_t *len)
 			rc = admin_fail("the %s on standard input holds a NUL byte: refused", what);
 			break;
 		}
-		if (n >= outlen - 1) {
+		if (n >= outlen - 2) {	/* at most outlen - 2 bytes: the buffer is sized one byte larger than the limit */
 			rc = admin_fail("the %s on standard input is too long (at most %zu bytes)", what, outlen - 2);
 			break;
 		}

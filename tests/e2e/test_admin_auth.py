@@ -384,3 +384,14 @@ def test_module_refuses_to_start_with_a_config_others_may_read(workdir, mariadb,
         assert rad.running
     finally:
         rad.stop()
+
+
+def test_password_on_stdin_up_to_256_bytes(world, admin):
+    co = world.company()
+    ok, long = H.unique("p"), H.unique("p")
+    admin("user", "add", ok, "--company", co, "--group", "owner", "--email", "x@example.com", "--password-stdin",
+          input="a" * 256 + "\n")
+    r = admin.run("user", "add", long, "--company", co, "--group", "owner", "--email", "x@example.com",
+                  "--password-stdin", input="a" * 257 + "\n", check=False)
+    assert "too long (at most 256 bytes)" in one_line_refusal(r)
+    assert admin.run("user", "show", long, check=False).returncode == 1
