@@ -15,6 +15,7 @@ Run:  cd <repo> && /usr/bin/python3 -m pytest -p no:cacheprovider -q tests/e2e/t
 """
 import os
 import pwd
+import re
 import shutil
 import stat
 import subprocess
@@ -367,6 +368,24 @@ def test_tool_refuses_a_config_others_may_read(schema, module_conf, tmp_path):
     os.chmod(conf, 0o640)
     r = H.Admin(conf).run("company", "show", H.unique("none"), check=False)
     assert r.returncode == 1 and "no such company" in r.stderr, r.stderr	# ran, reached the database
+
+
+def test_tool_refuses_a_password_included_from_a_file_others_may_read(schema, module_conf, tmp_path):
+    """The password in a file the module file includes: that file is the one checked."""
+    text = Path(module_conf).read_text()
+    m = re.search(r'(?m)^(\s*)(password = "[^"]*")\s*$', text)
+    incl = tmp_path / "dbpass.conf"
+    incl.write_text(m.group(2) + "\n")
+    conf = tmp_path / "vrms2fa.conf"
+    conf.write_text(text[:m.start()] + m.group(1) + "$INCLUDE " + str(incl) + text[m.end():])
+    os.chmod(conf, 0o600)
+    os.chmod(incl, 0o644)
+    line = one_line_refusal(H.Admin(conf).run("company", "show", "x", check=False))
+    assert "%s holds the database password and others may read it" % incl in line, line
+    os.chmod(incl, 0o600)
+    os.chmod(conf, 0o644)		# the module file no longer holds the password itself
+    r = H.Admin(conf).run("company", "show", H.unique("none"), check=False)
+    assert r.returncode == 1 and "no such company" in r.stderr, r.stderr
 
 
 def test_module_refuses_to_start_with_a_config_others_may_read(workdir, mariadb, key_file, schema, dictdir):
