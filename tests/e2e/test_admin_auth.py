@@ -190,9 +190,9 @@ def nobody_conf(module_conf):
     shutil.rmtree(base, ignore_errors=True)
 
 
-def as_nobody(conf, *args, input=None):
+def as_nobody(conf, *args, input=None, env=None):
     cmd = ["runuser", "-u", "nobody", "--", str(H.ADMIN), "--config", str(conf)] + [str(a) for a in args]
-    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+    env = dict({"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}, **(env or {}))
     return subprocess.run(cmd, input=input, capture_output=True, text=True, env=env, timeout=60)
 
 
@@ -221,11 +221,13 @@ def test_operator_commands_without_by_need_root_or_the_operator_group(world, adm
     # a member of admin.operator_group may (nobody's group)
     group = __import__("grp").getgrgid(pwd.getpwnam("nobody").pw_gid).gr_name
     conf = nobody_conf({("admin", "operator_group"): group})
-    r = as_nobody(conf, "policy", "set", co, "--level", "high")
+    # (SUDO_USER counts only when root runs the tool: anyone else could set it)
+    r = as_nobody(conf, "policy", "set", co, "--level", "high", env={"SUDO_USER": "mallory"})
     assert r.returncode == 0, r.stderr
     assert level(admin, co) == "high"
     done = [e for e in events(admin, "policy_changed") if e["source"].endswith("os-user=nobody")]
     assert done and done[-1]["actor"] == "vrms2fa-admin", done
+    assert not [e for e in events(admin, "policy_changed") if "mallory" in e["source"]]
 
     # root, without --by: an operator
     admin("policy", "set", co, "--level", "low")
