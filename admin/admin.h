@@ -13,6 +13,7 @@
 #include "../rlm_vrms2fa/core/secretbox.h"
 #include "../rlm_vrms2fa/store/store.h"
 #include "../rlm_vrms2fa/store/store_admin.h"
+#include "../rlm_vrms2fa/core/text.h"
 
 #define EXIT_REFUSED	1	/* a refused or failed action */
 #define EXIT_USAGE	2	/* a usage error */
@@ -84,8 +85,63 @@ typedef struct {
 int admin_dispatch(admin_t *a, int argc, char **argv, admin_subcommand_t const *subs, size_t nsubs,
 		   char const *usage);
 
-/* Read a password from standard input (one line, newline stripped).  0 ok, else an exit status. */
+/*
+ * Read one secret line from standard input: what names it in messages and
+ * in the prompt ("password of alice").  When standard input is a terminal,
+ * prompts on stderr and does not echo.  The newline (and a CR before it) is
+ * stripped; an empty line, a line longer than outlen - 2 bytes, end of
+ * input and a NUL byte are refused with a message naming what.  out gets a
+ * NUL-terminated copy, *len its length.  0 ok, else an exit status.
+ */
+int admin_read_secret(char const *what, char *out, size_t outlen, size_t *len);
+
+/* Read a password from standard input (admin_read_secret, at most PASSWORD_MAX_LEN bytes). */
 int admin_read_password(char *out, size_t outlen, size_t *len);
+
+/*
+ * A secret given as an argument, or "-" to read it from standard input
+ * (admin_read_secret): arg is the argument, what names it.  0 ok with the
+ * secret in out, else an exit status.
+ */
+int admin_secret_arg(char const *arg, char const *what, char *out, size_t outlen);
+
+/*
+ * The name rule (core/names.h) for a login or a company name a command was
+ * given: 0 when usable, else EXIT_REFUSED after one line saying what is
+ * wrong (never echoing the name).
+ */
+int admin_check_login(char const *login);
+int admin_check_company(char const *name);
+
+/*
+ * Who runs this command.  os_user: SUDO_USER when root runs it through
+ * sudo, else the name of the real uid.  by: the administrator who proved
+ * themselves with --by ("" when none); by_id their user id.
+ */
+typedef struct {
+	char		os_user[64];
+	char		by[TEXT_LOGIN_MAX + 1];
+	uint64_t	by_id;
+} admin_actor_t;
+
+/*
+ * Authorize a command a company administrator may perform for company
+ * (NULL: a user or name of no company, which only operators may act on).
+ * With by (--by LOGIN): LOGIN must be an enabled Administrator of that
+ * company and prove it on standard input: the password (one line), then,
+ * when its two-step verification is active, a current code (the next
+ * line), checked as the module checks them (password_verify, then
+ * account_code_check and the replay counter).  Without by: the OS user
+ * must be root or a member of admin.operator_group.  A refusal writes an
+ * audit row (refused_event, with the user and company it was about) and
+ * returns EXIT_REFUSED after one line on stderr; 0 with *who filled.
+ * Needs the connection (admin_connect).
+ */
+int admin_authorize(admin_t *a, char const *by, store_company_t const *company, uint64_t user_id,
+		    char const *action, char const *refused_event, admin_actor_t *who);
+
+/* The audit actor of an authorized command: the administrator, else "vrms2fa-admin". */
+char const *admin_actor_name(admin_actor_t const *who);
 
 /* Parse a non-negative integer option; exits 2 with a message when it is not one. */
 uint32_t admin_parse_uint(char const *option, char const *value, uint32_t max, char const *usage);

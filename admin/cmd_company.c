@@ -1,7 +1,9 @@
 /*
  * cmd_company.c - "company add/show" and "policy set": a company's security
  * level, the groups it applies to, and the grace deadlines that follow.
- * Only an enabled administrator of the company may change its policy.
+ * Only an enabled administrator of the company who proves it (--by LOGIN,
+ * the password and code on stdin: admin_authorize), or an operator (root or
+ * admin.operator_group) without --by, may change its policy.
  */
 #include <stdio.h>
 #include <string.h>
@@ -55,9 +57,7 @@ static int company_add(admin_t *a, int argc, char **argv)
 
 	admin_parse(argc, argv, opts, pos, 1, 0, usage);
 	if (grace) days = admin_parse_uint("--grace-days", grace, 365, usage);
-	if (pos[0][0] == '\0' || strlen(pos[0]) > STORE_COMPANY_MAX) {
-		return admin_fail("a company name has 1 to %d characters", STORE_COMPANY_MAX);
-	}
+	if ((err = admin_check_company(pos[0]))) return err;
 	if ((err = admin_connect(a))) return err;
 	rc = store_company_add(a->conn, pos[0], days, a->now, &id);
 	if (rc == STORE_CONFLICT) return admin_fail("company already exists: %s", pos[0]);
@@ -77,6 +77,7 @@ static int company_show(admin_t *a, int argc, char **argv)
 	int err;
 
 	admin_parse(argc, argv, NULL, pos, 1, 0, usage);
+	if ((err = admin_check_company(pos[0]))) return err;
 	if ((err = admin_connect(a))) return err;
 	rc = store_company_get(a->conn, pos[0], &c);
 	if (rc == STORE_NOT_FOUND) return admin_fail("no such company: %s", pos[0]);
@@ -128,7 +129,9 @@ static int apply_policy(admin_t *a, store_company_t const *c, security_level_t l
 int cmd_policy(admin_t *a, int argc, char **argv)
 {
 	static char const usage[] =
-		"vrms2fa-admin policy set COMPANY --level low|high [--groups GROUP[,GROUP...]] --by LOGIN";
+		"vrms2fa-admin policy set COMPANY --level low|high [--groups GROUP[,GROUP...]] [--by LOGIN]\n"
+		"  --by LOGIN: an administrator of COMPANY; their password, then (with two-step verification) a code,\n"
+		"  on standard input.  Without --by: root or a member of admin.operator_group only.";
 	char const *level_arg = NULL, *groups_arg = NULL, *by = NULL, *pos[2] = { NULL, NULL };
 	admin_option_t opts[] = {
 		{ "--level", true, &level_arg, NULL }, { "--groups", true, &groups_arg, NULL },
@@ -137,7 +140,7 @@ int cmd_policy(admin_t *a, int argc, char **argv)
 	char old_groups[128], new_groups[128], detail[512];
 	security_level_t level;
 	store_company_t c;
-	store_user_t admin_user_row;
+	admin_actor_t who;
 	store_status_t rc;
 	unsigned mask;
 	int err;
@@ -151,29 +154,20 @@ int cmd_policy(admin_t *a, int argc, char **argv)
 		fprintf(stderr, "vrms2fa-admin: --level must be low or high\nusage: %s\n", usage);
 		return EXIT_USAGE;
 	}
-	if (!by) {
-		fprintf(stderr, "vrms2fa-admin: --by LOGIN is required\nusage: %s\n", usage);
-		return EXIT_USAGE;
-	}
 	if (groups_arg && policy_group_mask_parse(groups_arg, &mask) != 0) {
 		fprintf(stderr, "vrms2fa-admin: bad --groups '%s': use administrator, company_user, owner, supplier\n"
 			"usage: %s\n", groups_arg, usage);
 		return EXIT_USAGE;
 	}
+	if ((err = admin_check_company(pos[1]))) return err;
+	if (by && (err = admin_check_login(by))) return err;
 	if ((err = admin_connect(a))) return err;
 
 	rc = store_company_get(a->conn, pos[1], &c);
 	if (rc == STORE_NOT_FOUND) return admin_fail("no such company: %s", pos[1]);
 	if (rc != STORE_OK) return admin_db_fail(a, "company lookup");
 
-	rc = store_user_get(a->conn, by, &admin_user_row);
-	if (rc != STORE_OK && rc != STORE_NOT_FOUND) return admin_db_fail(a, "user lookup");
-	if (rc == STORE_NOT_FOUND || admin_user_row.company.id != c.id || admin_user_row.group != GROUP_ADMINISTRATOR ||
-	    admin_user_row.disabled) {
-		snprintf(detail, sizeof(detail), "refused: %s is not an enabled administrator of this company", by);
-		admin_audit(a, by, rc == STORE_OK ? admin_user_row.id : 0, c.id, "policy_change_refused", detail);
-		return admin_fail("refused: %s is not an enabled administrator of company %s", by, c.name);
-	}
+	if ((err = admin_authorize(a, by, &c, 0, "policy set", "policy_change_refused", &who))) return err;
 
 	if (!groups_arg) mask = c.group_mask ? c.group_mask : GROUP_MASK_ALL;
 	if ((err = apply_policy(a, &c, level, mask))) return err;
@@ -182,7 +176,7 @@ int cmd_policy(admin_t *a, int argc, char **argv)
 	if (policy_group_mask_format(mask, new_groups, sizeof(new_groups)) != 0) new_groups[0] = '\0';
 	snprintf(detail, sizeof(detail), "level %s -> %s; groups [%s] -> [%s]",
 		 policy_level_name(c.level), policy_level_name(level), old_groups, new_groups);
-	admin_audit(a, by, admin_user_row.id, c.id, "policy_changed", detail);
+	admin_audit(a, admin_actor_name(&who), who.by_id, c.id, "policy_changed", detail);
 
 	{
 		char name[STORE_COMPANY_MAX + 1];

@@ -86,7 +86,7 @@ static int enroll_begin(admin_t *a, int argc, char **argv)
 		printf("Key for manual entry (%s, %u digits, %u s):\n\n    %s\n\n", totp_algo_name(a->flow.totp.algo),
 		       a->flow.totp.digits, a->flow.totp.period, grouped);
 		printf("otpauth URI:\n\n    %s\n\n", uri);
-		printf("Then confirm with: vrms2fa-admin enroll confirm %s CODE\n", u.login);
+		printf("Then confirm with: vrms2fa-admin enroll confirm %s --stdin   (and type the code)\n", u.login);
 	}
 	OPENSSL_cleanse(key, sizeof(key));
 	OPENSSL_cleanse(grouped, sizeof(grouped));
@@ -123,10 +123,15 @@ static store_status_t enroll_confirm_tx(admin_t *a, void *arg)
 
 static int enroll_confirm(admin_t *a, int argc, char **argv)
 {
-	static char const usage[] = "vrms2fa-admin enroll confirm LOGIN CODE [--address ADDR]";
+	static char const usage[] =
+		"vrms2fa-admin enroll confirm LOGIN (CODE | - | --stdin) [--address ADDR]\n"
+		"  - or --stdin: the code on standard input (an argument is visible to local users in /proc)";
 	char const *address_arg = NULL, *pos[2] = { NULL, NULL };
-	admin_option_t opts[] = { { "--address", true, &address_arg, NULL }, { NULL, false, NULL, NULL } };
-	char address[ADDR_TEXT_MAX] = "";
+	bool from_stdin = false;
+	admin_option_t opts[] = {
+		{ "--address", true, &address_arg, NULL }, { "--stdin", false, NULL, &from_stdin }, { NULL, false, NULL, NULL },
+	};
+	char address[ADDR_TEXT_MAX] = "", code[64];
 	addr_kind_t kind = ADDR_INVALID;
 	store_secret_t secret;
 	store_user_t u;
@@ -136,7 +141,12 @@ static int enroll_confirm(admin_t *a, int argc, char **argv)
 	store_status_t rc;
 	int err;
 
-	admin_parse(argc, argv, opts, pos, 2, 0, usage);
+	admin_parse(argc, argv, opts, pos, 1, 1, usage);
+	if ((pos[1] != NULL) == from_stdin) {
+		fprintf(stderr, "vrms2fa-admin: give the code, '-' or --stdin\nusage: %s\n", usage);
+		return EXIT_USAGE;
+	}
+	if ((err = admin_check_login(pos[0]))) return err;
 	if (address_arg) {
 		kind = addr_normalise(address_arg, strlen(address_arg), address);
 		if (kind == ADDR_INVALID) return admin_fail("not an IP or MAC address: %s", address_arg);
@@ -152,8 +162,10 @@ static int enroll_confirm(admin_t *a, int argc, char **argv)
 		return admin_fail("%s has no pending enrollment; run 'enroll begin %s'", u.login, u.login);
 	}
 	if (rc != STORE_OK) return admin_db_fail(a, "enroll confirm");
-	status = account_code_check(&a->keyring, u.id, &secret, (uint8_t const *)pos[1], strlen(pos[1]), a->now,
+	if ((err = admin_secret_arg(from_stdin ? "-" : pos[1], "verification code", code, sizeof(code)))) return err;
+	status = account_code_check(&a->keyring, u.id, &secret, (uint8_t const *)code, strlen(code), a->now,
 				    a->flow.totp_window, &counter);
+	OPENSSL_cleanse(code, sizeof(code));
 	if (status == ACCOUNT_UNDECRYPTABLE) {
 		return admin_fail("the secret of %s does not decrypt with the key file (key id %u)", u.login, secret.key_id);
 	}
@@ -197,17 +209,22 @@ static store_status_t enroll_reset_tx(admin_t *a, void *arg)
 
 static int enroll_reset(admin_t *a, int argc, char **argv)
 {
-	static char const usage[] = "vrms2fa-admin enroll reset LOGIN";
-	char const *pos[1] = { NULL };
+	static char const usage[] = "vrms2fa-admin enroll reset LOGIN [--by LOGIN]   (--by: the password and code on stdin)";
+	char const *by = NULL, *pos[1] = { NULL };
+	admin_option_t opts[] = { { "--by", true, &by, NULL }, { NULL, false, NULL, NULL } };
+	admin_actor_t who;
 	store_user_t u;
 	int err;
 
-	admin_parse(argc, argv, NULL, pos, 1, 0, usage);
+	admin_parse(argc, argv, opts, pos, 1, 0, usage);
+	if ((err = admin_check_login(pos[0]))) return err;
+	if (by && (err = admin_check_login(by))) return err;
 	if ((err = admin_connect(a))) return err;
 	if ((err = admin_user(a, pos[0], &u))) return err;
+	if ((err = admin_authorize(a, by, &u.company, u.id, "enroll reset", "authorization_refused", &who))) return err;
 
 	if (admin_transaction(a, enroll_reset_tx, &u) != STORE_OK) return admin_db_fail(a, "enroll reset");
-	admin_audit(a, "vrms2fa-admin", u.id, u.company.id, "enrollment_reset",
+	admin_audit(a, admin_actor_name(&who), u.id, u.company.id, "enrollment_reset",
 		    "secret, recovery codes and trusted addresses removed");
 	if (a->json) {
 		json_t j = { 0 };

@@ -1,10 +1,16 @@
 /*
- * cmd_misc.c - "trusted list/revoke" ("trusted add": cmd_trusted_add.c), "lockout show/clear" and "audit".
+ * cmd_misc.c - "trusted list/revoke" ("trusted add": cmd_trusted_add.c),
+ * "lockout show/clear", "audit" and "email confirm".  trusted revoke and
+ * lockout clear are done by an operator, or by an administrator of the
+ * user's company who proves it (--by: admin_authorize); the email token may
+ * come from stdin ("-").
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <openssl/crypto.h>
 
 #include "admin.h"
 #include "trusted_add.h"
@@ -47,13 +53,15 @@ static int print_trust(store_trust_row_t const *r, void *arg)
 
 int cmd_trusted(admin_t *a, int argc, char **argv)
 {
-	static char const usage[] = "vrms2fa-admin trusted list LOGIN | trusted revoke LOGIN (ADDR | --all)"
-				    " | trusted add LOGIN ADDR [--scope SCOPE]";
-	char const *pos[3] = { NULL, NULL, NULL };
+	static char const usage[] = "vrms2fa-admin trusted list LOGIN | trusted revoke LOGIN (ADDR | --all) [--by LOGIN]"
+				    " | trusted add LOGIN ADDR [--scope SCOPE]\n"
+				    "  --by: an administrator of the user's company; the password and code on stdin";
+	char const *by = NULL, *pos[3] = { NULL, NULL, NULL };
 	char const *scope = NULL;
 	bool all = false;
-	admin_option_t opts[] = { { "--all", false, NULL, &all }, { "--scope", true, &scope, NULL },
+	admin_option_t opts[] = { { "--all", false, NULL, &all }, { "--by", true, &by, NULL }, { "--scope", true, &scope, NULL },
 				  { NULL, false, NULL, NULL } };
+	admin_actor_t who;
 	store_user_t u;
 	int err;
 
@@ -67,12 +75,17 @@ int cmd_trusted(admin_t *a, int argc, char **argv)
 			fprintf(stderr, "vrms2fa-admin: trusted add takes LOGIN ADDR\nusage: %s\n", usage);
 			return EXIT_USAGE;
 		}
+		if (by) {
+			fprintf(stderr, "vrms2fa-admin: trusted add is an operator's command (root or admin.operator_group), "
+				"without --by\nusage: %s\n", usage);
+			return EXIT_USAGE;
+		}
 		return trusted_add(a, pos[1], pos[2], scope);
 	}
 	if (strcmp(pos[0], "list") == 0) {
 		lister_t l = { .a = a };
 
-		if (pos[2] || all) {
+		if (pos[2] || all || by) {
 			fprintf(stderr, "vrms2fa-admin: trusted list takes only LOGIN\nusage: %s\n", usage);
 			return EXIT_USAGE;
 		}
@@ -104,7 +117,11 @@ int cmd_trusted(admin_t *a, int argc, char **argv)
 		if (pos[2] && addr_normalise(pos[2], strlen(pos[2]), address) == ADDR_INVALID) {
 			return admin_fail("not an IP or MAC address: %s", pos[2]);
 		}
+		if ((err = admin_check_login(pos[1])) || (by && (err = admin_check_login(by)))) return err;
 		if ((err = admin_connect(a)) || (err = admin_user(a, pos[1], &u))) return err;
+		if ((err = admin_authorize(a, by, &u.company, u.id, "trusted revoke", "authorization_refused", &who))) {
+			return err;
+		}
 		rc = all ? store_trust_revoke_all(a->conn, u.id, &removed) : store_trust_revoke(a->conn, u.id, address, &removed);
 		/* what was pending (an email link, an enrollment key) would earn back what was just revoked */
 		if (rc == STORE_OK) rc = store_pending_void(a->conn, u.id);
@@ -112,7 +129,7 @@ int cmd_trusted(admin_t *a, int argc, char **argv)
 		if (!all && removed == 0) return admin_fail("%s is not a trusted address of %s", address, u.login);
 		snprintf(detail, sizeof(detail), "%s: %llu address%s revoked", all ? "all" : address,
 			 (unsigned long long)removed, removed == 1 ? "" : "es");
-		admin_audit(a, "vrms2fa-admin", u.id, u.company.id, "address_revoked", detail);
+		admin_audit(a, admin_actor_name(&who), u.id, u.company.id, "address_revoked", detail);
 		if (a->json) {
 			json_t j = { 0 };
 			json_open(&j, NULL, '{');
@@ -217,19 +234,27 @@ static int show_lockout_row(store_lockout_row_t const *row, void *arg)
  */
 int cmd_lockout(admin_t *a, int argc, char **argv)
 {
-	static char const usage[] = "vrms2fa-admin lockout show|clear LOGIN";
-	char const *pos[2] = { NULL, NULL };
+	static char const usage[] = "vrms2fa-admin lockout show LOGIN | lockout clear LOGIN [--by LOGIN]\n"
+				    "  --by: an administrator of the user's company; the password and code on stdin";
+	char const *by = NULL, *pos[2] = { NULL, NULL };
+	admin_option_t opts[] = { { "--by", true, &by, NULL }, { NULL, false, NULL, NULL } };
+	admin_actor_t who;
 	lockout_show_t s;
 	store_user_t u;
 	uint64_t removed = 0;
 	bool known;
 	int err;
 
-	admin_parse(argc, argv, NULL, pos, 2, 0, usage);
+	admin_parse(argc, argv, opts, pos, 2, 0, usage);
 	if (strcmp(pos[0], "show") != 0 && strcmp(pos[0], "clear") != 0) {
 		fprintf(stderr, "vrms2fa-admin: unknown lockout command '%s'\nusage: %s\n", pos[0], usage);
 		return EXIT_USAGE;
 	}
+	if (by && strcmp(pos[0], "clear") != 0) {
+		fprintf(stderr, "vrms2fa-admin: --by goes with lockout clear\nusage: %s\n", usage);
+		return EXIT_USAGE;
+	}
+	if ((err = admin_check_login(pos[1])) || (by && (err = admin_check_login(by)))) return err;
 	if ((err = admin_connect(a))) return err;
 	/* Lockouts count per login name, known or not: an unknown name is not an error here. */
 	known = store_user_get(a->conn, pos[1], &u) == STORE_OK;
@@ -237,10 +262,16 @@ int cmd_lockout(admin_t *a, int argc, char **argv)
 	if (strcmp(pos[0], "clear") == 0) {
 		char detail[TEXT_LOGIN_MAX + 64];
 
+		/* an unknown name belongs to no company: only an operator clears it */
+		if ((err = admin_authorize(a, by, known ? &u.company : NULL, known ? u.id : 0, "lockout clear",
+					   "authorization_refused", &who))) {
+			return err;
+		}
+
 		if (store_lockout_clear(a->conn, pos[1], &removed) != STORE_OK) return admin_db_fail(a, "lockout clear");
 		snprintf(detail, sizeof(detail), "%s (%llu record%s)", pos[1], (unsigned long long)removed,
 			 removed == 1 ? "" : "s");
-		admin_audit(a, "vrms2fa-admin", known ? u.id : 0, known ? u.company.id : 0, "lockout_released", detail);
+		admin_audit(a, admin_actor_name(&who), known ? u.id : 0, known ? u.company.id : 0, "lockout_released", detail);
 	}
 
 	memset(&s, 0, sizeof(s));
@@ -377,22 +408,31 @@ static store_status_t email_confirm_tx(admin_t *a, void *arg)
 
 int cmd_email(admin_t *a, int argc, char **argv)
 {
-	static char const usage[] = "vrms2fa-admin email confirm TOKEN";
+	static char const usage[] = "vrms2fa-admin email confirm (TOKEN | - | --stdin)\n"
+				    "  - or --stdin: the token on standard input (an argument is visible to local users in /proc)";
 	char const *pos[2] = { NULL, NULL };
+	bool from_stdin = false;
+	admin_option_t opts[] = { { "--stdin", false, NULL, &from_stdin }, { NULL, false, NULL, NULL } };
+	char token[128];
 	uint8_t token_hash[EMAIL_HASH_LEN];
 	store_email_link_t link;
 	email_confirm_tx_t t = { .token_hash = token_hash, .link = &link };
 	store_status_t rc;
 	int err;
 
-	admin_parse(argc, argv, NULL, pos, 2, 0, usage);
+	admin_parse(argc, argv, opts, pos, 1, 1, usage);
 	if (strcmp(pos[0], "confirm") != 0) {
 		fprintf(stderr, "vrms2fa-admin: unknown email command '%s'\nusage: %s\n", pos[0], usage);
 		return EXIT_USAGE;
 	}
-	if (email_token_hash(pos[1], strlen(pos[1]), token_hash) != 0) {
-		return admin_fail("not a confirmation token (32 hex digits)");
+	if ((pos[1] != NULL) == from_stdin) {
+		fprintf(stderr, "vrms2fa-admin: give the token, '-' or --stdin\nusage: %s\n", usage);
+		return EXIT_USAGE;
 	}
+	if ((err = admin_secret_arg(from_stdin ? "-" : pos[1], "confirmation token", token, sizeof(token)))) return err;
+	rc = email_token_hash(token, strlen(token), token_hash) != 0 ? STORE_ERROR : STORE_OK;
+	OPENSSL_cleanse(token, sizeof(token));
+	if (rc != STORE_OK) return admin_fail("not a confirmation token (32 hex digits)");
 	if ((err = admin_connect(a))) return err;
 
 	rc = admin_transaction(a, email_confirm_tx, &t);

@@ -49,6 +49,7 @@ int trusted_add(admin_t *a, char const *login, char const *address_arg, char con
 	char address[ADDR_TEXT_MAX], detail[160];
 	char const *scope = scope_arg ? scope_arg : "";
 	trusted_add_tx_t t;
+	admin_actor_t who;
 	addr_kind_t kind;
 	store_user_t u;
 	store_status_t rc;
@@ -63,15 +64,18 @@ int trusted_add(admin_t *a, char const *login, char const *address_arg, char con
 	if (strlen(scope) > STORE_APPROVAL_SCOPE_MAX || !text_is_clean_utf8((uint8_t const *)scope, strlen(scope))) {
 		return admin_fail("a trust scope is at most %d bytes of printable text", STORE_APPROVAL_SCOPE_MAX);
 	}
+	if ((err = admin_check_login(login))) return err;
 	if ((err = admin_connect(a)) || (err = admin_user(a, login, &u))) return err;
+	/* an address that skips the code: the operator's alone (root or admin.operator_group), never --by */
+	if ((err = admin_authorize(a, NULL, &u.company, u.id, "trusted add", "authorization_refused", &who))) return err;
 
 	t = (trusted_add_tx_t){ .user_id = u.id, .scope = scope, .address = address, .kind = kind };
 	rc = admin_transaction(a, trusted_add_tx, &t);
 	if (rc != STORE_OK) return admin_db_fail(a, "trusted add");
 	snprintf(detail, sizeof(detail), "address trusted by the operator%s%s%s", scope[0] ? " in scope " : "", scope,
 		 t.approved ? " (a pending device approval)" : "");
-	admin_audit(a, "vrms2fa-admin", u.id, u.company.id, "address_trusted", detail);
-	if (t.approved) admin_audit(a, "vrms2fa-admin", u.id, u.company.id, "device_approved", "by the operator");
+	admin_audit(a, admin_actor_name(&who), u.id, u.company.id, "address_trusted", detail);
+	if (t.approved) admin_audit(a, admin_actor_name(&who), u.id, u.company.id, "device_approved", "by the operator");
 	if (a->json) {
 		json_t j = { 0 };
 

@@ -1,6 +1,9 @@
 /*
  * cmd_user.c - "user add/set/show".  A user created in, or moved into, a
- * group that its company's high level covers gets a grace deadline.
+ * group that its company's high level covers gets a grace deadline.  Login
+ * and company names follow the name rule (core/names.h); add and set are
+ * done by an operator, or by an administrator of the company who proves it
+ * (--by: admin_authorize); secrets come from stdin ("-") or the argument.
  */
 #include <stdio.h>
 #include <string.h>
@@ -73,23 +76,41 @@ static void print_user(admin_t *a, store_user_t const *u)
 	printf("trusted addresses: %u\n", u->trusted_addresses);
 }
 
-/* The hash to store, from --password-stdin or --password-hash. 0 ok, else an exit status. */
-static int password_option(bool from_stdin, char const *given, char *hash, size_t hashlen, char const *usage)
+/* --password-stdin and --password-hash are exclusive: EXIT_USAGE (after the usage) when both are given. */
+static int password_options_exclusive(bool from_stdin, char const *given, char const *usage)
 {
-	char password[PASSWORD_MAX_LEN + 2];
-	size_t len = 0;
-	int err;
-
 	if (from_stdin && given) {
 		fprintf(stderr, "vrms2fa-admin: give --password-stdin or --password-hash, not both\nusage: %s\n", usage);
 		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/*
+ * The hash to store, from --password-stdin (a password on stdin, hashed
+ * here) or --password-hash HASH ("-": the hash on stdin).  0 ok, else an
+ * exit status.
+ */
+static int password_option(bool from_stdin, char const *given, char *hash, size_t hashlen, char const *usage)
+{
+	char password[PASSWORD_MAX_LEN + 2], read_hash[PASSWORD_HASH_MAX + 2];
+	size_t len = 0;
+	int err;
+
+	if ((err = password_options_exclusive(from_stdin, given, usage))) return err;
+	if (given && strcmp(given, "-") == 0) {
+		if ((err = admin_read_secret("password hash", read_hash, sizeof(read_hash), &len))) return err;
+		given = read_hash;
 	}
 	if (given) {
 		if (!password_hash_supported(given)) {
 			return admin_fail("unsupported password hash: use bcrypt ($2y$/$2b$), sha512-crypt ($6$), "
 					  "yescrypt ($y$) or argon2id ($argon2id$)");
 		}
-		snprintf(hash, hashlen, "%s", given);
+		len = strlen(given);
+		if (len >= hashlen) return admin_fail("password hash too long (at most %zu bytes)", hashlen - 1);
+		memcpy(hash, given, len + 1);
+		OPENSSL_cleanse(read_hash, sizeof(read_hash));
 		return 0;
 	}
 	if ((err = admin_read_password(password, sizeof(password), &len))) return err;
@@ -101,14 +122,16 @@ static int password_option(bool from_stdin, char const *given, char *hash, size_
 static int user_add(admin_t *a, int argc, char **argv)
 {
 	static char const usage[] =
-		"vrms2fa-admin user add LOGIN --company NAME --group GROUP --email ADDR (--password-stdin | --password-hash HASH)";
-	char const *company = NULL, *group_arg = NULL, *email = NULL, *hash_arg = NULL, *pos[1] = { NULL };
+		"vrms2fa-admin user add LOGIN --company NAME --group GROUP --email ADDR (--password-stdin | --password-hash HASH|-)\n"
+		"       [--by LOGIN]   (stdin: --by's password and code first, then the new password or hash)";
+	char const *company = NULL, *group_arg = NULL, *email = NULL, *hash_arg = NULL, *by = NULL, *pos[1] = { NULL };
 	bool from_stdin = false;
 	admin_option_t opts[] = {
 		{ "--company", true, &company, NULL }, { "--group", true, &group_arg, NULL },
 		{ "--email", true, &email, NULL }, { "--password-hash", true, &hash_arg, NULL },
-		{ "--password-stdin", false, NULL, &from_stdin }, { NULL, false, NULL, NULL },
+		{ "--password-stdin", false, NULL, &from_stdin }, { "--by", true, &by, NULL }, { NULL, false, NULL, NULL },
 	};
+	admin_actor_t who;
 	char hash[PASSWORD_HASH_MAX + 1];
 	store_company_t c;
 	store_user_t u;
@@ -128,22 +151,26 @@ static int user_add(admin_t *a, int argc, char **argv)
 			"usage: %s\n", group_arg, usage);
 		return EXIT_USAGE;
 	}
-	if (!text_login_name_valid((uint8_t const *)pos[0], strlen(pos[0]), TEXT_LOGIN_MAX)) {
-		return admin_fail("bad login name: 1 to %d bytes of UTF-8, no control characters", TEXT_LOGIN_MAX);
-	}
+	if ((err = password_options_exclusive(from_stdin, hash_arg, usage))) return err;
+	if ((err = admin_check_login(pos[0])) || (err = admin_check_company(company))) return err;
+	if (by && (err = admin_check_login(by))) return err;
 	if (!email_valid(email)) return admin_fail("bad email address: %s", email);
-	if ((err = password_option(from_stdin, hash_arg, hash, sizeof(hash), usage))) return err;
+	if (hash_arg && strcmp(hash_arg, "-") != 0 && !password_hash_supported(hash_arg)) {
+		return password_option(false, hash_arg, hash, sizeof(hash), usage);	/* says why */
+	}
 	if ((err = admin_connect(a))) return err;
 
 	rc = store_company_get(a->conn, company, &c);
 	if (rc == STORE_NOT_FOUND) return admin_fail("no such company: %s", company);
 	if (rc != STORE_OK) return admin_db_fail(a, "company lookup");
+	if ((err = admin_authorize(a, by, &c, 0, "user add", "authorization_refused", &who))) return err;
+	if ((err = password_option(from_stdin, hash_arg, hash, sizeof(hash), usage))) return err;
 	if (policy_is_mandatory(c.level, c.group_mask, group)) deadline = policy_grace_deadline(a->now, c.grace_days);
 
 	rc = store_user_add(a->conn, pos[0], c.id, group, email, hash, deadline, a->now, &id);
 	if (rc == STORE_CONFLICT) return admin_fail("user already exists: %s", pos[0]);
 	if (rc != STORE_OK) return admin_db_fail(a, "user add");
-	admin_audit(a, "vrms2fa-admin", id, c.id, "user_added", policy_group_name(group));
+	admin_audit(a, admin_actor_name(&who), id, c.id, "user_added", policy_group_name(group));
 	if ((err = admin_user(a, pos[0], &u))) return err;
 	print_user(a, &u);
 	return 0;
@@ -214,14 +241,17 @@ static store_status_t user_set_tx(admin_t *a, void *arg)
 static int user_set(admin_t *a, int argc, char **argv)
 {
 	static char const usage[] = "vrms2fa-admin user set LOGIN [--group GROUP] [--email ADDR] "
-				    "[--password-stdin | --password-hash HASH] [--disabled yes|no]";
-	char const *group_arg = NULL, *email = NULL, *hash_arg = NULL, *disabled_arg = NULL, *pos[1] = { NULL };
+				    "[--password-stdin | --password-hash HASH|-] [--disabled yes|no] [--by LOGIN]\n"
+				    "       (stdin: --by's password and code first, then the new password or hash)";
+	char const *group_arg = NULL, *email = NULL, *hash_arg = NULL, *disabled_arg = NULL, *by = NULL;
+	char const *pos[1] = { NULL };
 	bool from_stdin = false, disabled = false;
 	admin_option_t opts[] = {
 		{ "--group", true, &group_arg, NULL }, { "--email", true, &email, NULL },
 		{ "--password-hash", true, &hash_arg, NULL }, { "--password-stdin", false, NULL, &from_stdin },
-		{ "--disabled", true, &disabled_arg, NULL }, { NULL, false, NULL, NULL },
+		{ "--disabled", true, &disabled_arg, NULL }, { "--by", true, &by, NULL }, { NULL, false, NULL, NULL },
 	};
+	admin_actor_t who;
 	char hash[PASSWORD_HASH_MAX + 1];
 	user_group_t group = GROUP_ADMINISTRATOR;
 	user_set_tx_t t;
@@ -241,9 +271,16 @@ static int user_set(admin_t *a, int argc, char **argv)
 	if (email && email[0] && !email_valid(email)) {
 		return admin_fail("bad email address: %s", email);
 	}
-	if ((from_stdin || hash_arg) && (err = password_option(from_stdin, hash_arg, hash, sizeof(hash), usage))) return err;
+	if ((err = password_options_exclusive(from_stdin, hash_arg, usage))) return err;
+	if ((err = admin_check_login(pos[0]))) return err;
+	if (by && (err = admin_check_login(by))) return err;
+	if (hash_arg && strcmp(hash_arg, "-") != 0 && !password_hash_supported(hash_arg)) {
+		return password_option(false, hash_arg, hash, sizeof(hash), usage);	/* says why */
+	}
 	if ((err = admin_connect(a))) return err;
 	if ((err = admin_user(a, pos[0], &u))) return err;
+	if ((err = admin_authorize(a, by, &u.company, u.id, "user set", "authorization_refused", &who))) return err;
+	if ((from_stdin || hash_arg) && (err = password_option(from_stdin, hash_arg, hash, sizeof(hash), usage))) return err;
 
 	memset(&t, 0, sizeof(t));
 	t.login = pos[0];
@@ -260,7 +297,7 @@ static int user_set(admin_t *a, int argc, char **argv)
 	OPENSSL_cleanse(hash, sizeof(hash));
 	if (rc == STORE_NOT_FOUND) return admin_fail("no such user: %s", pos[0]);
 	if (rc != STORE_OK) return admin_db_fail(a, "user set");
-	if (t.detail[0]) admin_audit(a, "vrms2fa-admin", u.id, u.company.id, "user_changed", t.detail);
+	if (t.detail[0]) admin_audit(a, admin_actor_name(&who), u.id, u.company.id, "user_changed", t.detail);
 	if ((err = admin_user(a, pos[0], &u))) return err;
 	print_user(a, &u);
 	return 0;

@@ -28,6 +28,7 @@
 #include "hook.h"
 #include "core/email_code.h"
 #include "core/lockout.h"
+#include "core/names.h"
 #include "core/policy.h"
 #include "core/round2.h"
 #include "core/scrv1.h"
@@ -45,6 +46,7 @@ typedef struct {
 	flow_result_t		*res;
 	char			login[TEXT_LOGIN_MAX + 1];	/* validated, NUL-terminated */
 	size_t			login_len;
+	bool			name_refused;			/* breaks the name rule (core/names.h): an unknown user */
 	addr_kind_t		addr_kind;
 	char			address[ADDR_TEXT_MAX];		/* "" when missing or unparsable */
 	char const		*trust_refusal;			/* why this request may not use or earn trust; NULL: it may */
@@ -71,6 +73,27 @@ typedef struct {
 static void use_database_clock(login_t *l, store_login_t const *row)
 {
 	if (row->database_now > 0) l->now = row->database_now;
+}
+
+/*
+ * A login name that breaks the name rule (core/names.h) names nobody: the
+ * row of the lookup keeps what every name has (its failure records, the
+ * clock, a State's challenge) and loses the user, so that the login goes
+ * on exactly as for an unknown user (same queries, same dummy hash check).
+ */
+static void forget_refused_name(login_t const *l, store_login_t *row)
+{
+	store_login_t kept;
+
+	if (!l->name_refused) return;
+	memset(&kept, 0, sizeof(kept));
+	kept.name_record = row->name_record;
+	kept.pair_record = row->pair_record;
+	kept.database_now = row->database_now;
+	kept.has_challenge = row->has_challenge;
+	kept.challenge = row->challenge;
+	OPENSSL_cleanse(row, sizeof(*row));
+	*row = kept;
 }
 
 /* ---- results --------------------------------------------------------- */
@@ -1101,6 +1124,7 @@ static void round1(login_t *l)
 		fail_database(l, "login lookup");
 		return;
 	}
+	forget_refused_name(l, &row);
 	use_database_clock(l, &row);
 	lock = lockout_check(l, &row);
 	if (lock != LOCKOUT_GO) {
@@ -1218,6 +1242,7 @@ static int round2_gate_facts(login_t *l, store_login_t *row, round2_gate_facts_t
 		fail_database(l, "login lookup");
 		return -1;
 	}
+	forget_refused_name(l, row);
 	use_database_clock(l, row);
 	gate->bound_here = row->has_challenge && row->user_found && row->challenge.user_id == row->user_id &&
 			   (unsigned)row->challenge.kind < CHALLENGE_KIND_COUNT &&
@@ -1300,6 +1325,7 @@ void flow_login(flow_config_t const *cfg, store_conn_t *conn, flow_request_t con
 	memcpy(l.login, req->login, req->login_len);
 	l.login[req->login_len] = '\0';
 	l.login_len = req->login_len;
+	l.name_refused = names_login_problem(req->login, req->login_len, NULL) != NULL;
 
 	l.addr_kind = req->has_address ? addr_normalise(req->address, req->address_len, l.address) : ADDR_INVALID;
 	if (l.addr_kind == ADDR_INVALID) l.address[0] = '\0';

@@ -14,6 +14,7 @@ RCSID("$Id$")
 #include <openssl/rand.h>
 
 #include "settings.h"
+#include "config_file.h"
 #include "flow.h"
 #include "housekeeping.h"
 #include "core/password.h"
@@ -115,6 +116,15 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	size_t i;
 
 	if (vrms2fa_settings_check(s, conf, &inst->flow, &inst->store) != 0) return -1;
+	{
+		char fix[sizeof(err)];
+
+		if (vrms2fa_config_file_check(conf, err, sizeof(err), fix, sizeof(fix)) != 0) {
+			cf_log_err_cs(conf, "Refusing to start: %s", err);
+			cf_log_err_cs(conf, "Fix: %s", fix);
+			return -1;
+		}
+	}
 
 	inst->address_da = dict_attrbyname(s->address_attribute);
 	if (!inst->address_da) {

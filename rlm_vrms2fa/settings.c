@@ -79,6 +79,11 @@ static CONF_PARSER const email_parser[] = {
 	CONF_PARSER_TERMINATOR
 };
 
+static CONF_PARSER const admin_parser[] = {
+	{ "operator_group", FR_CONF_OFFSET(PW_TYPE_STRING, vrms2fa_settings_t, admin_operator_group), "" },
+	CONF_PARSER_TERMINATOR
+};
+
 CONF_PARSER const vrms2fa_settings_parser[] = {
 	{ "database", FR_CONF_POINTER(PW_TYPE_SUBSECTION, NULL), (void const *) database_parser },
 	{ "key_file", FR_CONF_OFFSET(PW_TYPE_STRING | PW_TYPE_REQUIRED | PW_TYPE_NOT_EMPTY, vrms2fa_settings_t, key_file), NULL },
@@ -92,6 +97,7 @@ CONF_PARSER const vrms2fa_settings_parser[] = {
 	{ "email", FR_CONF_POINTER(PW_TYPE_SUBSECTION, NULL), (void const *) email_parser },
 	{ "lockout", FR_CONF_POINTER(PW_TYPE_SUBSECTION, NULL), (void const *) lockout_parser },
 	{ "retention", FR_CONF_POINTER(PW_TYPE_SUBSECTION, NULL), (void const *) retention_parser },
+	{ "admin", FR_CONF_POINTER(PW_TYPE_SUBSECTION, NULL), (void const *) admin_parser },
 	CONF_PARSER_TERMINATOR
 };
 

@@ -76,6 +76,8 @@ typedef struct {
 	uint32_t	retention_audit_days;		/* days the audit log is kept; 0: forever */
 	uint32_t	retention_prune_interval;	/* seconds between the module's prunes; 0: never (cron only) */
 	uint32_t	retention_prune_batch;		/* rows per table and prune */
+	/* admin { }: read by vrms2fa-admin only */
+	char const	*admin_operator_group;	/* members may run operator commands without --by; "" root only */
 } vrms2fa_settings_t;
 
 extern CONF_PARSER const vrms2fa_settings_parser[];

@@ -164,6 +164,14 @@ class User:
 class World:
     def __init__(self, admin):
         self.admin = admin
+        self.people = {}	# login -> User, for the proof of `--by` (proof_input)
+
+    def proof_input(self, login):
+        """What `--by LOGIN` reads on stdin: the password, then a current code when enrolled."""
+        u = self.people.get(login)
+        if u is None:
+            return ""
+        return u.password + "\n" + (u.code() + "\n" if u.secret else "")
 
     def company(self, grace_days=None, level=None, groups=None, by=None):
         name = H.unique("co-")
@@ -181,7 +189,7 @@ class World:
         pargs = ["policy", "set", company, "--level", level, "--by", by]
         if groups:
             pargs += ["--groups", ",".join(groups)]
-        r = self.admin(*pargs, check=False)
+        r = self.admin(*pargs, check=False, input=self.proof_input(by))
         j = self.admin.json("company", "show", company)
         assert j["level"] == level, (r, j)
         if groups:
@@ -202,6 +210,7 @@ class World:
         else:
             self.admin(*args, "--password-stdin", input=password + "\n")
         u = User(login=login, password=password, company=company, group=group, email=email)
+        self.people[login] = u
         if enroll:
             self.enroll(u, address=address)
         return u

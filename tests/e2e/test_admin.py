@@ -165,7 +165,7 @@ def cmd_policy_set(ctx, js):
     co = ctx.world.company()
     boss = ctx.world.user(company=co, group="administrator")
     r = ctx.admin.run("policy", "set", co, "--level", "high", "--groups", "owner,company_user", "--by", boss.login,
-                      json_out=js)
+                      json_out=js, input=boss.password + "\n")
     if js:
         j = json.loads(r.stdout)
         assert j["name"] == co and j["level"] == "high" and sorted(j["groups"]) == ["company_user", "owner"], j
@@ -499,7 +499,6 @@ USAGE = [	# exit 2
     ("company add bad grace", ["company", "add", "x", "--grace-days", "many"]),
     ("company add negative grace", ["company", "add", "x", "--grace-days", "-1"]),
     ("policy set bad level", ["policy", "set", "{company}", "--level", "medium", "--by", "{login}"]),
-    ("policy set no --by", ["policy", "set", "{company}", "--level", "high"]),
     ("policy set bad group", ["policy", "set", "{company}", "--level", "high", "--groups", "owner,boss",
                               "--by", "{login}"]),
     ("policy set repeated group", ["policy", "set", "{company}", "--level", "high", "--groups", "owner,owner",

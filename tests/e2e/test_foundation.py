@@ -305,7 +305,7 @@ def test_policy_set_by_administrator(world, admin):
     co = world.company()
     boss = world.user(company=co, group="administrator")
     r = admin("policy", "set", co, "--level", "high", "--groups", "owner,supplier", "--by", boss.login,
-              check=False)
+              check=False, input=boss.password + "\n")
     j = admin.json("company", "show", co)
     assert j["level"] == "high" and sorted(j["groups"]) == ["owner", "supplier"], j	# applied
     assert (r.returncode, r.stderr) == (0, ""), r

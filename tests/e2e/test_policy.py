@@ -510,12 +510,13 @@ def test_policy_set_by_administrator_is_applied_and_audited(world, admin):
     co = world.company()
     boss = world.user(company=co, group="administrator")
     t0 = time.time()
-    r = admin("policy", "set", co, "--level", "high", "--groups", "owner,supplier", "--by", boss.login, check=False)
+    r = admin("policy", "set", co, "--level", "high", "--groups", "owner,supplier", "--by", boss.login, check=False,
+              input=boss.password + "\n")
     assert (r.returncode, r.stderr) == (0, ""), r
     j = admin.json("company", "show", co)
     assert j["level"] == "high" and sorted(j["groups"]) == ["owner", "supplier"], j
 
-    r = admin("policy", "set", co, "--level", "low", "--by", boss.login, check=False)
+    r = admin("policy", "set", co, "--level", "low", "--by", boss.login, check=False, input=boss.password + "\n")
     assert (r.returncode, r.stderr) == (0, ""), r
     assert admin.json("company", "show", co)["level"] == "low"
 

@@ -427,6 +427,32 @@ static void test_r1_unknown_wrong_disabled_same_reply(void **state)
 	assert_int_equal(fake_failures_pair("nobody", ADDR)->updated_at, T0);
 }
 
+/*
+ * A stored user whose login name breaks the name rule (core/names.h: an
+ * invisible or bidi character, a ':') answers as an unknown user, even with
+ * the right password: the same reply, log, failure count and one (dummy)
+ * password check.
+ */
+static void test_r1_refused_name_is_unknown(void **state)
+{
+	static char const *const NAMES[] = { "al\xe2\x80\x8bice", "carol:x", "dave\xe2\x80\xae", "eve\xc2\xa0" };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(NAMES) / sizeof(NAMES[0]); i++) {
+		user_2fa(NAMES[i]);
+		password_checks = 0;
+		login(NAMES[i], PASSWORD, ADDR, T0);
+		expect_plain_reject(MSG_LOGIN_FAILED);
+		assert_int_equal(res.enrolled, -1);
+		assert_string_equal(res.log, "unknown user");
+		assert_int_equal(failures_of(NAMES[i]), 1);
+		assert_int_equal(password_checks, 1);
+	}
+	assert_int_equal(fake_challenge_count(), 0);
+	assert_int_equal(fake_audit_count(NULL), 0);
+}
+
 static void test_r1_no_password_hash(void **state)
 {
 	(void)state;
@@ -4012,6 +4038,7 @@ int main(void)
 		cmocka_unit_test_setup(test_approval_in_the_scope_of_the_device, setup_approval),
 		cmocka_unit_test_setup(test_r1_no_password, setup),
 		cmocka_unit_test_setup(test_r1_unknown_wrong_disabled_same_reply, setup),
+		cmocka_unit_test_setup(test_r1_refused_name_is_unknown, setup),
 		cmocka_unit_test_setup(test_r1_no_password_hash, setup),
 		cmocka_unit_test_setup(test_r1_lockout, setup),
 		cmocka_unit_test_setup(test_r1_lockout_doubles_and_unknown_names, setup),
