@@ -26,6 +26,11 @@ typedef struct {
 	uint32_t	db_connect_timeout;
 	uint32_t	db_query_timeout;
 	uint32_t	db_wsrep_sync_wait;
+	char const	*db_tls_ca_file;	/* database { tls { } } */
+	char const	*db_tls_cert_file;
+	char const	*db_tls_key_file;
+	bool		db_tls_verify_server_cert;
+	bool		db_tls_required;
 
 	/* secrets */
 	char const	*key_file;
