@@ -82,7 +82,12 @@ static int read_config(admin_t *a)
 	if (vrms2fa_settings_check(&a->settings, cs, &a->flow, &a->store) != 0) {
 		return admin_fail("invalid 'vrms2fa' section in %s", a->config_path);
 	}
-	return 0;
+	return admin_use_admin_account(a);	/* database { admin_login }: the tool's own account */
+}
+
+int admin_load_config(admin_t *a)
+{
+	return read_config(a);
 }
 
 int admin_connect(admin_t *a)

@@ -26,6 +26,8 @@ static CONF_PARSER const database_parser[] = {
 	{ "query_timeout", FR_CONF_OFFSET(PW_TYPE_INTEGER, vrms2fa_settings_t, db_query_timeout), "5" },
 	{ "wsrep_sync_wait", FR_CONF_OFFSET(PW_TYPE_INTEGER, vrms2fa_settings_t, db_wsrep_sync_wait), "0" },
 	{ "tls", FR_CONF_POINTER(PW_TYPE_SUBSECTION, NULL), (void const *) database_tls_parser },
+	{ "admin_login", FR_CONF_OFFSET(PW_TYPE_STRING, vrms2fa_settings_t, db_admin_login), "" },
+	{ "admin_password_file", FR_CONF_OFFSET(PW_TYPE_STRING, vrms2fa_settings_t, db_admin_password_file), "" },
 	CONF_PARSER_TERMINATOR
 };
 

@@ -31,6 +31,8 @@ typedef struct {
 	char const	*db_tls_key_file;
 	bool		db_tls_verify_server_cert;
 	bool		db_tls_required;
+	char const	*db_admin_login;	/* vrms2fa-admin's own account ("": the module's) */
+	char const	*db_admin_password_file;	/* its password, in a file only root may read */
 
 	/* secrets */
 	char const	*key_file;
