@@ -135,5 +135,11 @@ int cmd_audit(admin_t *a, int argc, char **argv);
 int cmd_email(admin_t *a, int argc, char **argv);
 int cmd_key(admin_t *a, int argc, char **argv);
 int cmd_check(admin_t *a, int argc, char **argv);
+/* The backend's commands (cmd_backend.c): "user list", "user delete", "user sync", "company list", "policy show". */
+int cmd_user_list(admin_t *a, int argc, char **argv);
+int cmd_user_delete(admin_t *a, int argc, char **argv);
+int cmd_user_sync(admin_t *a, int argc, char **argv);
+int cmd_company_list(admin_t *a, int argc, char **argv);
+int cmd_policy_show(admin_t *a, int argc, char **argv);
 
 #endif
