@@ -19,20 +19,39 @@
  */
 typedef struct {
 	char const	*table;
-	char const	*privileges;
-} table_grant_t;
+	char const	*privilege;
+	char const	*column;	/* NULL: the whole table */
+} module_privilege_t;
 
-static table_grant_t const module_tables[] = {
-	{ "companies",			"SELECT" },
-	{ "users",			"SELECT, UPDATE (grace_deadline)" },
-	{ "totp_secrets",		"SELECT, INSERT, UPDATE, DELETE" },
-	{ "recovery_codes",		"SELECT, UPDATE (used_at)" },
-	{ "trusted_addresses",		"SELECT, INSERT, UPDATE" },
-	{ "challenges",			"SELECT, INSERT, UPDATE, DELETE" },
-	{ "login_failures",		"SELECT, INSERT, UPDATE, DELETE" },
-	{ "email_confirmations",	"SELECT, INSERT, UPDATE, DELETE" },
-	{ "email_sends",		"SELECT, INSERT, DELETE" },
-	{ "audit_log",			"INSERT" },
+static module_privilege_t const module_privileges[] = {
+	{ "companies", "SELECT", NULL },
+	{ "users", "SELECT", NULL },
+	{ "users", "UPDATE", "grace_deadline" },
+	{ "totp_secrets", "SELECT", NULL },
+	{ "totp_secrets", "INSERT", NULL },
+	{ "totp_secrets", "UPDATE", NULL },
+	{ "totp_secrets", "DELETE", NULL },
+	{ "recovery_codes", "SELECT", NULL },
+	{ "recovery_codes", "UPDATE", "used_at" },
+	{ "trusted_addresses", "SELECT", NULL },
+	{ "trusted_addresses", "INSERT", NULL },
+	{ "trusted_addresses", "UPDATE", NULL },
+	{ "challenges", "SELECT", NULL },
+	{ "challenges", "INSERT", NULL },
+	{ "challenges", "UPDATE", NULL },
+	{ "challenges", "DELETE", NULL },
+	{ "login_failures", "SELECT", NULL },
+	{ "login_failures", "INSERT", NULL },
+	{ "login_failures", "UPDATE", NULL },
+	{ "login_failures", "DELETE", NULL },
+	{ "email_confirmations", "SELECT", NULL },
+	{ "email_confirmations", "INSERT", NULL },
+	{ "email_confirmations", "UPDATE", NULL },
+	{ "email_confirmations", "DELETE", NULL },
+	{ "email_sends", "SELECT", NULL },
+	{ "email_sends", "INSERT", NULL },
+	{ "email_sends", "DELETE", NULL },
+	{ "audit_log", "INSERT", NULL },
 };
 
 static char const admin_privileges[] =
@@ -108,9 +127,17 @@ int store_grants_render(store_role_t role, char const *database, char const *use
 	if (put(out, outlen, &used, "REVOKE ALL PRIVILEGES, GRANT OPTION FROM '%s'@'%s';\n", user, host) != 0) return -1;
 	switch (role) {
 	case STORE_ROLE_MODULE:
-		for (i = 0; i < NELEMS(module_tables); i++) {
-			if (put(out, outlen, &used, "GRANT %s ON `%s`.`%s` TO '%s'@'%s';\n", module_tables[i].privileges,
-				database, module_tables[i].table, user, host) != 0) return -1;
+		/* one GRANT per table: "GRANT SELECT, UPDATE (grace_deadline) ON `db`.`users` TO ..." */
+		for (i = 0; i < NELEMS(module_privileges); i++) {
+			module_privilege_t const *p = &module_privileges[i];
+			bool first = i == 0 || strcmp(module_privileges[i - 1].table, p->table) != 0;
+			bool last = i + 1 == NELEMS(module_privileges) || strcmp(module_privileges[i + 1].table, p->table) != 0;
+
+			if (put(out, outlen, &used, "%s%s", first ? "GRANT " : ", ", p->privilege) != 0) return -1;
+			if (p->column && put(out, outlen, &used, " (%s)", p->column) != 0) return -1;
+			if (last && put(out, outlen, &used, " ON `%s`.`%s` TO '%s'@'%s';\n", database, p->table, user, host) != 0) {
+				return -1;
+			}
 		}
 		return 0;
 	case STORE_ROLE_ADMIN:
@@ -145,4 +172,56 @@ store_status_t store_grants_account_exists(store_conn_t *conn, char const *user,
 store_status_t store_grants_apply(store_conn_t *conn, char const *statements)
 {
 	return store_exec_script(conn, statements);
+}
+
+static char const SQL_WHO_AM_I[] = "SELECT CURRENT_USER()";
+static char const SQL_HAS_PRIVILEGE[] =
+	"SELECT (SELECT COUNT(*) FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = ? AND PRIVILEGE_TYPE = ?)"
+	" + (SELECT COUNT(*) FROM information_schema.SCHEMA_PRIVILEGES WHERE GRANTEE = ?"
+	"    AND TABLE_SCHEMA = DATABASE() AND PRIVILEGE_TYPE = ?)"
+	" + (SELECT COUNT(*) FROM information_schema.TABLE_PRIVILEGES WHERE GRANTEE = ?"
+	"    AND TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND PRIVILEGE_TYPE = ?)"
+	" + (SELECT COUNT(*) FROM information_schema.COLUMN_PRIVILEGES WHERE GRANTEE = ?"
+	"    AND TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = ? AND PRIVILEGE_TYPE = ?)";
+
+store_status_t store_grants_module_check(store_conn_t *conn, bool *complete, char *missing, size_t missing_len)
+{
+	char who[STORE_ACCOUNT_TEXT_MAX], grantee[STORE_ACCOUNT_TEXT_MAX + 8];
+	store_col_t who_col[] = { C_TEXT(who, sizeof(who), NULL) };
+	size_t used = 0, i;
+	store_status_t rc;
+	char *at;
+
+	*complete = false;
+	if (missing_len) missing[0] = '\0';
+	rc = store_run(conn, SQL_WHO_AM_I, NULL, 0, who_col, NELEMS(who_col), NULL, NULL, NULL, NULL);
+	if (rc != STORE_OK) return rc;
+	at = strrchr(who, '@');
+	if (!at) return STORE_ERROR;
+	*at = '\0';
+	snprintf(grantee, sizeof(grantee), "'%s'@'%s'", who, at + 1);
+	*complete = true;
+	for (i = 0; i < NELEMS(module_privileges); i++) {
+		module_privilege_t const *p = &module_privileges[i];
+		int64_t count = 0;
+		store_param_t params[] = {
+			P_TEXT(grantee), P_TEXT(p->privilege),
+			P_TEXT(grantee), P_TEXT(p->privilege),
+			P_TEXT(grantee), P_TEXT(p->table), P_TEXT(p->privilege),
+			P_TEXT(grantee), P_TEXT(p->table), p->column ? P_TEXT(p->column) : P_NULL(), P_TEXT(p->privilege),
+		};
+		store_col_t cols[] = { C_I64(&count, NULL) };
+
+		rc = store_run(conn, SQL_HAS_PRIVILEGE, params, NELEMS(params), cols, NELEMS(cols), NULL, NULL, NULL, NULL);
+		if (rc != STORE_OK) return rc;
+		if (count > 0) continue;
+		*complete = false;
+		if (used < missing_len) {
+			int n = snprintf(missing + used, missing_len - used, "%s%s%s%s%s on %s", used ? ", " : "", p->privilege,
+					 p->column ? " (" : "", p->column ? p->column : "", p->column ? ")" : "", p->table);
+
+			if (n > 0) used += (size_t)n;
+		}
+	}
+	return STORE_OK;
 }

@@ -59,6 +59,16 @@ int store_grants_render(store_role_t role, char const *database, char const *use
 store_status_t store_grants_account_exists(store_conn_t *conn, char const *user, char const *host, bool *exists);
 
 /*
+ * Does the connection's own account hold every privilege the module needs,
+ * whether granted on the server, the database, the tables or the columns
+ * (information_schema)?  *complete, and the missing ones as text
+ * ("DELETE on challenges, ...") in missing.  For "vrms2fa-admin check"
+ * when the database-wide grants fall short.
+ */
+#define STORE_ACCOUNT_TEXT_MAX 400
+store_status_t store_grants_module_check(store_conn_t *conn, bool *complete, char *missing, size_t missing_len);
+
+/*
  * Run statements (of store_grants_render) on conn, which was opened with
  * multi_statements.  Stops at the first that fails (see store_last_error).
  */

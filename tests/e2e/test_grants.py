@@ -13,6 +13,7 @@ accounts exactly what they need, then
   reads user state through its view, and cannot insert a trusted address,
   read the users table or call anything else (the server refuses)."""
 
+import json
 import os
 import secrets
 import subprocess
@@ -220,3 +221,21 @@ def test_grants_refused_for_a_missing_account(admin, mariadb, schema):
     assert r.returncode == 1 and "does not exist" in r.stderr and "CREATE USER" in r.stderr, r
     r = admin("db", "grants", "--module-user", "bad'name", check=False)
     assert r.returncode == 1 and "only letters" in r.stderr, r
+
+
+def test_check_accepts_the_table_grants_and_names_a_missing_one(accounts, tool, admin, mariadb):
+    def grants_row():
+        r = tool.run("check", "--json", check=False)
+        return {c["check"]: c for c in json.loads(r.stdout)["checks"]}["grants"]
+
+    row = grants_row()		# check connects as the module's account (database.login)
+    assert row["ok"] and "privileges on the tables" in row["detail"], row
+    mariadb.sql("REVOKE DELETE ON %s.challenges FROM '%s'@'%s'" % (mariadb.db, accounts.module[0], HOST))
+    try:
+        row = grants_row()
+        assert not row["ok"], row
+    finally:
+        admin("db", "grants", "--apply", "--socket", mariadb.socket, "--host", HOST,
+              "--module-user", accounts.module[0], "--admin-user", accounts.admin[0],
+              "--backend-user", accounts.backend[0])
+    assert grants_row()["ok"]
