@@ -484,7 +484,7 @@ SITE_OK = """server default {
 """
 SITE_NO_AUTHORIZE = SITE_OK.replace("\t\tvrms2fa\n\t\tpap", "\t\tpap")
 
-ALL_CHECKS = ["config file", "database", "schema", "grants", "key file", "email hook", "module enabled",
+ALL_CHECKS = ["config file", "database", "database tls", "schema", "grants", "key file", "email hook", "module enabled",
               "dictionary", "virtual server"]
 
 
