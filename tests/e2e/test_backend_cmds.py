@@ -183,3 +183,24 @@ def test_user_delete_removes_every_row(admin, world, mariadb, radiusd):
     assert r.returncode == 1 and "no such user" in r.stderr, r
     # the login is free again, and radiusd no longer knows the user
     assert radiusd.round1(u.login, u.password, csid="192.0.2.98").code == H.REJECT
+
+
+BACKEND_ARGS = {
+    "user list": ["user", "list"],
+    "user delete": ["user", "delete", "x"],
+    "company list": ["company", "list"],
+    "policy show": ["policy", "show", "x"],
+}
+
+
+@pytest.mark.parametrize("command", sorted(BACKEND_ARGS) + ["user sync"])
+def test_help_and_database_down(admin, make_module_conf, command):
+    """--help prints the usage (exit 0); with the database down, exit 1 and one line on stderr."""
+    args = BACKEND_ARGS.get(command, ["user", "sync"])
+    r = admin.run(*(command.split() + ["--help"]), check=False)
+    assert r.returncode == 0 and "usage: vrms2fa-admin " + command in r.stdout, r
+    down = make_module_conf({("database", "port"): H.free_port("tcp"), ("database", "connect_timeout"): 1})
+    line = json.dumps({"login": "x", "company": "y", "group": "owner"}) + "\n"
+    r = admin.run(*args, check=False, config=str(down), input=line if command == "user sync" else None)
+    assert r.returncode == 1 and r.stdout == "" and len(r.stderr.strip().splitlines()) == 1, r
+    assert "cannot connect" in r.stderr, r.stderr
