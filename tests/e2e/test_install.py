@@ -372,7 +372,7 @@ def test_readme_install_first_logins_uninstall(smtp):
                     report = json.loads(steps.run("vrms2fa-admin check --json").stdout)
                     assert report["ok"] is True, r.stdout
                     names = [c["check"] for c in report["checks"]]
-                    assert names == ["config file", "database", "schema", "grants", "key file", "email hook",
+                    assert names == ["config file", "database", "database tls", "schema", "grants", "key file", "email hook",
                                      "module enabled", "dictionary", "virtual server"], names
                     assert "Configuration appears to be OK" in r.stdout + r.stderr
                     lines = [l for l in r.stdout.splitlines() if re.match(r"(ok|FAIL)  |\s+fix: |\d+ of \d+ checks ok", l)]
