@@ -13,7 +13,8 @@
 
 /*
  * The module's privileges, table by table: what its queries do
- * (store_login.c, store_email.c, store.c's store_audit).  UPDATE of users
+ * (store_login.c, store_email.c, store.c's store_audit), and the schema
+ * version that "vrms2fa-admin check" reads as the module.  UPDATE of users
  * is limited to the grace deadline: the module never changes a hash, a
  * group or a company.
  */
@@ -52,6 +53,7 @@ static module_privilege_t const module_privileges[] = {
 	{ "email_sends", "INSERT", NULL },
 	{ "email_sends", "DELETE", NULL },
 	{ "audit_log", "INSERT", NULL },
+	{ "schema_version", "SELECT", NULL },	/* for vrms2fa-admin check, which connects as the module */
 };
 
 static char const admin_privileges[] =

@@ -6,7 +6,7 @@
  *
  *   module   SELECT/INSERT/UPDATE/DELETE on exactly the tables and columns
  *            the module's queries use (store_login.c, store_email.c), no
- *            DDL, no access to schema_version or to the audit trail but
+ *            DDL, of schema_version only SELECT, of the audit trail only
  *            INSERT;
  *   admin    what vrms2fa-admin needs on the whole database: the data
  *            (SELECT, INSERT, UPDATE, DELETE) and the schema for db migrate
