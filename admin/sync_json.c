@@ -2,6 +2,7 @@
  * sync_json.c - one line of "user sync" input, parsed with json-c (see
  * sync_json.h).
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,14 +66,37 @@ void sync_json_free(sync_json_user_t *u)
 int sync_json_parse(char const *text, sync_json_user_t *out, char *err, size_t errlen)
 {
 	static char const *const known[] = { "login", "company", "group", "email", "password_hash", "disabled" };
-	enum json_tokener_error jerr = json_tokener_success;
+	enum json_tokener_error jerr;
 	json_object *obj, *v = NULL;
+	json_tokener *tok;
+	size_t len = strlen(text), end;
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
-	obj = json_tokener_parse_verbose(text, &jerr);
-	if (!obj) {
-		snprintf(err, errlen, "not JSON (%s)", json_tokener_error_desc(jerr));
+	while (len && (text[len - 1] == '\n' || text[len - 1] == '\r' || text[len - 1] == ' ' || text[len - 1] == '\t')) len--;
+	if (len > INT32_MAX) {
+		snprintf(err, errlen, "line too long");
+		return -1;
+	}
+	tok = json_tokener_new();
+	if (!tok) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);	/* RFC 8259: no comments, no single quotes, no trailing commas */
+	obj = json_tokener_parse_ex(tok, text, (int)len);
+	jerr = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	if (!obj || jerr != json_tokener_success) {
+		if (obj) json_object_put(obj);
+		snprintf(err, errlen, "not JSON (%s)", jerr == json_tokener_continue ? "unexpected end of line"
+										    : json_tokener_error_desc(jerr));
+		return -1;
+	}
+	if (end != len) {
+		json_object_put(obj);
+		snprintf(err, errlen, "not JSON (text after the object)");
 		return -1;
 	}
 	if (!json_object_is_type(obj, json_type_object)) {

@@ -105,6 +105,10 @@ def test_sync_refuses_bad_input_and_writes_nothing(admin, population, mariadb):
     base = {"login": H.unique("sync-bad-"), "company": a, "group": "owner", "email": None, "password_hash": None}
     cases = [
         ("not JSON", None),
+        (json.dumps(base) + " trailing", "not JSON"),
+        (json.dumps(base)[:-1], "not JSON"),
+        ("{'login': 'x'}", "not JSON"),
+        ("[1, 2]", "not a JSON object"),
         (json.dumps(dict(base, company="no-such-company-x")), "no such company"),
         (json.dumps(dict(base, group="boss")), "bad group"),
         (json.dumps(dict(base, password_hash="plaintext")), "unsupported password hash"),
