@@ -33,8 +33,16 @@ typedef struct {
 	secretbox_keyring_t	keyring;
 } admin_t;
 
+/* Read the configuration only (no connection); 0 ok, else an exit status (after a message). */
+int admin_load_config(admin_t *a);
 /* Read the configuration and connect; 0 ok, else an exit status (after a message). */
 int admin_connect(admin_t *a);
+/*
+ * With database { admin_login admin_password_file } set, connect as that
+ * account instead of the module's (admin/db_account.c).  0 ok (nothing to
+ * do when admin_login is empty), else an exit status after a message.
+ */
+int admin_use_admin_account(admin_t *a);
 /* Load the key file named by the configuration; 0 ok, else an exit status. */
 int admin_keyring(admin_t *a);
 
@@ -184,5 +192,11 @@ int cmd_email(admin_t *a, int argc, char **argv);
 int cmd_key(admin_t *a, int argc, char **argv);
 int cmd_check(admin_t *a, int argc, char **argv);
 int cmd_prune(admin_t *a, int argc, char **argv);
+/* The backend's commands (cmd_backend.c): "user list", "user delete", "user sync", "company list", "policy show". */
+int cmd_user_list(admin_t *a, int argc, char **argv);
+int cmd_user_delete(admin_t *a, int argc, char **argv);
+int cmd_user_sync(admin_t *a, int argc, char **argv);
+int cmd_company_list(admin_t *a, int argc, char **argv);
+int cmd_policy_show(admin_t *a, int argc, char **argv);
 
 #endif

@@ -98,7 +98,12 @@ static int read_config(admin_t *a)
 			return admin_fail("refusing to run: %s; run: %s", err, fix);
 		}
 	}
-	return 0;
+	return admin_use_admin_account(a);	/* database { admin_login }: the tool's own account */
+}
+
+int admin_load_config(admin_t *a)
+{
+	return read_config(a);
 }
 
 int admin_connect(admin_t *a)

@@ -7,6 +7,9 @@
  *
  *   config file     mode and owner (it holds the database password)
  *   database        a connection with the module's settings
+ *   database tls    whether that connection is encrypted (TLS version,
+ *                   cipher, certificate verified), and a clear connection
+ *                   that leaves the machine named as a problem
  *   schema          the applied migrations against the shipped ones
  *   grants          SHOW GRANTS of the account against what the module needs
  *   key file        mode and owner as the module demands, every key id in use
@@ -42,6 +45,8 @@
 
 #include "admin.h"
 #include "../rlm_vrms2fa/store/store_check.h"
+#include "../rlm_vrms2fa/core/db_tls.h"
+#include "../rlm_vrms2fa/store/store_grants.h"
 
 #define CHECK_MAX	16
 #define TEXT_MAX	600
@@ -217,6 +222,37 @@ static void check_database(check_t *c)
 	    a->store.user ? a->store.user : "(default user)");
 }
 
+/*
+ * The TLS row: what the connection check_database opened is (encrypted or
+ * not, verified or not).  A clear connection is a problem only when the
+ * server is not on this machine (then database.tls.required = no let it).
+ */
+static void check_database_tls(check_t *c)
+{
+	admin_t *a = c->a;
+	char const *cipher, *version;
+	char const *where = (a->store.host && a->store.host[0]) ? a->store.host : "localhost";
+	char fix[TEXT_MAX];
+
+	if (!c->db_ok) return;
+	cipher = store_tls_cipher(a->conn);
+	if (cipher) {
+		version = store_tls_version(a->conn);
+		add(c, "database tls", NULL, "%s %s to %s, server certificate %s", version ? version : "TLS", cipher,
+		    where, a->store.tls_verify ? "verified against database.tls.ca_file" : "NOT verified");
+		return;
+	}
+	if ((a->store.socket && a->store.socket[0] && !(a->store.host && a->store.host[0]))
+	    || db_tls_host_is_loopback(a->store.host)) {
+		add(c, "database tls", NULL, "not encrypted (%s is on this machine)", where);
+		return;
+	}
+	add(c, "database tls", fmt(fix, sizeof(fix), "set database { tls { ca_file } } in %s and enable TLS on the "
+				   "server (ssl_cert, ssl_key), then remove required = no", a->config_path),
+	    "not encrypted to %s, which is not on this machine: hashes and trust rows cross the network in clear",
+	    where);
+}
+
 /* The highest NNN of the sql folder's NNN_name.sql files; 0 when none. */
 static uint32_t shipped_schema(char const *dir)
 {
@@ -303,6 +339,16 @@ static void check_grants(check_t *c)
 	priv_list(STORE_PRIV_MODULE & ~g.held, missing, sizeof(missing));
 	priv_list(g.held & ~STORE_PRIV_MODULE, extra, sizeof(extra));
 	if (missing[0]) {
+		/* not on the whole database: maybe table by table, as "db grants" gives them */
+		bool complete = false;
+		char table_missing[TEXT_MAX];
+
+		if (store_grants_module_check(a->conn, &complete, table_missing, sizeof(table_missing)) == STORE_OK &&
+		    complete) {
+			add(c, "grants", NULL, "'%s'@'%s' has the module's privileges on the tables of %s "
+			    "(as vrms2fa-admin db grants gives them)", user, host, g.database);
+			return;
+		}
 		add(c, "grants", fmt(fix, sizeof(fix), "GRANT SELECT, INSERT, UPDATE, DELETE ON `%s`.* TO '%s'@'%s';",
 				     g.database, user, host),
 		    "'%s'@'%s' lacks %s on %s: the module needs SELECT, INSERT, UPDATE, DELETE", user, host, missing,
@@ -832,6 +878,7 @@ int cmd_check(admin_t *a, int argc, char **argv)
 	check_config_file(c);
 	if (read_settings(c)) {
 		check_database(c);
+		check_database_tls(c);
 		check_schema(c);
 		check_grants(c);
 		check_key_file(c);

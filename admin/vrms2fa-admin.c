@@ -29,6 +29,12 @@ static char const usage_text[] =
 	"  user add LOGIN --company NAME --group GROUP --email ADDR (--password-stdin | --password-hash HASH|-) [--by LOGIN]\n"
 	"  user set LOGIN [--group GROUP] [--email ADDR] [--password-stdin | --password-hash HASH|-] [--disabled yes|no] [--by LOGIN]\n"
 	"  user show LOGIN\n"
+	"  user list [--company NAME] [--group GROUP] [--status S]\n"
+	"  user delete LOGIN                           with its trust, secret, codes, challenges, failures\n"
+	"  user sync [--dry-run] [--batch N]           JSON lines on stdin: make the database match\n"
+	"  company list\n"
+	"  policy show COMPANY\n"
+	"  db grants [--apply]                         the grants of the module, admin and backend accounts\n"
 	"  enroll begin LOGIN [--qr ansi|png|svg] [--out FILE]   prints the key and the otpauth URI\n"
 	"  enroll confirm LOGIN (CODE | - | --stdin) [--address ADDR]\n"
 	"  enroll reset LOGIN [--by LOGIN]\n"
@@ -73,6 +79,19 @@ static void release(void)
 	talloc_free(a->ctx);
 	a->ctx = NULL;
 }
+
+/* Two-word commands of cmd_backend.c, looked up before the one-word table. */
+static struct {
+	char const	*name;
+	char const	*word;
+	int		(*run)(admin_t *a, int argc, char **argv);
+} const backend_commands[] = {
+	{ "user", "list", cmd_user_list },
+	{ "user", "delete", cmd_user_delete },
+	{ "user", "sync", cmd_user_sync },
+	{ "company", "list", cmd_company_list },
+	{ "policy", "show", cmd_policy_show },
+};
 
 static command_t const commands[] = {
 	{ "db", cmd_db },
@@ -143,7 +162,14 @@ int main(int argc, char **argv)
 		release();
 		return admin_fail("cannot register the exit handler");
 	}
-	rc = c->run(&a, argc - i - 1, argv + i + 1);
+	rc = -1;
+	for (size_t b = 0; i + 1 < argc && b < sizeof(backend_commands) / sizeof(backend_commands[0]); b++) {
+		if (strcmp(backend_commands[b].name, argv[i]) == 0 && strcmp(backend_commands[b].word, argv[i + 1]) == 0) {
+			rc = backend_commands[b].run(&a, argc - i - 2, argv + i + 2);
+			break;
+		}
+	}
+	if (rc < 0) rc = c->run(&a, argc - i - 1, argv + i + 1);
 	release();	/* before a goes out of scope: the exit handler then has nothing left to do */
 	return rc;
 }

@@ -3,7 +3,17 @@
  * (see settings.h and raddb/mods-available/vrms2fa for each option).
  */
 #include "settings.h"
+#include "core/db_tls.h"
 #include "core/policy.h"
+
+static CONF_PARSER const database_tls_parser[] = {
+	{ "ca_file", FR_CONF_OFFSET(PW_TYPE_STRING, vrms2fa_settings_t, db_tls_ca_file), "" },
+	{ "cert_file", FR_CONF_OFFSET(PW_TYPE_STRING, vrms2fa_settings_t, db_tls_cert_file), "" },
+	{ "key_file", FR_CONF_OFFSET(PW_TYPE_STRING, vrms2fa_settings_t, db_tls_key_file), "" },
+	{ "verify_server_cert", FR_CONF_OFFSET(PW_TYPE_BOOLEAN, vrms2fa_settings_t, db_tls_verify_server_cert), "yes" },
+	{ "required", FR_CONF_OFFSET(PW_TYPE_BOOLEAN, vrms2fa_settings_t, db_tls_required), "yes" },
+	CONF_PARSER_TERMINATOR
+};
 
 static CONF_PARSER const database_parser[] = {
 	{ "server", FR_CONF_OFFSET(PW_TYPE_STRING, vrms2fa_settings_t, db_server), "" },
@@ -15,6 +25,9 @@ static CONF_PARSER const database_parser[] = {
 	{ "connect_timeout", FR_CONF_OFFSET(PW_TYPE_INTEGER, vrms2fa_settings_t, db_connect_timeout), "3" },
 	{ "query_timeout", FR_CONF_OFFSET(PW_TYPE_INTEGER, vrms2fa_settings_t, db_query_timeout), "5" },
 	{ "wsrep_sync_wait", FR_CONF_OFFSET(PW_TYPE_INTEGER, vrms2fa_settings_t, db_wsrep_sync_wait), "0" },
+	{ "tls", FR_CONF_POINTER(PW_TYPE_SUBSECTION, NULL), (void const *) database_tls_parser },
+	{ "admin_login", FR_CONF_OFFSET(PW_TYPE_STRING, vrms2fa_settings_t, db_admin_login), "" },
+	{ "admin_password_file", FR_CONF_OFFSET(PW_TYPE_STRING, vrms2fa_settings_t, db_admin_password_file), "" },
 	CONF_PARSER_TERMINATOR
 };
 
@@ -110,6 +123,7 @@ static int out_of_range(CONF_SECTION *cs, char const *option, uint32_t value, ch
 int vrms2fa_settings_check(vrms2fa_settings_t const *s, CONF_SECTION *cs, flow_config_t *flow, store_config_t *store)
 {
 	char const *reason = NULL;
+	db_tls_plan_t tls_plan;
 
 	if (s->db_port == 0 || s->db_port > 65535) return out_of_range(cs, "database.port", s->db_port, "must be 1..65535");
 	if (s->db_connect_timeout == 0 || s->db_connect_timeout > 60) {
@@ -120,6 +134,20 @@ int vrms2fa_settings_check(vrms2fa_settings_t const *s, CONF_SECTION *cs, flow_c
 	}
 	if (s->db_wsrep_sync_wait > 15) {
 		return out_of_range(cs, "database.wsrep_sync_wait", s->db_wsrep_sync_wait, "must be 0..15 (Galera: 3)");
+	}
+	{
+		db_tls_input_t tls_in = {
+			.host = s->db_server, .socket = s->db_socket, .ca_file = s->db_tls_ca_file,
+			.cert_file = s->db_tls_cert_file, .key_file = s->db_tls_key_file,
+			.verify_server_cert = s->db_tls_verify_server_cert, .required = s->db_tls_required
+		};
+
+		if (db_tls_decide(&tls_in, &tls_plan, &reason) != 0) {
+			cf_log_err_cs(cs, "Invalid database settings (server \"%s\"): %s",
+				      s->db_server ? s->db_server : "", reason);
+			return -1;
+		}
+		reason = NULL;
 	}
 	if (s->key_id == 0) return out_of_range(cs, "key_id", s->key_id, "must be a key id from key_file (1 or more)");
 
@@ -251,6 +279,12 @@ int vrms2fa_settings_check(vrms2fa_settings_t const *s, CONF_SECTION *cs, flow_c
 	store->read_timeout = s->db_query_timeout;
 	store->write_timeout = s->db_query_timeout;
 	store->wsrep_sync_wait = s->db_wsrep_sync_wait;
+	store->tls = tls_plan.use_tls;
+	store->tls_verify = tls_plan.verify;
+	store->tls_enforce = tls_plan.enforce;
+	store->tls_ca_file = s->db_tls_ca_file;
+	store->tls_cert_file = s->db_tls_cert_file;
+	store->tls_key_file = s->db_tls_key_file;
 	return 0;
 }
 

@@ -27,6 +27,13 @@ typedef struct {
 	uint32_t	db_connect_timeout;
 	uint32_t	db_query_timeout;
 	uint32_t	db_wsrep_sync_wait;
+	char const	*db_tls_ca_file;	/* database { tls { } } */
+	char const	*db_tls_cert_file;
+	char const	*db_tls_key_file;
+	bool		db_tls_verify_server_cert;
+	bool		db_tls_required;
+	char const	*db_admin_login;	/* vrms2fa-admin's own account ("": the module's) */
+	char const	*db_admin_password_file;	/* its password, in a file only root may read */
 
 	/* secrets */
 	char const	*key_file;

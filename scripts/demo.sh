@@ -59,7 +59,7 @@ mariadb --no-defaults -S "$db_sock" -uroot <<SQL
 CREATE DATABASE IF NOT EXISTS vrms2fa CHARACTER SET utf8mb4;
 CREATE USER IF NOT EXISTS 'vrms2fa'@'localhost';
 ALTER USER 'vrms2fa'@'localhost' IDENTIFIED BY '$db_password';
-GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX, REFERENCES ON vrms2fa.* TO 'vrms2fa'@'localhost';
+GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX, REFERENCES, DROP, CREATE VIEW, SHOW VIEW, CREATE ROUTINE, ALTER ROUTINE, EXECUTE ON vrms2fa.* TO 'vrms2fa'@'localhost';
 SQL
 
 # The key that encrypts TOTP secrets at rest.

@@ -35,6 +35,7 @@ libargon2-dev
 libcrypt-dev
 libqrencode-dev
 libpng-dev
+libjson-c-dev
 # build: unit tests
 libcmocka-dev
 # server: FreeRADIUS, its client tools and the SQL driver

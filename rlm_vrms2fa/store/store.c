@@ -107,6 +107,44 @@ static store_status_t fail(store_conn_t *conn, unsigned int err, char const *wha
 	return STORE_ERROR;
 }
 
+/*
+ * The client library's TLS options from cfg (before mysql_real_connect).
+ * TLS 1.2 or 1.3 only; with cfg->tls_enforce the library itself refuses to
+ * fall back to a clear connection (MYSQL_OPT_SSL_ENFORCE), and store_open
+ * checks the cipher after connecting as well.  0 ok, -1 when an option is
+ * refused.
+ */
+static int set_tls_options(MYSQL *mysql, store_config_t const *cfg)
+{
+	my_bool verify = cfg->tls_verify ? 1 : 0;
+	my_bool enforce = cfg->tls_enforce ? 1 : 0;
+
+	if (cfg->tls_ca_file && cfg->tls_ca_file[0] &&
+	    mysql_optionsv(mysql, MYSQL_OPT_SSL_CA, cfg->tls_ca_file) != 0) return -1;
+	if (cfg->tls_cert_file && cfg->tls_cert_file[0] &&
+	    mysql_optionsv(mysql, MYSQL_OPT_SSL_CERT, cfg->tls_cert_file) != 0) return -1;
+	if (cfg->tls_key_file && cfg->tls_key_file[0] &&
+	    mysql_optionsv(mysql, MYSQL_OPT_SSL_KEY, cfg->tls_key_file) != 0) return -1;
+	if (mysql_optionsv(mysql, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify) != 0) return -1;
+	if (mysql_optionsv(mysql, MYSQL_OPT_SSL_ENFORCE, &enforce) != 0) return -1;
+	if (mysql_optionsv(mysql, MARIADB_OPT_TLS_VERSION, "TLSv1.2,TLSv1.3") != 0) return -1;
+	return 0;
+}
+
+char const *store_tls_cipher(store_conn_t *conn)
+{
+	return mysql_get_ssl_cipher(conn->mysql);
+}
+
+char const *store_tls_version(store_conn_t *conn)
+{
+	char const *version = NULL;
+
+	if (!mysql_get_ssl_cipher(conn->mysql)) return NULL;
+	if (mariadb_get_infov(conn->mysql, MARIADB_CONNECTION_TLS_VERSION, &version) != 0) return NULL;
+	return version;
+}
+
 store_conn_t *store_open(store_config_t const *cfg, char *err, size_t errlen)
 {
 	store_conn_t *conn;
@@ -133,12 +171,28 @@ store_conn_t *store_open(store_config_t const *cfg, char *err, size_t errlen)
 	timeout = cfg->write_timeout ? cfg->write_timeout : 5;
 	if (mysql_options(conn->mysql, MYSQL_OPT_WRITE_TIMEOUT, &timeout) != 0) goto options_failed;
 	if (mysql_options(conn->mysql, MYSQL_SET_CHARSET_NAME, "utf8mb4") != 0) goto options_failed;
+	if (cfg->tls && set_tls_options(conn->mysql, cfg) != 0) goto options_failed;
 
 	if (!mysql_real_connect(conn->mysql, host, cfg->user, cfg->password, cfg->database,
 				cfg->port, sock, cfg->multi_statements ? CLIENT_MULTI_STATEMENTS : 0)) {
-		snprintf(err, errlen, "cannot connect to database '%s' at %s: %s",
+		unsigned int code = mysql_errno(conn->mysql);
+
+		snprintf(err, errlen, "cannot connect to database '%s' at %s: %s%s",
 			 cfg->database ? cfg->database : "", sock ? sock : (host ? host : "localhost"),
-			 mysql_error(conn->mysql));
+			 mysql_error(conn->mysql),
+			 cfg->tls && code == CR_SSL_CONNECTION_ERROR
+			 ? (cfg->tls_verify ? " (TLS: is the server's certificate signed by database.tls.ca_file "
+					      "and made out to database.server?)"
+					    : " (TLS: does the server accept TLS?)")
+			 : "");
+		mysql_close(conn->mysql);
+		free(conn);
+		return NULL;
+	}
+	if (cfg->tls_enforce && !mysql_get_ssl_cipher(conn->mysql)) {
+		snprintf(err, errlen, "database connection to %s is not encrypted and database.tls.required = yes: "
+			 "enable TLS on the server (ssl_cert, ssl_key) or connect over the network, not a socket",
+			 sock ? sock : (host ? host : "localhost"));
 		mysql_close(conn->mysql);
 		free(conn);
 		return NULL;

@@ -47,6 +47,13 @@ typedef struct {
 	bool		multi_statements;	/* CLIENT_MULTI_STATEMENTS: only the admin tool's migration
 						   connection (a schema file is several statements); off for
 						   the module, so that no text can ever carry a second statement */
+	/* TLS (database.tls, decided by core/db_tls.c) */
+	bool		tls;			/* set the client library's TLS options */
+	bool		tls_verify;		/* verify the server's certificate and host name */
+	bool		tls_enforce;		/* refuse a connection that is not encrypted */
+	char const	*tls_ca_file;
+	char const	*tls_cert_file;		/* NULL or "": no client certificate */
+	char const	*tls_key_file;
 } store_config_t;
 
 typedef struct store_conn store_conn_t;
@@ -62,7 +69,8 @@ int store_library_init(void);
 void store_library_end(void);
 
 /*
- * Connect with cfg (utf8mb4, the timeouts, wsrep_sync_wait).  One statement
+ * Connect with cfg (utf8mb4, the timeouts, wsrep_sync_wait, TLS: with
+ * cfg->tls_enforce a connection without a cipher is closed and refused).  One statement
  * per query unless cfg->multi_statements.  NULL on failure, with the reason
  * in err (never the password).
  */
@@ -71,6 +79,13 @@ void store_close(store_conn_t *conn);
 bool store_conn_broken(store_conn_t const *conn);
 char const *store_last_error(store_conn_t const *conn);	/* never contains bound values */
 char const *store_status_name(store_status_t status);
+
+/*
+ * The TLS cipher of the connection ("TLS_AES_256_GCM_SHA384") and its
+ * protocol version ("TLSv1.3"), or NULL for both when it is not encrypted.
+ */
+char const *store_tls_cipher(store_conn_t *conn);
+char const *store_tls_version(store_conn_t *conn);
 
 #define STORE_COMPANY_MAX	128
 #define STORE_EMAIL_MAX		254

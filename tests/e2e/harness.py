@@ -319,8 +319,11 @@ class RootSql:
 class MariaDB(RootSql):
     label = "MariaDB"
 
-    def __init__(self, base):
+    def __init__(self, base, tls=None):
+        """tls: None, or {"ca": path, "cert": path, "key": path}: the server
+        then speaks TLS with that certificate (--ssl-ca/--ssl-cert/--ssl-key)."""
         self.base = Path(base)
+        self.tls = dict(tls) if tls else None
         self.datadir = self.base / "data"
         self.socket = str(self.base / "mysqld.sock")
         self.pidfile = str(self.base / "mysqld.pid")
@@ -359,7 +362,9 @@ class MariaDB(RootSql):
              "--tmpdir=%s" % (Path(self.datadir).parent / "tmp"),
              "--innodb-buffer-pool-size=64M", "--innodb-log-file-size=16M",
              "--innodb-flush-log-at-trx-commit=2", "--skip-log-bin", "--skip-name-resolve",
-             "--max-connections=300"],
+             "--max-connections=300"]
+            + (["--ssl-ca=%s" % self.tls["ca"], "--ssl-cert=%s" % self.tls["cert"],
+                "--ssl-key=%s" % self.tls["key"]] if self.tls else []),
             stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
         _track(self.proc, self.stop)
         deadline = time.time() + timeout
@@ -513,7 +518,7 @@ def render_module_config(template, overrides):
                 section = None if len(stack) == 1 else stack[-1]
                 indent = "\t" * len(stack)
                 for (sec, opt), val in list(pending.items()):
-                    if sec == section and len(stack) <= 2:
+                    if sec == section and len(stack) <= 3:
                         out.append("%s%s = %s" % (indent, opt, conf_value(val, isinstance(val, str))))
                         del pending[(sec, opt)]
                 if len(stack) == 1:
@@ -531,7 +536,7 @@ def render_module_config(template, overrides):
             out.append(line)
             continue
         m = _ASSIGN.match(line)
-        if m and stack and stack[0] == "vrms2fa" and len(stack) <= 2:
+        if m and stack and stack[0] == "vrms2fa" and len(stack) <= 3:	# 3: database { tls { } }
             section = None if len(stack) == 1 else stack[-1]
             key = (section, m.group(2))
             if key in pending:

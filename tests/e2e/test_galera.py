@@ -154,13 +154,19 @@ def test_cluster_schema_and_servers(cluster, admins, servers):
         "SELECT t.table_name, t.engine,"
         " (SELECT COUNT(*) FROM information_schema.table_constraints k WHERE k.table_schema = t.table_schema"
         "  AND k.table_name = t.table_name AND k.constraint_type = 'PRIMARY KEY')"
-        " FROM information_schema.tables t WHERE t.table_schema = 'vrms2fa' ORDER BY 1")
+        " FROM information_schema.tables t WHERE t.table_schema = 'vrms2fa' AND t.table_type = 'BASE TABLE'"
+        " ORDER BY 1")
     names = [t[0] for t in tables]
     for expected in ("users", "companies", "totp_secrets", "trusted_addresses", "challenges", "login_failures",
                      "recovery_codes", "audit_log", "email_confirmations", "email_sends", "schema_version"):
         assert expected in names, tables
     assert [t for t in tables if t[1] != "InnoDB" or t[2] != "1"] == [], tables
-    shipped = len(sorted(H.SQL_DIR.glob("[0-9][0-9][0-9]_*.sql")))
+    # the backend's view and procedure (sql/007_backend.sql) replicated too
+    assert node3.scalar("SELECT COUNT(*) FROM information_schema.views WHERE table_schema = 'vrms2fa'"
+                        " AND table_name = 'backend_user_state'") == "1"
+    assert node3.scalar("SELECT COUNT(*) FROM information_schema.routines WHERE routine_schema = 'vrms2fa'"
+                        " AND routine_name = 'backend_email_confirm'") == "1"
+    shipped = max(int(p.name[:3]) for p in H.SQL_DIR.glob("[0-9][0-9][0-9]_*.sql"))	# the highest, not the count
     assert node3.scalar("SELECT MAX(version) FROM schema_version") == str(shipped)
     # every radiusd is up, each with its own node
     for r, n in zip(servers, cluster.nodes):

@@ -372,7 +372,7 @@ def test_readme_install_first_logins_uninstall(smtp):
                     report = json.loads(steps.run("vrms2fa-admin check --json").stdout)
                     assert report["ok"] is True, r.stdout
                     names = [c["check"] for c in report["checks"]]
-                    assert names == ["config file", "database", "schema", "grants", "key file", "email hook",
+                    assert names == ["config file", "database", "database tls", "schema", "grants", "key file", "email hook",
                                      "module enabled", "dictionary", "virtual server"], names
                     assert "Configuration appears to be OK" in r.stdout + r.stderr
                     lines = [l for l in r.stdout.splitlines() if re.match(r"(ok|FAIL)  |\s+fix: |\d+ of \d+ checks ok", l)]
@@ -484,7 +484,7 @@ SITE_OK = """server default {
 """
 SITE_NO_AUTHORIZE = SITE_OK.replace("\t\tvrms2fa\n\t\tpap", "\t\tpap")
 
-ALL_CHECKS = ["config file", "database", "schema", "grants", "key file", "email hook", "module enabled",
+ALL_CHECKS = ["config file", "database", "database tls", "schema", "grants", "key file", "email hook", "module enabled",
               "dictionary", "virtual server"]
 
 
@@ -558,7 +558,7 @@ def test_check_wrong_database_password(setup):
     assert "Access denied" in f["detail"], f
     assert "not-the-password" not in r.stdout + r.stderr
     # with no database, what needs it is not reported as fine or failed: left out
-    assert [c["check"] for c in report["checks"]] == [c for c in ALL_CHECKS if c not in ("schema", "grants")]
+    assert [c["check"] for c in report["checks"]] == [c for c in ALL_CHECKS if c not in ("database tls", "schema", "grants")]
 
 
 def test_check_missing_grant(setup, mariadb):

@@ -362,7 +362,8 @@ def readme_steps(mariadb, port):
     password = H.unique("pw")
     mariadb.sql("CREATE DATABASE %s CHARACTER SET utf8mb4;"
                 "CREATE USER '%s'@'127.0.0.1' IDENTIFIED BY '%s';"
-                "GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX, REFERENCES ON %s.* TO '%s'@'127.0.0.1';"
+                "GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX, REFERENCES, DROP, CREATE VIEW, SHOW VIEW,"
+                " CREATE ROUTINE, ALTER ROUTINE, EXECUTE ON %s.* TO '%s'@'127.0.0.1';"
                 % (db, user, password, db, user))
     st = MODULE_CONF.stat()
     MODULE_CONF.write_text(H.render_module_config(MODULE_CONF.read_text(), {
