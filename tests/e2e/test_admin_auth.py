@@ -17,16 +17,14 @@ import os
 import pwd
 import re
 import shutil
-import stat
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
 
 import harness as H
-from harness import ACCEPT, REJECT, CHALLENGE
+from harness import ACCEPT, REJECT
 
 
 def one_line_refusal(r):

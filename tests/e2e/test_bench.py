@@ -66,3 +66,24 @@ def test_quick_benchmark_runs_every_configuration(built, tmp_path, figures):
                            for _, v in sorted(configs.items(), key=lambda kv: int(kv[0]))),
         ", ".join("%s=%.2f" % (k, v) for k, v in latest["ratios"].items())))
     sys.stdout.write(r.stdout)
+
+
+def test_quick_reject_timing_benchmark_runs(built, tmp_path, figures):
+    """bench/reject_timing.py --quick measures two formats and writes its
+    JSON; whether the targets are met is for a quiet machine (exit 1 when
+    missed is a result, not a failure of the machinery)."""
+    out = tmp_path / "timing.json"
+    r = subprocess.run(["/usr/bin/python3", str(H.SRC / "bench" / "reject_timing.py"), "--quick", "--out", str(out)],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode in (0, 1), "reject_timing.py exited %d\n%s\n%s" % (r.returncode, r.stdout[-4000:],
+                                                                          r.stderr[-4000:])
+    results = json.loads(out.read_text())["results"]
+    assert [x["format"] for x in results] == ["sha512-crypt (5000 rounds, no rounds=)", "argon2id m=4 MiB t=2"]
+    for x in results:
+        assert x["samples"] == 30
+        assert set(x["median_ms"]) == {"unknown", "known", "disabled"}
+        assert all(v > 0 for v in x["median_ms"].values()), x
+        assert x["ok"] == (x["median_spread"] < 0.10 and x["p90_spread"] < 0.20)
+    assert ("%d missed" % sum(not x["ok"] for x in results)) in r.stdout
+    assert (r.returncode == 0) == all(x["ok"] for x in results)
+    figures.append("bench/reject_timing.py --quick: " + r.stdout.strip().splitlines()[-1])

@@ -14,7 +14,6 @@ Item 1 (the hook's pipe race) is tests/unit/test_hook.c, item 2 (OpenSSL's
 error queue) tests/unit/test_openssl_errors.c.
 """
 import os
-import socket
 import subprocess
 from pathlib import Path
 

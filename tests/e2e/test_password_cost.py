@@ -92,15 +92,16 @@ def _p90(xs):
     return sorted(xs)[int(0.9 * (len(xs) - 1))]
 
 
-@pytest.mark.parametrize("fmt", list(FORMATS))
-def test_unknown_names_cost_what_known_ones_do(fmt, mariadb, make_module_conf, radiusd_pool, figures):
-    """Each name is sent once, as an attacker probing names would: the
-    known, disabled and unknown names all pay a first failure's writes
+def measure_reject_timing(mariadb, make_module_conf, radiusd_pool, fmt, samples_each, seed=15):
+    """Interleaved rejects of unknown names, known names with a wrong
+    password and disabled users with the right one, each name once, as an
+    attacker probing names would: every kind pays a first failure's writes
     (the lockout records of a name and of a pair are new for each), so only
     the password check could tell them apart.  The known users (all with the
-    same hash: the same cost) are inserted in bulk."""
-    make, samples_each = FORMATS[fmt]
-    site = Site(mariadb, make_module_conf, re.sub(r"[^a-z0-9]+", "_", fmt.lower())[:40])
+    same hash: the same cost) are inserted in bulk.  Returns ({kind: [seconds]},
+    the radiusd)."""
+    make = FORMATS[fmt][0]
+    site = Site(mariadb, make_module_conf, re.sub(r"[^a-z0-9]+", "_", fmt.lower())[:40] + H.unique("_")[-6:])
     site.user(H.unique("first"), make(RIGHT))	# through the tool once: the company and a real row
     hash_ = make(RIGHT)
     prefix = H.unique("k")
@@ -119,7 +120,7 @@ def test_unknown_names_cost_what_known_ones_do(fmt, mariadb, make_module_conf, r
                          "%s-off-%d" % (prefix, samples_each + i)):
                 r = c.send([(R.USER_NAME, name), (R.USER_PASSWORD, "x")])
                 assert r is not None and r.code == R.ACCESS_REJECT
-        rng = random.Random(15)
+        rng = random.Random(seed)
         kinds = ["unknown", "known", "disabled"]
         for i in range(samples_each):
             rng.shuffle(kinds)
@@ -133,10 +134,23 @@ def test_unknown_names_cost_what_known_ones_do(fmt, mariadb, make_module_conf, r
                 samples[kind].append(r.elapsed)
     finally:
         c.close()
+    return samples, rad
+
+
+def timing_summary(samples):
+    """Medians and p90s per kind, and how far apart the kinds are (max/min - 1)."""
     med = {k: statistics.median(v) for k, v in samples.items()}
     q90 = {k: _p90(v) for k, v in samples.items()}
-    med_diff = (max(med.values()) - min(med.values())) / min(med.values())
-    p90_diff = (max(q90.values()) - min(q90.values())) / min(q90.values())
+    return (med, q90, (max(med.values()) - min(med.values())) / min(med.values()),
+            (max(q90.values()) - min(q90.values())) / min(q90.values()))
+
+
+@pytest.mark.parametrize("fmt", list(FORMATS))
+def test_unknown_names_cost_what_known_ones_do(fmt, mariadb, make_module_conf, radiusd_pool, figures):
+    samples_each = FORMATS[fmt][1]
+    samples, rad = measure_reject_timing(mariadb, make_module_conf, radiusd_pool, fmt, samples_each)
+    rad.stop()
+    med, q90, med_diff, p90_diff = timing_summary(samples)
     figures.append("reject timing, %s, %d each (ms, median/p90): unknown %.2f/%.2f, known with a wrong password "
                    "%.2f/%.2f, disabled with the right one %.2f/%.2f; medians differ %.1f%%, p90s %.1f%%"
                    % (fmt, samples_each, 1000 * med["unknown"], 1000 * q90["unknown"], 1000 * med["known"],
