@@ -22,5 +22,6 @@ CREATE TABLE device_approvals (
 	PRIMARY KEY (id),
 	UNIQUE KEY device_approvals_device (user_id, scope, address),
 	KEY device_approvals_created (user_id, created_at),
+	KEY device_approvals_expires (expires_at),		-- retention (vrms2fa-admin prune)
 	CONSTRAINT device_approvals_user_fk FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;

@@ -42,6 +42,8 @@ int retention_cutoffs(retention_config_t const *cfg, int64_t now, retention_cuto
 	out->before[RETENTION_EMAIL_SENDS] = minus(now, RETENTION_EMAIL_SENDS_SECONDS);
 	out->enabled[RETENTION_TRUSTED_ADDRESSES] = true;
 	out->before[RETENTION_TRUSTED_ADDRESSES] = minus(now, RETENTION_EXPIRED_GRACE);
+	out->enabled[RETENTION_DEVICE_APPROVALS] = true;
+	out->before[RETENTION_DEVICE_APPROVALS] = minus(now, RETENTION_EXPIRED_GRACE);
 	out->enabled[RETENTION_PENDING_SECRETS] = true;
 	out->before[RETENTION_PENDING_SECRETS] = minus(now, RETENTION_CHALLENGE_LIFETIME_MAX + RETENTION_EXPIRED_GRACE);
 
@@ -76,6 +78,7 @@ char const *retention_class_name(retention_class_t c)
 	case RETENTION_LOGIN_FAILURES:		return "login_failures";
 	case RETENTION_TRUSTED_ADDRESSES:	return "trusted_addresses";
 	case RETENTION_PENDING_SECRETS:		return "pending_secrets";
+	case RETENTION_DEVICE_APPROVALS:	return "device_approvals";
 	case RETENTION_AUDIT_LOG:		return "audit_log";
 	case RETENTION_CLASSES:			break;
 	}

@@ -14,6 +14,8 @@
  *   pending_secrets      created_at < now - 900 s - 1 h   (a pending secret made for an
  *                        enrollment challenge, whose challenge has expired an hour ago at least;
  *                        one made by "enroll begin" waits for "enroll confirm" and is kept)
+ *   device_approvals     expires_at < now - 1 h           (a device's request for approval, pending
+ *                        or done: the trusted address it led to is its own row)
  *   audit_log            at < now - retention.audit_days  (never when audit_days = 0)
  *
  * Pure: no clock, no SQL.  The store deletes (store_prune.h), the module
@@ -32,6 +34,7 @@ typedef enum {
 	RETENTION_LOGIN_FAILURES,
 	RETENTION_TRUSTED_ADDRESSES,
 	RETENTION_PENDING_SECRETS,
+	RETENTION_DEVICE_APPROVALS,
 	RETENTION_AUDIT_LOG,
 	RETENTION_CLASSES		/* how many */
 } retention_class_t;

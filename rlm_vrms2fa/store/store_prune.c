@@ -16,6 +16,7 @@
 /* made for an enrollment challenge (an admin's "enroll begin" has none): that challenge is long gone */
 #define WHERE_PENDING_SECRETS		"totp_secrets WHERE status = 'pending' AND created_at < ?" \
 					" AND challenge_digest IS NOT NULL"
+#define WHERE_DEVICE_APPROVALS		"device_approvals WHERE expires_at < ?"
 #define WHERE_AUDIT_LOG			"audit_log WHERE at < ?"
 
 typedef struct {
@@ -36,6 +37,8 @@ static char const DEL_TRUSTED_ADDRESSES[] = "DELETE FROM " WHERE_TRUSTED_ADDRESS
 static char const CNT_TRUSTED_ADDRESSES[] = "SELECT COUNT(*) FROM " WHERE_TRUSTED_ADDRESSES;
 static char const DEL_PENDING_SECRETS[] = "DELETE FROM " WHERE_PENDING_SECRETS " LIMIT ?";
 static char const CNT_PENDING_SECRETS[] = "SELECT COUNT(*) FROM " WHERE_PENDING_SECRETS;
+static char const DEL_DEVICE_APPROVALS[] = "DELETE FROM " WHERE_DEVICE_APPROVALS " LIMIT ?";
+static char const CNT_DEVICE_APPROVALS[] = "SELECT COUNT(*) FROM " WHERE_DEVICE_APPROVALS;
 static char const DEL_AUDIT_LOG[] = "DELETE FROM " WHERE_AUDIT_LOG " LIMIT ?";
 static char const CNT_AUDIT_LOG[] = "SELECT COUNT(*) FROM " WHERE_AUDIT_LOG;
 
@@ -46,6 +49,7 @@ static prune_sql_t const prune_sql[RETENTION_CLASSES] = {
 	[RETENTION_LOGIN_FAILURES]	= { DEL_LOGIN_FAILURES, CNT_LOGIN_FAILURES, 2 },
 	[RETENTION_TRUSTED_ADDRESSES]	= { DEL_TRUSTED_ADDRESSES, CNT_TRUSTED_ADDRESSES, 1 },
 	[RETENTION_PENDING_SECRETS]	= { DEL_PENDING_SECRETS, CNT_PENDING_SECRETS, 1 },
+	[RETENTION_DEVICE_APPROVALS]	= { DEL_DEVICE_APPROVALS, CNT_DEVICE_APPROVALS, 1 },
 	[RETENTION_AUDIT_LOG]		= { DEL_AUDIT_LOG, CNT_AUDIT_LOG, 1 },
 };
 

@@ -79,6 +79,13 @@ def _seed(mariadb, world, admin):
         sql("INSERT INTO totp_secrets (user_id, status, sealed, key_id, challenge_digest, created_at)"
             " VALUES (%d, '%s', UNHEX(SHA2('%s-s', 256)), 1, %s, %d)"
             % (ids[key], status, tag, "UNHEX(SHA2('%s-d-%s', 256))" % (tag, key) if digest else "NULL", created))
+    # device approvals: expired two hours ago, pending or approved (pruned); a minute ago, in ten minutes (kept)
+    for i, (exp, approved) in enumerate(((now - 7200, None), (now - 7300, now - 7400), (now - 60, None),
+                                         (now + 600, None))):
+        sql("INSERT INTO device_approvals (user_id, scope, address, kind, nas, created_at, last_seen_at, expires_at,"
+            " approved_at, approved_by) VALUES (%d, '%s', '02:00:5e:00:53:%02x', 'mac', '192.0.2.1', %d, %d, %d, %s, %s)"
+            % (uid, tag[:32], i + 1, exp - 900, exp - 900, exp, "NULL" if approved is None else approved,
+               "NULL" if approved is None else "'code'"))
     # audit rows: 400 days old (pruned; retention.audit_days = 365); 300 days and now (kept)
     for i, at in enumerate((now - 400 * DAY, now - 366 * DAY, now - 300 * DAY, now)):
         sql("INSERT INTO audit_log (at, actor, event, detail) VALUES (%d, 'test', '%s', '%d')" % (at, tag[:64], i))
@@ -106,6 +113,10 @@ def _seed(mariadb, world, admin):
         "pending_secrets": ("SELECT COUNT(*) FROM totp_secrets WHERE user_id = %d" % ids["old"],
                             "SELECT COUNT(*) FROM totp_secrets WHERE user_id IN (%s) AND user_id <> %d"
                             % (users, ids["old"]), 1, 3),
+        "device_approvals": ("SELECT COUNT(*) FROM device_approvals WHERE scope = '%s' AND expires_at < %d"
+                             % (tag[:32], now - 3600),
+                             "SELECT COUNT(*) FROM device_approvals WHERE scope = '%s' AND expires_at >= %d"
+                             % (tag[:32], now - 3600), 2, 2),
         "audit_log": ("SELECT COUNT(*) FROM audit_log WHERE event = '%s' AND at < %d" % (tag[:64], now - 365 * DAY),
                       "SELECT COUNT(*) FROM audit_log WHERE event = '%s' AND at >= %d" % (tag[:64], now - 365 * DAY),
                       2, 2),
@@ -198,6 +209,7 @@ def test_prune_queries_use_indexes(mariadb):
         "trusted_addresses WHERE expires_at < %d" % (now - 3600): "trusted_addresses_expires",
         "totp_secrets WHERE status = 'pending' AND created_at < %d AND challenge_digest IS NOT NULL"
         % (now - 4500): "totp_secrets_status_created",
+        "device_approvals WHERE expires_at < %d" % (now - 3600): "device_approvals_expires",
         "audit_log WHERE at < %d" % (now - 365 * DAY): "audit_log_at",
     }
     for where, index in expect.items():

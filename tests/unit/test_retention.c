@@ -141,6 +141,7 @@ static void test_names(void **state)
 	assert_string_equal(retention_class_name(RETENTION_LOGIN_FAILURES), "login_failures");
 	assert_string_equal(retention_class_name(RETENTION_TRUSTED_ADDRESSES), "trusted_addresses");
 	assert_string_equal(retention_class_name(RETENTION_PENDING_SECRETS), "pending_secrets");
+	assert_string_equal(retention_class_name(RETENTION_DEVICE_APPROVALS), "device_approvals");
 	assert_string_equal(retention_class_name(RETENTION_AUDIT_LOG), "audit_log");
 	assert_string_equal(retention_class_name(RETENTION_CLASSES), "unknown");
 }
