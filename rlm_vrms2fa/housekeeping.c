@@ -40,8 +40,10 @@ void housekeeping_run(housekeeping_t *h, store_conn_t *conn, int64_t now, housek
 	out->status = STORE_OK;
 	if (retention_cutoffs(&h->retention, now, &cutoffs) == 0) {
 		for (i = 0; i < RETENTION_CLASSES; i++) {
-			store_status_t rc = store_prune_batch(conn, (retention_class_t)i, &cutoffs, h->batch,
-							      &out->deleted[i]);
+			store_status_t rc;
+
+			if (!retention_pruned_by_module((retention_class_t)i)) continue;	/* the audit log: cron's */
+			rc = store_prune_batch(conn, (retention_class_t)i, &cutoffs, h->batch, &out->deleted[i]);
 
 			if (rc == STORE_RETRY) continue;	/* another server pruned them: the next turn */
 			if (rc != STORE_OK) {

@@ -69,6 +69,11 @@ bool retention_failure_expired(retention_cutoffs_t const *c, int64_t updated_at,
 	return c->enabled[RETENTION_LOGIN_FAILURES] && updated_at < before && locked_until < before;
 }
 
+bool retention_pruned_by_module(retention_class_t c)
+{
+	return (unsigned)c < RETENTION_CLASSES && c != RETENTION_AUDIT_LOG;
+}
+
 char const *retention_class_name(retention_class_t c)
 {
 	switch (c) {

@@ -73,6 +73,14 @@ int retention_cutoffs(retention_config_t const *cfg, int64_t now, retention_cuto
  */
 bool retention_failure_expired(retention_cutoffs_t const *c, int64_t updated_at, int64_t locked_until);
 
+/*
+ * May radiusd itself prune this class?  Every class but the audit log: the
+ * module's database account may only add audit rows (vrms2fa-admin db
+ * grants), so that a compromised radiusd cannot erase the trail; the audit
+ * log is pruned by "vrms2fa-admin prune" (cron).
+ */
+bool retention_pruned_by_module(retention_class_t c);
+
 /* The table of a class ("pending_secrets" is rows of totp_secrets), for output and the audit detail. */
 char const *retention_class_name(retention_class_t c);
 

@@ -37,6 +37,7 @@ static module_privilege_t const module_privileges[] = {
 	{ "trusted_addresses", "SELECT", NULL },
 	{ "trusted_addresses", "INSERT", NULL },
 	{ "trusted_addresses", "UPDATE", NULL },
+	{ "trusted_addresses", "DELETE", NULL },	/* expired rows (retention) */
 	{ "challenges", "SELECT", NULL },
 	{ "challenges", "INSERT", NULL },
 	{ "challenges", "UPDATE", NULL },
@@ -52,7 +53,11 @@ static module_privilege_t const module_privileges[] = {
 	{ "email_sends", "SELECT", NULL },
 	{ "email_sends", "INSERT", NULL },
 	{ "email_sends", "DELETE", NULL },
-	{ "audit_log", "INSERT", NULL },
+	{ "device_approvals", "SELECT", NULL },
+	{ "device_approvals", "INSERT", NULL },
+	{ "device_approvals", "UPDATE", NULL },
+	{ "device_approvals", "DELETE", NULL },
+	{ "audit_log", "INSERT", NULL },	/* only: the audit trail is pruned by vrms2fa-admin prune, never by radiusd */
 	{ "schema_version", "SELECT", NULL },	/* for vrms2fa-admin check, which connects as the module */
 };
 

@@ -39,6 +39,8 @@ REPORTS = ["check"]
 # The backend's commands and the database accounts' (issue 17): tested in
 # test_backend_cmds.py and test_grants.py.
 BACKEND = ["user list", "user delete", "user sync", "company list", "policy show", "db grants"]
+# Retention (issue 15): tested in test_retention.py.
+RETENTION = ["prune"]
 
 
 def help_commands(text):
@@ -130,7 +132,7 @@ def pending_user(ctx):
 def test_help_lists_every_command(admin):
     r = admin("--help")
     assert r.returncode == 0 and r.stderr == ""
-    assert sorted(help_commands(r.stdout)) == sorted(COMMANDS + REPORTS + BACKEND), help_commands(r.stdout)
+    assert sorted(help_commands(r.stdout)) == sorted(COMMANDS + REPORTS + BACKEND + RETENTION), help_commands(r.stdout)
 
 
 def cmd_db_migrate(ctx, js):

@@ -142,6 +142,11 @@ static void test_names(void **state)
 	assert_string_equal(retention_class_name(RETENTION_TRUSTED_ADDRESSES), "trusted_addresses");
 	assert_string_equal(retention_class_name(RETENTION_PENDING_SECRETS), "pending_secrets");
 	assert_string_equal(retention_class_name(RETENTION_DEVICE_APPROVALS), "device_approvals");
+	/* radiusd prunes every class but the audit log (its account may only add audit rows) */
+	for (int i = 0; i < RETENTION_CLASSES; i++) {
+		assert_true(retention_pruned_by_module((retention_class_t)i) == (i != RETENTION_AUDIT_LOG));
+	}
+	assert_false(retention_pruned_by_module(RETENTION_CLASSES));
 	assert_string_equal(retention_class_name(RETENTION_AUDIT_LOG), "audit_log");
 	assert_string_equal(retention_class_name(RETENTION_CLASSES), "unknown");
 }
