@@ -54,6 +54,7 @@ zbar-tools
 # tests: python test harness and a real SMTP server (aiosmtpd)
 python3
 python3-pytest
+python3-pytest-xdist
 python3-aiosmtpd
 # tests: the README's sudo rule for the web backend, checked with visudo (test_install.py)
 sudo

@@ -55,11 +55,22 @@ scripts/fuzz.sh 5 >"$fuzz_log" 2>&1
 grep -v -E '^[0-9]+ passed, [0-9]+ failed$' "$fuzz_log"
 add_last_line fuzz "$fuzz_log"
 
-# End-to-end tests (pytest): real MariaDB, real radiusd with the module, real radclient.
+# End-to-end tests (pytest): real MariaDB, real radiusd with the module, real
+# radclient.  First every file that neither measures time nor loads the
+# machine, three files at a time (pytest-xdist: each worker its own MariaDB
+# and radiusd; a file's tests stay on one worker), then the others one at a
+# time (the "serial" files of tests/e2e/conftest.py).
 e2e_log="$out/e2e.log"
-/usr/bin/python3 -m pytest -p no:cacheprovider -q -rfE --durations=15 tests/e2e 2>&1 | tee "$e2e_log"
+/usr/bin/python3 -m pytest -p no:cacheprovider -q -rfE -n 3 --dist loadfile -m "not serial" --durations=10 \
+	tests/e2e 2>&1 | tee "$e2e_log"
 pytest_counts "$e2e_log"
-echo "e2e: $p passed, $f failed"
+echo "e2e (parallel files): $p passed, $f failed"
+passed=$((passed + p))
+failed=$((failed + f))
+e2e_serial_log="$out/e2e-serial.log"
+/usr/bin/python3 -m pytest -p no:cacheprovider -q -rfE -m serial --durations=10 tests/e2e 2>&1 | tee "$e2e_serial_log"
+pytest_counts "$e2e_serial_log"
+echo "e2e (serial files): $p passed, $f failed"
 passed=$((passed + p))
 failed=$((failed + f))
 

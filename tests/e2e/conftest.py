@@ -10,8 +10,11 @@ Sanitized runs (scripts/test-sanitized.sh): $VRMS2FA_RADIUSD_PRELOAD, the
 libraries every radiusd is started with (tests/sanitizers/README.md).
 """
 import os
+import shutil
 import signal
+import tempfile
 import time
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -24,7 +27,33 @@ import harness as H
 # What the run is made of
 # --------------------------------------------------------------------------
 
+# The files whose tests measure time or load the machine (latency bounds,
+# timing comparisons, a Galera cluster, the benchmark, floods): the suite runs
+# them one at a time, after the others ran in parallel (scripts/test.sh:
+# -m "not serial" -n 3 --dist loadfile, then -m serial).
+SERIAL_FILES = {
+    "test_bench.py", "test_challenge.py", "test_clock.py", "test_email_smtp.py", "test_faults.py",
+    "test_galera.py", "test_hardening.py", "test_lockout.py", "test_password_cost.py", "test_valgrind.py",
+}
+
+
+def _worker_id(config):
+    """The pytest-xdist worker this process is ("gw0" ...), or None."""
+    return getattr(config, "workerinput", {}).get("workerid")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.path.name in SERIAL_FILES:
+            item.add_marker(pytest.mark.serial)
+
+
 def pytest_configure(config):
+    config.addinivalue_line("markers", "serial: measures time or loads the machine: never beside other tests")
+    # The figures of parallel workers reach the summary through files.
+    if _worker_id(config) is None and "VRMS2FA_FIGURES_DIR" not in os.environ:
+        os.environ["VRMS2FA_FIGURES_DIR"] = tempfile.mkdtemp(prefix="vrms2fa-figures-")
+        config._vrms2fa_figures_owner = True
     # A run stopped with SIGTERM (a CI timeout, kill PID) still stops the
     # MariaDB and radiusd it started (they run in sessions of their own, so
     # they do not get the terminal's or the process group's signals).
@@ -251,8 +280,21 @@ def figures():
     return FIGURES
 
 
-def pytest_terminal_summary(terminalreporter):
-    if FIGURES:
+def pytest_sessionfinish(session):
+    wid = _worker_id(session.config)
+    d = os.environ.get("VRMS2FA_FIGURES_DIR")
+    if wid and d and FIGURES:
+        (Path(d) / ("%s.txt" % wid)).write_text("".join(line + "\n" for line in FIGURES))
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    lines = list(FIGURES)
+    d = os.environ.get("VRMS2FA_FIGURES_DIR")
+    if d and getattr(config, "_vrms2fa_figures_owner", False):
+        for f in sorted(Path(d).glob("*.txt")):
+            lines += f.read_text().splitlines()
+        shutil.rmtree(d, ignore_errors=True)
+    if lines:
         terminalreporter.section("vrms2fa e2e figures")
-        for line in FIGURES:
+        for line in lines:
             terminalreporter.write_line(line)
