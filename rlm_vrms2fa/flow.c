@@ -1073,7 +1073,7 @@ static password_verdict_t check_password(login_t const *l, store_login_t const *
 			return policy_password_verdict(pw);
 		}
 		if (cfg->memory_gate) {
-			gated = memory_gate_enter(cfg->memory_gate, cfg->memory_wait_ms);
+			gated = memory_gate_enter(cfg->memory_gate, need, cfg->memory_wait_ms);
 			if (!gated) {
 				pw->gate_full = true;
 				return policy_password_verdict(pw);
@@ -1081,7 +1081,7 @@ static password_verdict_t check_password(login_t const *l, store_login_t const *
 		}
 	}
 	pw->verified = password_verify(hash, (char const *)typed->password, typed->password_len);
-	if (gated) memory_gate_leave(cfg->memory_gate);
+	if (gated) memory_gate_leave(cfg->memory_gate, need);
 	return policy_password_verdict(pw);
 }
 

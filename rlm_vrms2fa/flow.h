@@ -46,7 +46,7 @@ typedef struct {
 	dummy_pool_t			*dummies;		/* the dummies following the site's hashes (mutable, shared) */
 	uint32_t			dummy_refresh;		/* seconds between rebuilds of the dummies */
 	uint64_t			max_memory;		/* bytes a memory-hard check may take (password.max_memory) */
-	memory_gate_t			*memory_gate;		/* memory-hard checks at once (mutable, shared); NULL = no limit */
+	memory_gate_t			*memory_gate;		/* memory of the memory-hard checks at once (mutable, shared); NULL = no limit */
 	uint32_t			memory_wait_ms;		/* how long a check waits for the gate */
 
 	bool				email_enabled;		/* confirm new addresses of users without 2FA */

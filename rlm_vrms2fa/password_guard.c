@@ -10,13 +10,13 @@
 
 #include "password_guard.h"
 
-int memory_gate_init(memory_gate_t *gate, unsigned max)
+int memory_gate_init(memory_gate_t *gate, uint64_t budget)
 {
 	pthread_condattr_t attr;
 	int rc;
 
 	memset(gate, 0, sizeof(*gate));
-	gate->max = max;
+	gate->budget = budget;
 	if (pthread_mutex_init(&gate->lock, NULL) != 0) return -1;
 	if (pthread_condattr_init(&attr) != 0) goto fail;
 	rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -34,12 +34,13 @@ void memory_gate_destroy(memory_gate_t *gate)
 	pthread_mutex_destroy(&gate->lock);
 }
 
-bool memory_gate_enter(memory_gate_t *gate, uint32_t wait_ms)
+bool memory_gate_enter(memory_gate_t *gate, uint64_t bytes, uint32_t wait_ms)
 {
 	struct timespec deadline;
 	bool entered = false;
 
-	if (gate->max == 0) return true;
+	if (gate->budget == 0) return true;
+	if (bytes > gate->budget) return false;	/* could never run: the settings check prevents it */
 	if (clock_gettime(CLOCK_MONOTONIC, &deadline) != 0) return false;
 	deadline.tv_sec += wait_ms / 1000;
 	deadline.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
@@ -48,25 +49,25 @@ bool memory_gate_enter(memory_gate_t *gate, uint32_t wait_ms)
 		deadline.tv_nsec -= 1000000000L;
 	}
 	if (pthread_mutex_lock(&gate->lock) != 0) return false;
-	while (gate->running >= gate->max) {
+	while (gate->used + bytes > gate->budget) {
 		int rc = pthread_cond_timedwait(&gate->freed, &gate->lock, &deadline);
 
 		if (rc == ETIMEDOUT || (rc != 0 && rc != EINTR)) break;
 	}
-	if (gate->running < gate->max) {
-		gate->running++;
+	if (gate->used + bytes <= gate->budget) {
+		gate->used += bytes;
 		entered = true;
 	}
 	pthread_mutex_unlock(&gate->lock);
 	return entered;
 }
 
-void memory_gate_leave(memory_gate_t *gate)
+void memory_gate_leave(memory_gate_t *gate, uint64_t bytes)
 {
-	if (gate->max == 0) return;
+	if (gate->budget == 0) return;
 	if (pthread_mutex_lock(&gate->lock) != 0) return;
-	if (gate->running > 0) gate->running--;
-	pthread_cond_signal(&gate->freed);
+	gate->used = gate->used > bytes ? gate->used - bytes : 0;
+	pthread_cond_broadcast(&gate->freed);	/* a large release may let several small checks in */
 	pthread_mutex_unlock(&gate->lock);
 }
 

@@ -5,8 +5,9 @@
  *   - the dummy pool: the dummy hashes unknown users (and users without a
  *     hash) are checked against, following the profiles of the site's own
  *     hashes (core/dummy_set.h), rebuilt from the database now and then;
- *   - the memory gate: at most password.max_memory_hard_checks argon2id or
- *     yescrypt checks run at once; the others wait a little, then give up.
+ *   - the memory gate: the argon2id and yescrypt checks running at once hold
+ *     at most password.memory_hard_budget bytes together (each what its hash
+ *     asks for); the others wait a little, then give up.
  *
  * The rules (which dummy, which hash is too costly) are in the core; this
  * file only holds the locks.
@@ -23,20 +24,21 @@
 typedef struct {
 	pthread_mutex_t	lock;
 	pthread_cond_t	freed;
-	unsigned	max;		/* checks at once; 0 = no limit */
-	unsigned	running;
+	uint64_t	budget;		/* bytes the running checks may hold together; 0 = no limit */
+	uint64_t	used;
 } memory_gate_t;
 
 /* 0 ok, -1 if the lock or condition cannot be made. */
-int memory_gate_init(memory_gate_t *gate, unsigned max);
+int memory_gate_init(memory_gate_t *gate, uint64_t budget);
 void memory_gate_destroy(memory_gate_t *gate);
 
 /*
- * Enter the gate, waiting at most wait_ms for a place.  true: entered
- * (call memory_gate_leave after the check); false: still full.
+ * Take bytes of the budget, waiting at most wait_ms for them.  true: taken
+ * (call memory_gate_leave with the same bytes after the check); false: the
+ * budget is still spent (or bytes alone exceed it).
  */
-bool memory_gate_enter(memory_gate_t *gate, uint32_t wait_ms);
-void memory_gate_leave(memory_gate_t *gate);
+bool memory_gate_enter(memory_gate_t *gate, uint64_t bytes, uint32_t wait_ms);
+void memory_gate_leave(memory_gate_t *gate, uint64_t bytes);
 
 typedef struct {
 	pthread_mutex_t	lock;

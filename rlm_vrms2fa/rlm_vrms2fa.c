@@ -47,7 +47,7 @@ typedef struct {
 	char const		*hook_argv[HOOK_ARGS_MAX + 1];
 	hook_gate_t		hook_gate;	/* email hooks running at once (mutable, shared by the threads) */
 	dummy_pool_t		dummies;	/* dummy hashes following the site's (mutable, shared) */
-	memory_gate_t		memory_gate;	/* memory-hard password checks at once (mutable, shared) */
+	memory_gate_t		memory_gate;	/* memory of the memory-hard password checks at once (mutable, shared) */
 	bool			guards_held;	/* dummies and memory_gate initialised, to destroy */
 	housekeeping_t		housekeeping;	/* the opportunistic pruning's turn (mutable, shared) */
 	fr_connection_pool_t	*pool;
@@ -208,7 +208,7 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 			return -1;
 		}
 		OPENSSL_cleanse(&initial, sizeof(initial));
-		if (memory_gate_init(&inst->memory_gate, s->password_max_memory_hard) != 0) {
+		if (memory_gate_init(&inst->memory_gate, (uint64_t) s->password_memory_hard_budget << 20) != 0) {
 			dummy_pool_destroy(&inst->dummies);
 			cf_log_err_cs(conf, "Cannot set up the gate of memory-hard password checks");
 			return -1;

@@ -66,7 +66,7 @@ static CONF_PARSER const lockout_parser[] = {
 
 static CONF_PARSER const password_parser[] = {
 	{ "max_memory", FR_CONF_OFFSET(PW_TYPE_INTEGER, vrms2fa_settings_t, password_max_memory), "256" },
-	{ "max_memory_hard_checks", FR_CONF_OFFSET(PW_TYPE_INTEGER, vrms2fa_settings_t, password_max_memory_hard), "4" },
+	{ "memory_hard_budget", FR_CONF_OFFSET(PW_TYPE_INTEGER, vrms2fa_settings_t, password_memory_hard_budget), "1024" },
 	{ "memory_hard_wait", FR_CONF_OFFSET(PW_TYPE_INTEGER, vrms2fa_settings_t, password_memory_hard_wait), "1000" },
 	{ "dummy_refresh", FR_CONF_OFFSET(PW_TYPE_INTEGER, vrms2fa_settings_t, password_dummy_refresh), "3600" },
 	CONF_PARSER_TERMINATOR
@@ -159,8 +159,9 @@ int vrms2fa_settings_check(vrms2fa_settings_t const *s, CONF_SECTION *cs, flow_c
 	if (s->password_max_memory < 32 || s->password_max_memory > 1024) {
 		return out_of_range(cs, "password.max_memory", s->password_max_memory, "must be 32..1024 MiB");
 	}
-	if (s->password_max_memory_hard < 1 || s->password_max_memory_hard > 64) {
-		return out_of_range(cs, "password.max_memory_hard_checks", s->password_max_memory_hard, "must be 1..64");
+	if (s->password_memory_hard_budget < s->password_max_memory || s->password_memory_hard_budget > 65536) {
+		return out_of_range(cs, "password.memory_hard_budget", s->password_memory_hard_budget,
+				    "must be password.max_memory..65536 MiB (a check of the largest hash must fit)");
 	}
 	if (s->password_memory_hard_wait > 10000) {
 		return out_of_range(cs, "password.memory_hard_wait", s->password_memory_hard_wait, "must be 0..10000 ms");

@@ -43,7 +43,7 @@ typedef struct {
 	char const	*password_check;	/* "internal" or "external" */
 	bool		single_pass;
 	uint32_t	password_max_memory;		/* MiB an argon2id or yescrypt check may take */
-	uint32_t	password_max_memory_hard;	/* such checks at once */
+	uint32_t	password_memory_hard_budget;	/* MiB such checks may hold together */
 	uint32_t	password_memory_hard_wait;	/* ms a check waits for its turn */
 	uint32_t	password_dummy_refresh;		/* seconds between rebuilds of the dummy hashes */
 

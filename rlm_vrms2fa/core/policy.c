@@ -182,7 +182,7 @@ char const *policy_password_verdict_name(password_verdict_t verdict)
 	case PASSWORD_VERDICT_ERROR:		return "password check failed";
 	case PASSWORD_VERDICT_WRONG:		return "wrong password";
 	case PASSWORD_VERDICT_OVER_MEMORY:	return "the password hash needs more memory than password.max_memory";
-	case PASSWORD_VERDICT_BUSY:		return "memory-hard password checks at their limit (password.max_memory_hard_checks)";
+	case PASSWORD_VERDICT_BUSY:		return "memory-hard password checks at their limit (password.memory_hard_budget)";
 	}
 	return "unknown";
 }

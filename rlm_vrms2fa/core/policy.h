@@ -71,7 +71,7 @@ typedef struct {
 	bool			has_password_hash;
 	bool			external_password;	/* another module checked the password */
 	bool			over_memory;		/* the hash to check needs more than password.max_memory */
-	bool			gate_full;		/* no place for this memory-hard check in time */
+	bool			gate_full;		/* no room in password.memory_hard_budget for this check in time */
 	bool			malformed;		/* single pass: OpenVPN's "SCRV1:" text that does not decode */
 	password_result_t	verified;		/* the hash check (internal mode) */
 } password_facts_t;

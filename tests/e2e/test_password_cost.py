@@ -10,10 +10,11 @@ checks (issue 15), through radiusd and MariaDB.
   password is a third kind.  The medians are within 10% and the p90s within
   20% (printed).
 - An argon2id hash of 2 GiB is refused unchecked, with the sizes in the log.
-- 20 logins at once of users with 64 MiB argon2id hashes: with
-  password.max_memory_hard_checks = 2 radiusd's peak RSS grows by about
-  two checks' memory; the same burst against a radiusd allowed 8 (its
-  thread pool) grows by several times that (both printed, the ratio asserted).
+- 20 logins at once of users with 32 MiB argon2id hashes: with
+  password.memory_hard_budget = 64 MiB (two checks) radiusd's peak RSS
+  grows by about two checks' memory; the same burst against a radiusd with
+  256 MiB (eight: its thread pool) grows by several times that (both
+  printed, the ratio asserted).
 """
 import ctypes
 import ctypes.util
@@ -178,12 +179,12 @@ def _reset_peak_rss(pid):
 @pytest.fixture(scope="module")
 def heavy_site(mariadb, make_module_conf):
     site = Site(mariadb, make_module_conf, "memory_hard",
-                {("password", "max_memory"): 64, ("password", "memory_hard_wait"): 10000,
+                {("password", "max_memory"): 32, ("password", "memory_hard_wait"): 10000,
                  ("lockout", "failures"): 100, ("lockout", "name_failures"): 100})
     site.users = []
     for i in range(20):
         login = H.unique("heavy")
-        site.user(login, argon2id_hash("pw-" + login, 65536, t=1))	# 64 MiB: at the cap
+        site.user(login, argon2id_hash("pw-" + login, 32768, t=1))	# 32 MiB: at the cap
         site.users.append(login)
     return site
 
@@ -210,7 +211,7 @@ def test_memory_hard_checks_bounded(heavy_site, radiusd_pool, figures):
     peaks = {}
     for limit in (8, 2):	# 8: radiusd's thread pool (max_servers), as if there were no gate
         over = dict(heavy_site.overrides)
-        over[("password", "max_memory_hard_checks")] = limit
+        over[("password", "memory_hard_budget")] = 32 * limit	# MiB: room for 'limit' checks of 32 MiB
         rad = radiusd_pool.new(over)
         pid = rad.proc.pid
         warm = _burst(rad, heavy_site.users[:1])	# one check: its arena is mapped once
@@ -223,22 +224,22 @@ def test_memory_hard_checks_bounded(heavy_site, radiusd_pool, figures):
         assert all(r is not None and r.code == R.ACCESS_REJECT and r.message == MSG_LOGIN_FAILED
                    for r in replies), replies
         peaks[limit] = (peak - base) / 1024.0
-        figures.append("memory-hard: 20 argon2id checks of 64 MiB at once, max_memory_hard_checks %d: radiusd "
+        figures.append("memory-hard: 20 argon2id checks of 32 MiB at once, memory_hard_budget for %d: radiusd "
                        "peak RSS %.0f MiB (+%.0f MiB over %.0f MiB before the burst; first check's peak %.0f MiB)"
                        % (limit, peak / 1024.0, peaks[limit], base / 1024.0, rss0 / 1024.0))
         rad.stop()
-    # each check holds 64 MiB while it runs: at most 2 at once is about 128 MiB above the base
-    assert peaks[2] < 3 * 64 + 16, peaks
+    # each check holds 32 MiB while it runs: at most 2 at once is about 64 MiB above the base
+    assert peaks[2] < 3 * 32 + 16, peaks
     assert peaks[8] > 1.5 * peaks[2], peaks
     figures.append("memory-hard: peak growth, limit 8 / limit 2 = %.1f" % (peaks[8] / max(peaks[2], 1.0)))
 
 
 def test_memory_hard_gate_full_answers_service_unavailable(heavy_site, radiusd_pool):
-    """One place and no wait: of 6 logins at once, some find the gate full
+    """Room for one check and no wait: of 6 logins at once, some find the gate full
     and get the service-unavailable reply (not counted against them), and the
     reason is in radiusd's log."""
     over = dict(heavy_site.overrides)
-    over[("password", "max_memory_hard_checks")] = 1
+    over[("password", "memory_hard_budget")] = 32	# one check of 32 MiB
     over[("password", "memory_hard_wait")] = 0
     rad = radiusd_pool.new(over)
     replies = _burst(rad, heavy_site.users[:6])
@@ -257,4 +258,4 @@ def test_hash_over_memory_cap_refused_with_reason(heavy_site, radiusd_pool):
     rad = radiusd_pool.get(heavy_site.overrides)
     r = rad.round1(login, "whatever")
     assert (r.code, r.message) == ("Access-Reject", MSG_LOGIN_FAILED), r.raw
-    assert "needs 2048 MiB, over password.max_memory (64 MiB)" in rad.log_text()
+    assert "needs 2048 MiB, over password.max_memory (32 MiB)" in rad.log_text()

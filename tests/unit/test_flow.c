@@ -3772,28 +3772,32 @@ static void test_r1_hash_over_memory_cap(void **state)
 }
 
 /*
- * The gate of memory-hard checks full (the test holds its one place): a
- * known user with an argon2id hash and an unknown name checked against an
- * argon2id dummy both get "service unavailable" after the wait, nothing is
- * counted against them, and no check ran.  A bcrypt user does not wait.
+ * The memory budget of memory-hard checks spent (a budget of 12 MiB, 8 of
+ * them held by the test): an 8 MiB argon2id check of a known user and of
+ * an unknown name (an argon2id dummy) both get "service unavailable" after
+ * the wait, nothing is counted against them, and no check ran.  A bcrypt
+ * user does not wait; once the test gives its 8 MiB back, the check runs
+ * and gives its own back.
  */
 static void test_r1_memory_hard_gate_full(void **state)
 {
 	(void)state;
 	use_dummy_pool();
 	cfg.max_memory = 256u << 20;
-	assert_int_equal(memory_gate_init(&mgate, 1), 0);
+	assert_int_equal(memory_gate_init(&mgate, 12u << 20), 0);
 	cfg.memory_gate = &mgate;
 	cfg.memory_wait_ms = 50;
 	fake_user_add(low_co, "alice", GROUP_COMPANY_USER, EMAIL, ARGON2_8M_HASH);
 	fake_user_add(low_co, "bob", GROUP_COMPANY_USER, EMAIL, ARGON2_8M_HASH);
 	fake_user_add(low_co, "carol", GROUP_COMPANY_USER, EMAIL, BCRYPT_HASH);
-	assert_true(memory_gate_enter(&mgate, 0));	/* the one place, taken */
+	assert_true(memory_gate_enter(&mgate, 8u << 20, 0));	/* 8 of the 12 MiB, taken */
+	assert_false(memory_gate_enter(&mgate, 8u << 20, 0));	/* no room for another 8 */
+	assert_false(memory_gate_enter(&mgate, 13u << 20, 0));	/* more than the budget: never */
 
 	login("alice", PASSWORD, ADDR, T0);
 	assert_int_equal(res.code, FLOW_FAIL);
 	assert_string_equal(res.message, MSG_SERVICE);
-	assert_string_equal(res.log, "memory-hard password checks at their limit (password.max_memory_hard_checks)");
+	assert_string_equal(res.log, "memory-hard password checks at their limit (password.memory_hard_budget)");
 	assert_int_equal(failures_of("alice"), 0);
 	assert_int_equal(password_checks, 0);
 
@@ -3806,12 +3810,12 @@ static void test_r1_memory_hard_gate_full(void **state)
 	assert_string_equal(res.log, "wrong password");
 	assert_int_equal(password_checks, 1);
 
-	memory_gate_leave(&mgate);
+	memory_gate_leave(&mgate, 8u << 20);
 	login("alice", "wrong", ADDR, T0 + 3);
 	assert_string_equal(res.log, "wrong password");
 	assert_int_equal(password_checks, 2);
-	assert_true(memory_gate_enter(&mgate, 0));	/* the check gave its place back */
-	memory_gate_leave(&mgate);
+	assert_true(memory_gate_enter(&mgate, 12u << 20, 0));	/* the check gave its 8 MiB back */
+	memory_gate_leave(&mgate, 12u << 20);
 	memory_gate_destroy(&mgate);
 	dummy_pool_destroy(&pool);
 }
