@@ -91,7 +91,7 @@ start=$(date +%s)
 tmp=$(mktemp -d /tmp/vrms2fa-sanitized.XXXXXX)	# short: MariaDB's socket path is in it
 # Three files at a time (pytest-xdist): a sanitized radiusd mostly waits on
 # MariaDB and the network, and nothing timed runs here.
-/usr/bin/python3 -m pytest -p no:cacheprovider -q -rfE -n 3 --dist loadfile --basetemp="$tmp" "${skip[@]}" "$@" tests/e2e 2>&1 \
+/usr/bin/python3 -m pytest -p no:cacheprovider -q -rfE -n 3 --dist loadfile --durations=10 --basetemp="$tmp" "${skip[@]}" "$@" tests/e2e 2>&1 \
 	| tee "$e2e_log"
 pytest_counts "$e2e_log"
 echo "sanitized e2e: $p passed, $f failed in $(($(date +%s) - start)) s"

@@ -48,10 +48,10 @@ echo "unit: $p passed, $f failed"
 passed=$((passed + p))
 failed=$((failed + f))
 
-# Fuzzing (libFuzzer, clang): each target runs 5 s on its committed corpus
+# Fuzzing (libFuzzer, clang): each target runs 3 s on its committed corpus
 # (scripts/fuzz.sh, tests/fuzz/README.md); one target is one test.
 fuzz_log="$out/fuzz.log"
-scripts/fuzz.sh 5 >"$fuzz_log" 2>&1
+scripts/fuzz.sh 3 >"$fuzz_log" 2>&1
 grep -v -E '^[0-9]+ passed, [0-9]+ failed$' "$fuzz_log"
 add_last_line fuzz "$fuzz_log"
 

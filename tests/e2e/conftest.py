@@ -32,8 +32,12 @@ import harness as H
 # them one at a time, after the others ran in parallel (scripts/test.sh:
 # -m "not serial" -n 3 --dist loadfile, then -m serial).
 SERIAL_FILES = {
-    "test_bench.py", "test_challenge.py", "test_clock.py", "test_email_smtp.py", "test_faults.py",
-    "test_galera.py", "test_hardening.py", "test_lockout.py", "test_password_cost.py", "test_valgrind.py",
+    "test_bench.py", "test_clock.py", "test_email_smtp.py", "test_faults.py",
+    "test_galera.py", "test_lockout.py", "test_password_cost.py", "test_valgrind.py",
+}
+# Single tests of the other files that bound a latency.
+SERIAL_TESTS = {
+    "test_challenge.py::test_slow_email_hook_does_not_stall_other_logins",
 }
 
 
@@ -44,7 +48,7 @@ def _worker_id(config):
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        if item.path.name in SERIAL_FILES:
+        if item.path.name in SERIAL_FILES or "%s::%s" % (item.path.name, item.name) in SERIAL_TESTS:
             item.add_marker(pytest.mark.serial)
 
 
