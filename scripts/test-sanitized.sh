@@ -72,6 +72,9 @@ failed=$f
 # the MariaDB-kill faults (test_foundation.py takes the database down too).
 # The install and package tests build and install their own unsanitized
 # copies, and the clock test preloads libfaketime: the normal pass runs them.
+# Two single tests bound a latency or need 1,000 answers within radclient's
+# timeout (a load test: 943 of 1,000 came in time under the sanitizers with
+# three files at a time): the normal pass runs them.
 skip=(
 	--ignore=tests/e2e/test_clock.py
 	--ignore=tests/e2e/test_install.py
@@ -85,6 +88,7 @@ skip=(
 	--ignore=tests/e2e/test_valgrind.py
 	--deselect=tests/e2e/test_foundation.py::test_radiusd_starts_every_time
 	--deselect=tests/e2e/test_challenge.py::test_slow_email_hook_does_not_stall_other_logins
+	--deselect=tests/e2e/test_lockout.py::test_thousand_wrong_passwords_from_ten_addresses
 )
 e2e_log="$out/e2e.log"
 start=$(date +%s)
