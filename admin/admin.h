@@ -199,4 +199,8 @@ int cmd_user_sync(admin_t *a, int argc, char **argv);
 int cmd_company_list(admin_t *a, int argc, char **argv);
 int cmd_policy_show(admin_t *a, int argc, char **argv);
 
+/* An email address the tool stores: local@domain, one '@', both sides non-empty, clean UTF-8 without
+ * spaces, commas or angle brackets, at most STORE_EMAIL_MAX bytes (user add/set, user sync). */
+bool admin_email_valid(char const *email);
+
 #endif

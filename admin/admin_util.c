@@ -640,3 +640,18 @@ void json_end(json_t *j)
 	(void)j;
 	putchar('\n');
 }
+
+/* local@domain: one '@', both sides non-empty, clean UTF-8 without spaces, at most 254 bytes. */
+bool admin_email_valid(char const *email)
+{
+	char const *at = strchr(email, '@');
+	size_t len = strlen(email), i;
+
+	if (!at || at == email || at[1] == '\0' || strchr(at + 1, '@') || len > STORE_EMAIL_MAX) return false;
+	if (!text_is_clean_utf8((uint8_t const *)email, len)) return false;
+	for (i = 0; i < len; i++) {
+		if (email[i] == ' ' || email[i] == ',' || email[i] == '<' || email[i] == '>') return false;
+	}
+	return true;
+}
+

@@ -30,25 +30,6 @@
 #define SYNC_BATCH_DEFAULT	1000
 #define SYNC_BATCH_MAX		100000
 
-static char const *totp_name(totp_status_t s)
-{
-	return s == TOTP_STATUS_ACTIVE ? "active" : s == TOTP_STATUS_PENDING ? "pending" : "none";
-}
-
-/* local@domain: one '@', both sides non-empty, clean UTF-8 without spaces, at most 254 bytes (as user add). */
-static bool email_valid(char const *email)
-{
-	char const *at = strchr(email, '@');
-	size_t len = strlen(email), i;
-
-	if (!at || at == email || at[1] == '\0' || strchr(at + 1, '@') || len > STORE_EMAIL_MAX) return false;
-	if (!text_is_clean_utf8((uint8_t const *)email, len)) return false;
-	for (i = 0; i < len; i++) {
-		if (email[i] == ' ' || email[i] == ',' || email[i] == '<' || email[i] == '>') return false;
-	}
-	return true;
-}
-
 /* ---------------------------------------------------------------- user list */
 
 typedef struct {
@@ -72,7 +53,7 @@ static int print_list_user(store_backend_user_t const *u, void *arg)
 		if (u->has_email) json_str(j, "email", u->email);
 		else json_null(j, "email");
 		json_bool(j, "disabled", u->disabled);
-		json_str(j, "totp_status", totp_name(u->totp_status));
+		json_str(j, "totp_status", totp_status_name(u->totp_status));
 		json_bool(j, "has_password", u->has_password_hash);
 		if (u->has_deadline) json_int(j, "grace_deadline", u->grace_deadline);
 		else json_null(j, "grace_deadline");
@@ -80,7 +61,7 @@ static int print_list_user(store_backend_user_t const *u, void *arg)
 		return 0;
 	}
 	printf("%s\t%s\t%s\t%s\t%s\t%s\n", u->login, u->company, policy_group_name(u->group),
-	       u->disabled ? "disabled" : "enabled", totp_name(u->totp_status), u->has_email ? u->email : "-");
+	       u->disabled ? "disabled" : "enabled", totp_status_name(u->totp_status), u->has_email ? u->email : "-");
 	return 0;
 }
 
@@ -477,7 +458,7 @@ static int parse_line(sync_t *s, char const *text, size_t line, sync_in_t *u)
 		admin_fail("user sync: line %zu: bad group: use administrator, company_user, owner or supplier", line);
 		goto done;
 	}
-	if (u->email && !email_valid(u->email)) {
+	if (u->email && !admin_email_valid(u->email)) {
 		admin_fail("user sync: line %zu: bad email address: %s", line, u->email);
 		goto done;
 	}

@@ -14,25 +14,6 @@
 #include "../rlm_vrms2fa/core/password.h"
 #include "../rlm_vrms2fa/core/text.h"
 
-static char const *status_name(totp_status_t s)
-{
-	return s == TOTP_STATUS_ACTIVE ? "active" : s == TOTP_STATUS_PENDING ? "pending" : "none";
-}
-
-/* local@domain: one '@', both sides non-empty, clean UTF-8 without spaces, at most 254 bytes. */
-static bool email_valid(char const *email)
-{
-	char const *at = strchr(email, '@');
-	size_t len = strlen(email), i;
-
-	if (!at || at == email || at[1] == '\0' || strchr(at + 1, '@') || len > STORE_EMAIL_MAX) return false;
-	if (!text_is_clean_utf8((uint8_t const *)email, len)) return false;
-	for (i = 0; i < len; i++) {
-		if (email[i] == ' ' || email[i] == ',' || email[i] == '<' || email[i] == '>') return false;
-	}
-	return true;
-}
-
 static void print_user(admin_t *a, store_user_t const *u)
 {
 	char when[64];
@@ -48,7 +29,7 @@ static void print_user(admin_t *a, store_user_t const *u)
 		else json_null(&j, "email");
 		json_bool(&j, "disabled", u->disabled);
 		json_bool(&j, "enrolled", u->totp_status == TOTP_STATUS_ACTIVE);
-		json_str(&j, "totp_status", status_name(u->totp_status));
+		json_str(&j, "totp_status", totp_status_name(u->totp_status));
 		json_bool(&j, "mandatory", policy_is_mandatory(u->company.level, u->company.group_mask, u->group));
 		if (u->has_deadline) json_int(&j, "grace_deadline", u->grace_deadline);
 		else json_null(&j, "grace_deadline");
@@ -154,7 +135,7 @@ static int user_add(admin_t *a, int argc, char **argv)
 	if ((err = password_options_exclusive(from_stdin, hash_arg, usage))) return err;
 	if ((err = admin_check_login(pos[0])) || (err = admin_check_company(company))) return err;
 	if (by && (err = admin_check_login(by))) return err;
-	if (!email_valid(email)) return admin_fail("bad email address: %s", email);
+	if (!admin_email_valid(email)) return admin_fail("bad email address: %s", email);
 	if (hash_arg && strcmp(hash_arg, "-") != 0 && !password_hash_supported(hash_arg)) {
 		return password_option(false, hash_arg, hash, sizeof(hash), usage);	/* says why */
 	}
@@ -268,7 +249,7 @@ static int user_set(admin_t *a, int argc, char **argv)
 		fprintf(stderr, "vrms2fa-admin: --disabled takes yes or no\nusage: %s\n", usage);
 		return EXIT_USAGE;
 	}
-	if (email && email[0] && !email_valid(email)) {
+	if (email && email[0] && !admin_email_valid(email)) {
 		return admin_fail("bad email address: %s", email);
 	}
 	if ((err = password_options_exclusive(from_stdin, hash_arg, usage))) return err;

@@ -8,50 +8,9 @@
 #include <stdio.h>
 
 #include "names.h"
+#include "text.h"
 
 _Static_assert(NAMES_LOGIN_MAX == 64 && NAMES_COMPANY_MAX == 128, "the reasons below name these limits");
-
-/*
- * Length of the well-formed UTF-8 sequence at s (len bytes available), or
- * 0 when it is malformed, truncated, overlong or a surrogate; *cp gets the
- * code point.
- */
-static size_t decode(uint8_t const *s, size_t len, uint32_t *cp)
-{
-	uint8_t c = s[0], lo = 0x80, hi = 0xbf;
-	size_t n, i;
-	uint32_t v;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-		v = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		v = c & 0x0f;
-		if (c == 0xe0) lo = 0xa0;
-		if (c == 0xed) hi = 0x9f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		v = c & 0x07;
-		if (c == 0xf0) lo = 0x90;
-		if (c == 0xf4) hi = 0x8f;
-	} else {
-		return 0;
-	}
-	if (len < n) return 0;
-	for (i = 1; i < n; i++) {
-		uint8_t b = s[i];
-
-		if (b < (i == 1 ? lo : 0x80) || b > (i == 1 ? hi : 0xbf)) return 0;
-		v = (v << 6) | (b & 0x3f);
-	}
-	*cp = v;
-	return n;
-}
 
 typedef struct {
 	uint32_t	first, last;
@@ -144,7 +103,7 @@ static char const *problem(uint8_t const *s, size_t len, size_t max, bool login,
 	if (len > max) return login ? "is longer than 64 bytes" : "is longer than 128 bytes";
 	while (i < len) {
 		uint32_t c = 0;
-		size_t n = decode(s + i, len - i, &c);
+		size_t n = text_utf8_decode(s + i, len - i, &c);
 		char const *why;
 
 		if (n == 0) return "is not valid UTF-8";

@@ -19,7 +19,7 @@ static char const ELLIPSIS[] = "\xe2\x80\xa6";	/* U+2026 in UTF-8 */
  * or 0 if it is malformed, truncated, overlong or a surrogate.  *cp gets
  * the code point.
  */
-static size_t utf8_sequence(uint8_t const *s, size_t len, uint32_t *cp)
+size_t text_utf8_decode(uint8_t const *s, size_t len, uint32_t *cp)
 {
 	uint8_t c = s[0];
 	uint8_t lo = 0x80, hi = 0xbf;
@@ -75,7 +75,7 @@ bool text_is_clean_utf8(uint8_t const *s, size_t len)
 	if (!s && len > 0) return false;
 	while (i < len) {
 		uint32_t cp;
-		size_t n = utf8_sequence(s + i, len - i, &cp);
+		size_t n = text_utf8_decode(s + i, len - i, &cp);
 
 		if (n == 0) return false;
 		if (is_control(cp)) return false;
@@ -111,7 +111,7 @@ int text_mask_email(char const *email, char *out, size_t outlen)
 	if (domain_len == 0) return -1;
 
 	/* The whole first character, even if it takes several bytes. */
-	first = utf8_sequence((uint8_t const *) email, (size_t)(at - email), &cp);
+	first = text_utf8_decode((uint8_t const *) email, (size_t)(at - email), &cp);
 	if (first == 0) return -1;
 
 	need = first + (sizeof(ELLIPSIS) - 1) + 1 + domain_len + 1;

@@ -15,6 +15,13 @@
 /* Well-formed UTF-8 (no overlongs, no surrogates), no C0/DEL controls, no NUL. */
 bool text_is_clean_utf8(uint8_t const *s, size_t len);
 
+/*
+ * Length of the well-formed UTF-8 sequence at s (len bytes available,
+ * len >= 1), or 0 when it is malformed, truncated, overlong or a surrogate
+ * (Unicode 15, table 3-7); *cp gets the code point.
+ */
+size_t text_utf8_decode(uint8_t const *s, size_t len, uint32_t *cp);
+
 /* A usable login name: 1..max bytes, text_is_clean_utf8, no leading/trailing space. */
 bool text_login_name_valid(uint8_t const *s, size_t len, size_t max);
 
