@@ -3,6 +3,7 @@
 # and run each for a while on its committed corpus.  See tests/fuzz/README.md.
 #
 #   scripts/fuzz.sh [--merge] [-j JOBS] [SECONDS_PER_TARGET] [TARGET...]
+#   scripts/fuzz.sh --build-only     (build the targets, run nothing)
 #
 # SECONDS_PER_TARGET defaults to 10 (the test suite's short run); TARGET is
 # fuzz_address or just address; none means all.  Every target runs with
@@ -29,12 +30,14 @@ build="$fuzz/build"	# logs, scratch corpus, artifacts
 bin="$top/build-fuzz/src/tests/fuzz"	# the targets (scripts/build-copy.sh)
 
 merge=0
+build_only=0
 jobs=${FUZZ_JOBS:-}
 seconds=
 targets=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--merge) merge=1 ;;
+	--build-only) build_only=1 ;;
 	-j) shift; jobs=${1:-} ;;
 	-j*) jobs=${1#-j} ;;
 	-h|--help) sed -n '2,22p' "$self" | sed 's/^# \{0,1\}//'; exit 0 ;;
@@ -90,6 +93,11 @@ for t in "${targets[@]}"; do
 		exit 1
 	fi
 done
+
+if [ "$build_only" -eq 1 ]; then
+	echo "fuzz.sh: ${#targets[@]} targets built in $bin"
+	exit 0
+fi
 
 # ---- run ------------------------------------------------------------------
 # run_one TARGET: fuzz for $seconds, then (with --merge) merge; writes the

@@ -48,12 +48,16 @@ echo "unit: $p passed, $f failed"
 passed=$((passed + p))
 failed=$((failed + f))
 
-# Fuzzing (libFuzzer, clang): each target runs 3 s on its committed corpus
-# (scripts/fuzz.sh, tests/fuzz/README.md); one target is one test.
-fuzz_log="$out/fuzz.log"
-scripts/fuzz.sh 3 >"$fuzz_log" 2>&1
-grep -v -E '^[0-9]+ passed, [0-9]+ failed$' "$fuzz_log"
-add_last_line fuzz "$fuzz_log"
+# Two builds for the later passes go in the background, at the lowest
+# priority, while the parallel end-to-end files run (those mostly wait on
+# radiusd, MariaDB and their clients, and none of them measures time): the
+# fuzz targets (scripts/fuzz.sh --build-only) and the sanitized build
+# (scripts/build-sanitized.sh).  The scripts that use them later rebuild
+# only what changed, that is nothing.
+nice -n 19 scripts/fuzz.sh --build-only >"$out/build-fuzz.log" 2>&1 &
+fuzz_build_pid=$!
+nice -n 19 scripts/build-sanitized.sh >"$out/build-sanitized.log" 2>&1 &
+sanitized_build_pid=$!
 
 # End-to-end tests (pytest): real MariaDB, real radiusd with the module, real
 # radclient.  First every file that neither measures time nor loads the
@@ -67,6 +71,18 @@ pytest_counts "$e2e_log"
 echo "e2e (parallel files): $p passed, $f failed"
 passed=$((passed + p))
 failed=$((failed + f))
+
+# A failed build is reported by the script that needs it, which builds again.
+wait "$fuzz_build_pid" || tail -n 20 "$out/build-fuzz.log"
+wait "$sanitized_build_pid" || tail -n 20 "$out/build-sanitized.log"
+
+# Fuzzing (libFuzzer, clang): each target runs 3 s on its committed corpus
+# (scripts/fuzz.sh, tests/fuzz/README.md); one target is one test.
+fuzz_log="$out/fuzz.log"
+scripts/fuzz.sh 3 >"$fuzz_log" 2>&1
+grep -v -E '^[0-9]+ passed, [0-9]+ failed$' "$fuzz_log"
+add_last_line fuzz "$fuzz_log"
+
 e2e_serial_log="$out/e2e-serial.log"
 /usr/bin/python3 -m pytest -p no:cacheprovider -q -rfE -m serial --durations=10 tests/e2e 2>&1 | tee "$e2e_serial_log"
 pytest_counts "$e2e_serial_log"
