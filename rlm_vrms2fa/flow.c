@@ -1210,24 +1210,16 @@ static void act_on_answer(login_t *l, store_login_t const *row, second_step_t co
 }
 
 /*
- * The facts of round 2's gate: the State's format, one attempt of its live
- * challenge taken, the challenge bound to this user, NAS and address, the
- * user's state and the locks that apply (*lock).  *row receives the login
- * lookup with the challenge.  -1
+ * The facts of round 2's gate past the State's format (state_well_formed,
+ * l->digest set): one attempt of its live challenge taken, the challenge
+ * bound to this user, NAS and address, the user's state and the locks that
+ * apply (*lock).  *row receives the login lookup with the challenge.  -1
  * after setting the result on a database error; 0 otherwise.
  */
 static int round2_gate_facts(login_t *l, store_login_t *row, round2_gate_facts_t *gate, lockout_verdict_t *lock)
 {
 	flow_request_t const *req = l->req;
-	uint8_t raw[CHALLENGE_TOKEN_RAW_LEN];
 	store_status_t rc;
-
-	memset(gate, 0, sizeof(*gate));
-	memset(row, 0, sizeof(*row));
-	gate->state_well_formed = challenge_token_parse(req->state, req->state_len, raw) == 0 &&
-				  challenge_token_digest(raw, l->digest) == 0;
-	OPENSSL_cleanse(raw, sizeof(raw));
-	if (!gate->state_well_formed) return 0;
 
 	rc = store_challenge_take_attempt(l->conn, l->digest, req->now);
 	if (rc != STORE_OK && rc != STORE_NOT_FOUND) {
@@ -1253,52 +1245,132 @@ static int round2_gate_facts(login_t *l, store_login_t *row, round2_gate_facts_t
 	return 0;
 }
 
+/* Reject at the gate, and say why in the log. */
+static void reject_at_gate(login_t *l, round2_gate_t stop, lockout_verdict_t lock)
+{
+	answer(l->res, FLOW_REJECT, stop == ROUND2_STOP_LOCKED ? MSG_LOCKED : MSG_STATE_INVALID);
+	explain(l->res, "%s", stop == ROUND2_STOP_LOCKED ? lockout_verdict_name(lock) : round2_gate_name(stop));
+}
+
 /*
- * Round 2: the gate, then the challenge's row of SECOND_STEPS checks the
- * answer, its effects are applied (the State spent and the address trusted,
- * or the failure counted), and round2_answer says what to reply.
+ * Round 2's reads and writes up to its answer, run inside one transaction
+ * (round2): the gate, the attempt taken against the lockout, the
+ * challenge's row of SECOND_STEPS checking the answer, and its effects (the
+ * State spent and the address trusted, or the failure counted).  true with
+ * *facts and *step set when round2_answer is to say what to reply; false
+ * when the result is already set (a reject at the gate, a lock, a failure).
  */
+static bool round2_settle(login_t *l, store_login_t *row, round2_facts_t *facts, second_step_t const **step)
+{
+	flow_request_t const *req = l->req;
+	round2_gate_facts_t gate;
+	trust_how_t how = TRUST_BY_CODE;
+	round2_gate_t stop;
+	lockout_verdict_t lock = LOCKOUT_GO;
+
+	memset(&gate, 0, sizeof(gate));
+	gate.state_well_formed = true;
+	if (round2_gate_facts(l, row, &gate, &lock) != 0) return false;
+	stop = round2_gate(&gate);
+	if (stop != ROUND2_GO) {
+		reject_at_gate(l, stop, lock);
+		return false;
+	}
+	if (!take_attempt(l, row)) return false;	/* counted before the code is checked */
+
+	*step = &SECOND_STEPS[row->challenge.kind];
+	memset(facts, 0, sizeof(*facts));
+	facts->kind = (*step)->kind;
+	facts->attempts_left = row->challenge.attempts_left;
+	facts->enrollment_due = row->totp_status != TOTP_STATUS_ACTIVE &&
+				policy_enrollment_due(policy_is_mandatory(row->level, row->group_mask, row->group),
+						      row->has_deadline, row->grace_deadline, l->now);
+	facts->outcome = req->has_password ? (*step)->verify(l, row, req->password, req->password_len, &how)
+					   : STEP_WRONG;
+	if (facts->outcome == STEP_PASSED) {
+		give_back(l);
+		facts->spent = store_challenge_spend(l->conn, l->digest) == STORE_OK;
+		if (facts->spent) trust_address(l, row, how);
+	} else if (round2_counts_as_failure(facts->outcome)) {
+		facts->lock_started = count_failure(l, row->user_id, row->company_id);
+	} else if (facts->outcome == STEP_UNDECRYPTABLE) {
+		give_back(l);
+		fail_account(l, ACCOUNT_UNDECRYPTABLE, "second factor");
+		return false;
+	}
+	give_back(l);	/* an outcome that is not the user's failure (a database error) */
+	return true;
+}
+
+/*
+ * Round 2: the State's format, then round2_settle in one transaction (one
+ * commit for the attempt taken, the code's time step, the State spent,
+ * the address trusted and the audit row, instead of one each), then
+ * round2_answer says what to reply and act_on_answer does it (what it
+ * writes, such as an enrollment challenge, and any email, come after the
+ * commit).  A transaction rolled back by a deadlock or a Galera
+ * certification conflict is run again from the start, with the login's
+ * state and result as they were (the database's are: rolled back); any
+ * other failure, of a statement or of the commit, answers "service
+ * unavailable", never an Accept.
+ */
+#define ROUND2_TRANSACTION_ATTEMPTS	3
 static void round2(login_t *l)
 {
 	flow_request_t const *req = l->req;
 	round2_gate_facts_t gate;
 	round2_facts_t facts;
-	second_step_t const *step;
-	trust_how_t how = TRUST_BY_CODE;
+	second_step_t const *step = NULL;
 	store_login_t row;
-	round2_gate_t stop;
-	lockout_verdict_t lock = LOCKOUT_GO;
+	login_t start;
+	flow_result_t blank;
+	uint8_t raw[CHALLENGE_TOKEN_RAW_LEN];
+	store_status_t rc;
+	unsigned attempt;
+	bool settled = false;
 
-	if (round2_gate_facts(l, &row, &gate, &lock) != 0) return;
-	stop = round2_gate(&gate);
-	if (stop != ROUND2_GO) {
-		answer(l->res, FLOW_REJECT, stop == ROUND2_STOP_LOCKED ? MSG_LOCKED : MSG_STATE_INVALID);
-		explain(l->res, "%s", stop == ROUND2_STOP_LOCKED ? lockout_verdict_name(lock) : round2_gate_name(stop));
+	memset(&gate, 0, sizeof(gate));
+	gate.state_well_formed = challenge_token_parse(req->state, req->state_len, raw) == 0 &&
+				 challenge_token_digest(raw, l->digest) == 0;
+	OPENSSL_cleanse(raw, sizeof(raw));
+	if (!gate.state_well_formed) {
+		reject_at_gate(l, round2_gate(&gate), LOCKOUT_GO);
 		return;
 	}
-	if (!take_attempt(l, &row)) return;	/* counted before the code is checked */
 
-	step = &SECOND_STEPS[row.challenge.kind];
-	memset(&facts, 0, sizeof(facts));
-	facts.kind = step->kind;
-	facts.attempts_left = row.challenge.attempts_left;
-	facts.enrollment_due = row.totp_status != TOTP_STATUS_ACTIVE &&
-			       policy_enrollment_due(policy_is_mandatory(row.level, row.group_mask, row.group),
-						     row.has_deadline, row.grace_deadline, l->now);
-	facts.outcome = req->has_password ? step->verify(l, &row, req->password, req->password_len, &how) : STEP_WRONG;
-	if (facts.outcome == STEP_PASSED) {
-		give_back(l);
-		facts.spent = store_challenge_spend(l->conn, l->digest) == STORE_OK;
-		if (facts.spent) trust_address(l, &row, how);
-	} else if (round2_counts_as_failure(facts.outcome)) {
-		facts.lock_started = count_failure(l, row.user_id, row.company_id);
-	} else if (facts.outcome == STEP_UNDECRYPTABLE) {
-		give_back(l);
-		fail_account(l, ACCOUNT_UNDECRYPTABLE, "second factor");
-		return;
+	start = *l;
+	blank = *l->res;
+	memset(&row, 0, sizeof(row));
+	for (attempt = 1; ; attempt++) {
+		rc = store_transaction_start(l->conn);
+		if (rc != STORE_OK) {
+			fail_database(l, "transaction");
+			break;
+		}
+		memset(&facts, 0, sizeof(facts));
+		settled = round2_settle(l, &row, &facts, &step);
+		rc = store_transaction_end(l->conn);
+		if (rc == STORE_OK) break;
+		settled = false;
+		if (rc == STORE_RETRY && attempt < ROUND2_TRANSACTION_ATTEMPTS) {
+			struct timespec pause = { 0, (long)attempt * 2000000L };	/* 2 ms, 4 ms */
+
+			OPENSSL_cleanse(&row, sizeof(row));
+			*l = start;
+			*l->res = blank;
+			nanosleep(&pause, NULL);
+			continue;
+		}
+		if (l->res->code != FLOW_FAIL) {	/* a failure the steps did not see: the commit's */
+			*l = start;
+			*l->res = blank;
+			fail_database(l, "second factor");
+		}
+		break;
 	}
-	give_back(l);	/* an outcome that is not the user's failure (a database error) */
-	act_on_answer(l, &row, step, round2_answer(&facts));
+	if (settled) act_on_answer(l, &row, step, round2_answer(&facts));
+	OPENSSL_cleanse(&row, sizeof(row));
+	OPENSSL_cleanse(&start, sizeof(start));
 }
 
 void flow_login(flow_config_t const *cfg, store_conn_t *conn, flow_request_t const *req, flow_result_t *res)

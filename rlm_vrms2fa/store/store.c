@@ -34,7 +34,8 @@ typedef struct {
 struct store_conn {
 	MYSQL			*mysql;
 	bool			broken;
-	bool			in_transaction;	/* between store_begin and store_commit/rollback */
+	bool			in_transaction;	/* between a begin or start and its commit, rollback or end */
+	store_status_t		transaction_failure;	/* the first statement of it that failed (STORE_OK: none) */
 	char			error[STORE_ERROR_LEN];
 	size_t			nstatements;
 	cached_statement_t	statements[STORE_MAX_STATEMENTS];
@@ -382,11 +383,11 @@ static int finish_columns(store_col_t const *cols, column_state_t const *st, siz
 	return 0;
 }
 
-store_status_t store_run(store_conn_t *conn, char const *sql,
-			 store_param_t const *params, size_t nparams,
-			 store_col_t const *cols, size_t ncols,
-			 store_row_fn row_fn, void *arg,
-			 uint64_t *rows, uint64_t *affected)
+static store_status_t run_statement(store_conn_t *conn, char const *sql,
+				    store_param_t const *params, size_t nparams,
+				    store_col_t const *cols, size_t ncols,
+				    store_row_fn row_fn, void *arg,
+				    uint64_t *rows, uint64_t *affected)
 {
 	MYSQL_BIND pbind[STORE_MAX_BINDS], cbind[STORE_MAX_BINDS];
 	column_state_t cstate[STORE_MAX_BINDS];
@@ -479,14 +480,44 @@ done:
 	return status;
 }
 
-store_status_t store_exec(store_conn_t *conn, char const *sql, store_param_t const *params, size_t nparams,
-			  uint64_t *affected)
+/*
+ * Inside a transaction, a statement that failed (an error, or a deadlock or
+ * certification conflict, which rolled the whole transaction back) fails
+ * the transaction: the statements after it are not run (they would run on
+ * their own, outside it), and its end reports that first failure.  A
+ * duplicate key (STORE_CONFLICT) undoes only its own statement.
+ */
+store_status_t store_run(store_conn_t *conn, char const *sql,
+			 store_param_t const *params, size_t nparams,
+			 store_col_t const *cols, size_t ncols,
+			 store_row_fn row_fn, void *arg,
+			 uint64_t *rows, uint64_t *affected)
+{
+	store_status_t status;
+
+	if (conn->in_transaction && conn->transaction_failure != STORE_OK) {
+		if (rows) *rows = 0;
+		if (affected) *affected = 0;
+		return conn->transaction_failure;
+	}
+	status = run_statement(conn, sql, params, nparams, cols, ncols, row_fn, arg, rows, affected);
+	if (conn->in_transaction && (status == STORE_RETRY || status == STORE_ERROR)) {
+		conn->transaction_failure = status;
+	}
+	return status;
+}
+
+store_status_t store_write(store_conn_t *conn, char const *sql,
+			   store_param_t const *params, size_t nparams,
+			   store_col_t const *cols, size_t ncols,
+			   store_row_fn row_fn, void *arg,
+			   uint64_t *rows, uint64_t *affected)
 {
 	store_status_t status;
 	unsigned attempt;
 
 	for (attempt = 1; ; attempt++) {
-		status = store_run(conn, sql, params, nparams, NULL, 0, NULL, NULL, NULL, affected);
+		status = store_run(conn, sql, params, nparams, cols, ncols, row_fn, arg, rows, affected);
 		if (status != STORE_RETRY || conn->in_transaction || attempt == STORE_STATEMENT_ATTEMPTS) return status;
 		/*
 		 * Rolled back whole: run it again from scratch.  A conditional
@@ -500,6 +531,12 @@ store_status_t store_exec(store_conn_t *conn, char const *sql, store_param_t con
 			nanosleep(&pause, NULL);
 		}
 	}
+}
+
+store_status_t store_exec(store_conn_t *conn, char const *sql, store_param_t const *params, size_t nparams,
+			  uint64_t *affected)
+{
+	return store_write(conn, sql, params, nparams, NULL, 0, NULL, NULL, NULL, affected);
 }
 
 store_status_t store_exec_one(store_conn_t *conn, char const *sql, store_param_t const *params, size_t nparams)
@@ -550,23 +587,29 @@ store_status_t store_secret_fill(store_secret_t *out, char const *status, char c
 store_status_t store_begin(store_conn_t *conn)
 {
 	if (conn->broken) return STORE_ERROR;
+	if (conn->in_transaction) {
+		snprintf(conn->error, sizeof(conn->error), "a transaction is already open");
+		return STORE_ERROR;
+	}
 	if (mysql_autocommit(conn->mysql, 0) != 0) {
 		return fail(conn, mysql_errno(conn->mysql), "begin", mysql_error(conn->mysql));
 	}
 	conn->in_transaction = true;
+	conn->transaction_failure = STORE_OK;
 	return STORE_OK;
 }
 
 store_status_t store_commit(store_conn_t *conn)
 {
-	store_status_t status = STORE_OK;
+	store_status_t status = conn->transaction_failure;
 
 	conn->in_transaction = false;
+	conn->transaction_failure = STORE_OK;
 	if (conn->broken) return STORE_ERROR;
-	if (mysql_commit(conn->mysql) != 0) {
+	if (status == STORE_OK && mysql_commit(conn->mysql) != 0) {
 		status = fail(conn, mysql_errno(conn->mysql), "commit", mysql_error(conn->mysql));
-		mysql_rollback(conn->mysql);
 	}
+	if (status != STORE_OK) mysql_rollback(conn->mysql);
 	if (mysql_autocommit(conn->mysql, 1) != 0 && status == STORE_OK) {
 		status = fail(conn, mysql_errno(conn->mysql), "autocommit", mysql_error(conn->mysql));
 	}
@@ -576,6 +619,7 @@ store_status_t store_commit(store_conn_t *conn)
 void store_rollback(store_conn_t *conn)
 {
 	conn->in_transaction = false;
+	conn->transaction_failure = STORE_OK;
 	if (conn->broken) return;
 	if (mysql_rollback(conn->mysql) != 0) {
 		fail(conn, mysql_errno(conn->mysql), "rollback", mysql_error(conn->mysql));
@@ -584,4 +628,51 @@ void store_rollback(store_conn_t *conn)
 	if (mysql_autocommit(conn->mysql, 1) != 0) {
 		fail(conn, mysql_errno(conn->mysql), "autocommit", mysql_error(conn->mysql));
 	}
+}
+
+/*
+ * The module's transactions (store_login.h): prepared statements, one
+ * round trip each, autocommit left on (after COMMIT or ROLLBACK each
+ * statement is its own transaction again), against store_begin's three
+ * (autocommit off, COMMIT, autocommit on).
+ */
+static char const SQL_TRANSACTION_START[] = "START TRANSACTION";
+static char const SQL_TRANSACTION_COMMIT[] = "COMMIT";
+static char const SQL_TRANSACTION_ROLLBACK[] = "ROLLBACK";
+
+store_status_t store_transaction_start(store_conn_t *conn)
+{
+	store_status_t status;
+
+	if (conn->in_transaction) {
+		snprintf(conn->error, sizeof(conn->error), "a transaction is already open");
+		return STORE_ERROR;
+	}
+	status = run_statement(conn, SQL_TRANSACTION_START, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL);
+	if (status != STORE_OK) return status;
+	conn->in_transaction = true;
+	conn->transaction_failure = STORE_OK;
+	return STORE_OK;
+}
+
+store_status_t store_transaction_end(store_conn_t *conn)
+{
+	store_status_t status = conn->transaction_failure;
+
+	if (!conn->in_transaction) {
+		snprintf(conn->error, sizeof(conn->error), "no transaction to end");
+		return STORE_ERROR;
+	}
+	conn->in_transaction = false;
+	conn->transaction_failure = STORE_OK;
+	if (status == STORE_OK) {
+		status = run_statement(conn, SQL_TRANSACTION_COMMIT, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL);
+		if (status == STORE_OK) return STORE_OK;
+	}
+	/* keeps the first failure's message; a connection that cannot roll back is not used again */
+	if (!conn->broken &&
+	    run_statement(conn, SQL_TRANSACTION_ROLLBACK, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL) != STORE_OK) {
+		conn->broken = true;
+	}
+	return status;
 }

@@ -164,13 +164,26 @@ store_status_t store_login_lookup(store_conn_t *conn, char const *login, size_t 
 static char const SQL_FAILURE_TAKE[] =
 	"INSERT INTO login_failures (login, address, failures, lockouts, locked_until, updated_at)"
 	" VALUES (?, '', 1, 0, 0, ?), (?, ?, 1, 0, 0, ?)"
-	" ON DUPLICATE KEY UPDATE failures = failures + 1, updated_at = VALUES(updated_at)";
-static char const SQL_FAILURE_READ[] =
-	"SELECT address = '', failures, lockouts, locked_until, updated_at FROM login_failures"
-	" WHERE login = ? AND address IN ('', ?)";
+	" ON DUPLICATE KEY UPDATE failures = failures + 1, updated_at = VALUES(updated_at)"
+	" RETURNING address = '', failures, lockouts, locked_until, updated_at";
+/*
+ * A give back in one statement when each record held only this attempt
+ * (the common case: a user's password right the first time): both go.
+ */
+static char const SQL_FAILURE_GIVE_BACK_LAST[] =
+	"DELETE FROM login_failures WHERE login = ? AND address IN ('', ?)"
+	" AND failures = 1 AND lockouts = 0 AND locked_until = 0";
+/*
+ * Otherwise the records the statement above left: one attempt fewer.  Not
+ * one it deleted and a concurrent take made again in between (failures 1,
+ * nothing else): that one is another request's attempt.  A record that
+ * another give back brought to that state in between keeps this attempt,
+ * which errs on the side of counting.
+ */
 static char const SQL_FAILURE_GIVE_BACK[] =
 	"UPDATE login_failures SET failures = IF(failures > 0, failures - 1, 0)"
-	" WHERE login = ? AND address IN ('', ?)";
+	" WHERE login = ? AND address IN ('', ?)"
+	" AND NOT (failures = 1 AND lockouts = 0 AND locked_until = 0)";
 /* After a give back: records with nothing left to remember go (a take recreates them). */
 static char const SQL_FAILURE_DROP_EMPTY[] =
 	"DELETE FROM login_failures WHERE login = ? AND address IN ('', ?)"
@@ -207,15 +220,20 @@ static int take_row(void *arg)
 	return 0;
 }
 
+/*
+ * One statement: the attempt taken on both records (created when missing)
+ * and both read back as written, this attempt included (RETURNING), so
+ * that concurrent takes each see their own count.
+ */
 store_status_t store_failure_take(store_conn_t *conn, char const *login, size_t login_len, char const *address,
 				  int64_t now, lockout_record_t *pair, lockout_record_t *name)
 {
 	char const *key = pair_key(address);
 	store_param_t take[] = { P_TEXTN(login, login_len), P_I64(now), P_TEXTN(login, login_len), P_TEXT(key), P_I64(now) };
-	store_param_t read[] = { P_TEXTN(login, login_len), P_TEXT(key) };
 	take_read_t t;
 	store_col_t cols[] = { C_I64(&t.is_name, NULL), C_I64(&t.failures, NULL), C_I64(&t.lockouts, NULL),
 			       C_I64(&t.locked_until, NULL), C_I64(&t.updated_at, NULL) };
+	uint64_t rows = 0;
 	store_status_t rc;
 
 	memset(pair, 0, sizeof(*pair));
@@ -223,23 +241,19 @@ store_status_t store_failure_take(store_conn_t *conn, char const *login, size_t 
 	memset(&t, 0, sizeof(t));
 	t.pair = pair;
 	t.name = name;
-	rc = store_exec(conn, SQL_FAILURE_TAKE, take, NELEMS(take), NULL);
+	rc = store_write(conn, SQL_FAILURE_TAKE, take, NELEMS(take), cols, NELEMS(cols), take_row, &t, &rows, NULL);
 	if (rc != STORE_OK) return rc;
-	/*
-	 * Both rows existed after the take.  One missing now was deleted in
-	 * between by a concurrent success of the same user (it clears the
-	 * records) or by a decay: it reads as an empty record.  Not an error:
-	 * a user's concurrent logins (the VPN and the Wi-Fi at once) must not
-	 * fail each other.
-	 */
-	return store_run(conn, SQL_FAILURE_READ, read, NELEMS(read), cols, NELEMS(cols), take_row, &t, NULL, NULL);
+	return rows == 2 ? STORE_OK : STORE_ERROR;	/* both records, whatever happened */
 }
 
 store_status_t store_failure_give_back(store_conn_t *conn, char const *login, size_t login_len, char const *address)
 {
 	store_param_t params[] = { P_TEXTN(login, login_len), P_TEXT(pair_key(address)) };
+	uint64_t gone = 0;
 	store_status_t rc;
 
+	rc = store_exec(conn, SQL_FAILURE_GIVE_BACK_LAST, params, NELEMS(params), &gone);
+	if (rc != STORE_OK || gone == 2) return rc;
 	rc = store_exec(conn, SQL_FAILURE_GIVE_BACK, params, NELEMS(params), NULL);
 	if (rc != STORE_OK) return rc;
 	return store_exec(conn, SQL_FAILURE_DROP_EMPTY, params, NELEMS(params), NULL);

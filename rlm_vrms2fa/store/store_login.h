@@ -24,6 +24,20 @@
 #include "../core/text.h"
 #include "../core/totp.h"
 
+/*
+ * A transaction around several of the calls below (round 2 writes its
+ * outcome so: one commit).  store_transaction_start opens it;
+ * store_transaction_end commits it, or rolls it back when one of its
+ * statements failed: after a failure the statements that follow are not
+ * run (they return that failure), and the end returns it, STORE_RETRY when
+ * a deadlock or a Galera certification conflict rolled the whole
+ * transaction back (run it all again), STORE_ERROR otherwise.  A failed
+ * COMMIT (a certification conflict on Galera) is rolled back and returned
+ * so too.  Not nested; store_begin's transactions are the admin tool's.
+ */
+store_status_t store_transaction_start(store_conn_t *conn);
+store_status_t store_transaction_end(store_conn_t *conn);
+
 /* Challenges (the module's State). */
 
 typedef struct {

@@ -62,7 +62,21 @@ store_status_t store_run(store_conn_t *conn, char const *sql,
 			 store_row_fn row_fn, void *arg,
 			 uint64_t *rows, uint64_t *affected);
 
-/* A statement whose only interest is how many rows it changed. */
+/*
+ * store_run for a write, which may also return rows (INSERT ... RETURNING):
+ * run on its own (autocommit), a write rolled back by a deadlock or a
+ * Galera certification conflict is run again, up to
+ * STORE_STATEMENT_ATTEMPTS times (row_fn sees only the rows of the run that
+ * succeeded, and of a failed one before it: it must start afresh on the
+ * first row it is given).  Inside a transaction it runs once.
+ */
+store_status_t store_write(store_conn_t *conn, char const *sql,
+			   store_param_t const *params, size_t nparams,
+			   store_col_t const *cols, size_t ncols,
+			   store_row_fn row_fn, void *arg,
+			   uint64_t *rows, uint64_t *affected);
+
+/* A write whose only interest is how many rows it changed (store_write without rows). */
 store_status_t store_exec(store_conn_t *conn, char const *sql, store_param_t const *params, size_t nparams,
 			  uint64_t *affected);
 

@@ -54,7 +54,14 @@ static struct {
 	bool			race_next_lock;	/* fake_failure_race_next_lock() */
 	char			before_function[64];	/* fake_before_next() */
 	void			(*before_fn)(void);
+	bool			in_transaction;		/* between store_transaction_start and _end */
+	bool			transaction_failed;	/* a call inside it failed */
+	size_t			conflicts_armed;	/* fake_transaction_conflicts() */
+	size_t			transactions, rollbacks;
 } db;
+
+/* The tables as store_transaction_start found them (malloc'd; NULL outside a transaction). */
+static void *transaction_saved;
 
 static char const *const WRITES[] = {
 	"store_failure_take", "store_failure_give_back", "store_failure_lock", "store_failure_forget",
@@ -96,7 +103,9 @@ static bool enter(char const *function)
 		db.function_calls_since_armed++;
 		if (db.fail_nth == 0 || db.function_calls_since_armed == db.fail_nth) fail = true;
 	}
+	if (db.in_transaction && db.transaction_failed) return true;	/* the real store runs nothing more */
 	if (fail) {
+		if (db.in_transaction) db.transaction_failed = true;
 		db.failed = true;
 		snprintf(db.conn.last_error, sizeof(db.conn.last_error), "injected failure in %s", function);
 	}
@@ -109,6 +118,8 @@ void fake_store_reset(void)
 {
 	memset(&db, 0, sizeof(db));
 	db.next_email_id = 1;
+	free(transaction_saved);
+	transaction_saved = NULL;
 }
 
 void *fake_store_save(void)
@@ -1235,4 +1246,110 @@ store_status_t store_hash_profiles(store_conn_t *conn, store_hash_profile_t *out
 		(*count)++;
 	}
 	return STORE_OK;
+}
+
+/* ---- transactions ---- */
+
+/*
+ * Put the tables back as *saved has them, keeping the call log, the armed
+ * failures and the transaction counters (a rollback undoes only data).
+ */
+static void restore_tables(void const *saved)
+{
+	char const *calls[FAKE_CALLS_MAX];
+	size_t ncalls = db.ncalls, fail_call = db.fail_call, since = db.calls_since_armed, nth = db.fail_nth;
+	size_t fsince = db.function_calls_since_armed, conflicts = db.conflicts_armed;
+	size_t transactions = db.transactions, rollbacks = db.rollbacks;
+	char fail_function[sizeof(db.fail_function)], before_function[sizeof(db.before_function)];
+	char last_error[sizeof(db.conn.last_error)];
+	void (*before_fn)(void) = db.before_fn;
+	bool failed = db.failed, race = db.race_next_lock;
+
+	memcpy(calls, db.calls, sizeof(calls));
+	memcpy(fail_function, db.fail_function, sizeof(fail_function));
+	memcpy(before_function, db.before_function, sizeof(before_function));
+	memcpy(last_error, db.conn.last_error, sizeof(last_error));
+	memcpy(&db, saved, sizeof(db));
+	memcpy(db.calls, calls, sizeof(calls));
+	db.ncalls = ncalls;
+	db.fail_call = fail_call;
+	db.calls_since_armed = since;
+	db.fail_nth = nth;
+	db.function_calls_since_armed = fsince;
+	db.conflicts_armed = conflicts;
+	db.transactions = transactions;
+	db.rollbacks = rollbacks;
+	memcpy(db.fail_function, fail_function, sizeof(fail_function));
+	memcpy(db.before_function, before_function, sizeof(before_function));
+	memcpy(db.conn.last_error, last_error, sizeof(last_error));
+	db.before_fn = before_fn;
+	db.failed = failed;
+	db.race_next_lock = race;
+}
+
+store_status_t store_transaction_start(store_conn_t *conn)
+{
+	(void)conn;
+	if (enter("store_transaction_start")) return STORE_ERROR;
+	if (db.in_transaction) {
+		snprintf(db.conn.last_error, sizeof(db.conn.last_error), "a transaction is already open");
+		return STORE_ERROR;
+	}
+	transaction_saved = fake_store_save();
+	db.in_transaction = true;
+	db.transaction_failed = false;
+	db.transactions++;
+	return STORE_OK;
+}
+
+store_status_t store_transaction_end(store_conn_t *conn)
+{
+	store_status_t status = STORE_OK;
+	void *saved = transaction_saved;
+
+	(void)conn;
+	if (!db.in_transaction || !saved) {
+		snprintf(db.conn.last_error, sizeof(db.conn.last_error), "no transaction to end");
+		return STORE_ERROR;
+	}
+	if (db.transaction_failed) {
+		status = STORE_ERROR;
+	} else if (enter("store_transaction_end")) {
+		status = STORE_ERROR;	/* the COMMIT failed */
+	} else if (db.conflicts_armed) {
+		db.conflicts_armed--;
+		snprintf(db.conn.last_error, sizeof(db.conn.last_error), "injected certification conflict");
+		status = STORE_RETRY;
+	}
+	db.in_transaction = false;
+	db.transaction_failed = false;
+	transaction_saved = NULL;
+	if (status != STORE_OK) {
+		restore_tables(saved);
+		db.in_transaction = false;
+		db.transaction_failed = false;
+		db.rollbacks++;
+	}
+	free(saved);
+	return status;
+}
+
+void fake_transaction_conflicts(size_t n)
+{
+	db.conflicts_armed = n;
+}
+
+size_t fake_transactions(void)
+{
+	return db.transactions;
+}
+
+size_t fake_rollbacks(void)
+{
+	return db.rollbacks;
+}
+
+bool fake_in_transaction(void)
+{
+	return db.in_transaction;
 }

@@ -222,6 +222,18 @@ void fake_failure_race_next_lock(void);
  */
 void fake_before_next(char const *function, void (*fn)(void));
 
+/*
+ * Transactions (store_transaction_start/_end) as the real store has them:
+ * the end commits, or, when a call inside failed, puts every table back as
+ * the start found them and answers STORE_ERROR.  fake_transaction_conflicts(n):
+ * the next n ends roll back and answer STORE_RETRY (a deadlock or a Galera
+ * certification conflict).  Counters: transactions started, rolled back.
+ */
+void fake_transaction_conflicts(size_t n);
+size_t fake_transactions(void);
+size_t fake_rollbacks(void);
+bool fake_in_transaction(void);
+
 /* The call log: every store function called since the last reset or fake_calls_clear(). */
 void fake_calls_clear(void);
 size_t fake_calls(void);

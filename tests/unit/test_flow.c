@@ -1838,8 +1838,10 @@ static void test_r2_code_ok(void **state)
 	/* the order of the calls: the attempt taken before the code is checked, given back when it passes */
 	{
 		static char const *const order[] = {
+			"store_transaction_start",	/* round 2's reads and writes up to its answer: one commit */
 			"store_challenge_take_attempt", "store_login_lookup", "store_failure_take", "store_secret_advance",
 			"store_failure_give_back", "store_challenge_spend", "store_trust_add", "store_audit",
+			"store_transaction_end",
 			"store_failure_clear", "store_failure_clear",
 		};
 		size_t i;
@@ -2024,7 +2026,8 @@ static void test_r2_wrong_code_until_exhausted(void **state)
 	answer("alice", code, st, ADDR, T0 + 4);
 	expect_plain_reject(MSG_STATE_INVALID);
 	assert_string_equal(res.log, "unknown, expired, spent or exhausted State");
-	assert_int_equal(fake_calls(), 1);	/* no lookup, nothing counted */
+	assert_int_equal(fake_calls(), 3);	/* no lookup, nothing counted: the take, in its transaction */
+	assert_string_equal(fake_call_name(1), "store_challenge_take_attempt");
 	assert_int_equal(failures_of("alice"), 3);
 	assert_int_equal(fake_secret(alice)->last_counter, 0);
 	assert_int_equal(fake_trust_count(alice), 0);
@@ -2065,7 +2068,8 @@ static void test_r2_expired_state(void **state)
 	answer("alice", code, st, ADDR, T0 + 120);
 	expect_plain_reject(MSG_STATE_INVALID);
 	assert_string_equal(res.log, "unknown, expired, spent or exhausted State");
-	assert_int_equal(fake_calls(), 1);
+	assert_int_equal(fake_calls(), 3);	/* the take, in its transaction */
+	assert_string_equal(fake_call_name(1), "store_challenge_take_attempt");
 	assert_int_equal(fake_challenge(st)->attempts_left, 3);
 
 	code_at(alice, T0 + 119, code);
@@ -3504,10 +3508,14 @@ static scenario_t const SCENARIOS[] = {
  * are a failure of the service (changed by issue 13: an earlier version
  * answered them as a wrong code).
  */
-static void expected_on_failure(char const *function, flow_result_t const *clean,
+static void expected_on_failure(char const *function, bool in_transaction, flow_result_t const *clean,
 				flow_code_t *code, char const **message)
 {
-	if (strcmp(function, "store_audit") == 0 || strcmp(function, "store_trust_add") == 0 ||
+	if (in_transaction || strcmp(function, "store_transaction_end") == 0) {
+		/* round 2's transaction: any failure in it rolls it all back */
+		*code = FLOW_FAIL;
+		*message = MSG_SERVICE;
+	} else if (strcmp(function, "store_audit") == 0 || strcmp(function, "store_trust_add") == 0 ||
 	    strcmp(function, "store_trust_touch") == 0 || strcmp(function, "store_failure_give_back") == 0 ||
 	    strcmp(function, "store_failure_clear") == 0 || strcmp(function, "store_failure_forget") == 0) {
 		*code = clean->code;
@@ -3533,6 +3541,7 @@ static void test_store_error_at_each_call(void **state)
 	for (s = 0; s < sizeof(SCENARIOS) / sizeof(SCENARIOS[0]); s++) {
 		scenario_t const *sc = &SCENARIOS[s];
 		char const *names[FAKE_CALLS_MAX];
+		bool inside[FAKE_CALLS_MAX];	/* between a transaction's start and its end */
 		flow_result_t clean;
 		flow_config_t prepared_cfg;
 		void *prepared;
@@ -3546,7 +3555,11 @@ static void test_store_error_at_each_call(void **state)
 		clean = res;
 		ncalls = fake_calls();
 		assert_true(ncalls > 0 && ncalls < FAKE_CALLS_MAX);
-		for (i = 0; i < ncalls; i++) names[i] = fake_call_name(i);
+		for (i = 0; i < ncalls; i++) {
+			names[i] = fake_call_name(i);
+			inside[i] = i > 0 && (inside[i - 1] || strcmp(names[i - 1], "store_transaction_start") == 0) &&
+				    strcmp(names[i], "store_transaction_end") != 0;
+		}
 
 		for (i = 0; i < ncalls; i++) {
 			flow_code_t code;
@@ -3561,7 +3574,7 @@ static void test_store_error_at_each_call(void **state)
 			if (!fake_failed() || strcmp(fake_call_name(i), names[i]) != 0) {
 				fail_msg("%s: call %zu (%s) did not fail as armed", sc->name, i + 1, names[i]);
 			}
-			expected_on_failure(names[i], &clean, &code, &message);
+			expected_on_failure(names[i], inside[i], &clean, &code, &message);
 			if (res.code != code || (message == clean.message && clean.has_uri ?
 						 !starts_with(res.message, "Two-step verification must be set up. Add this key") :
 						 strcmp(res.message, message) != 0)) {
@@ -3628,6 +3641,90 @@ static void test_store_error_leaves_nothing_behind(void **state)
 	assert_string_equal(res.log, "database error: email confirmation: injected failure in store_email_record_send");
 	assert_false(hook_ran());
 	assert_int_equal(atomic_load(&gate.running), 0);
+	fake_fail_clear();
+}
+
+/*
+ * Round 2 as one transaction.  Nothing of a round 2 whose transaction did
+ * not commit is left: the State's attempts, the code's time step, the
+ * failure count, trust and audit are as before it (the user may answer the
+ * same State again).
+ */
+static void assert_round2_left_nothing(void)
+{
+	assert_int_equal(fake_challenge(sc_state)->attempts_left, cfg.challenge_attempts);
+	assert_false(fake_challenge(sc_state)->spent);
+	assert_int_equal(fake_secret(sc_user)->last_counter, 0);
+	assert_int_equal(fake_trust_count(sc_user), 0);
+	assert_int_equal(failures_of("alice"), 2);
+	assert_int_equal(fake_audit_count(NULL), 0);
+	assert_false(fake_in_transaction());
+}
+
+/* A deadlock or a Galera certification conflict rolls it back: it runs again from the start, and counts once. */
+static void test_r2_transaction_conflict_runs_again(void **state)
+{
+	(void)state;
+	sc_prep_r2_code();
+	fake_transaction_conflicts(1);
+	fake_calls_clear();
+	sc_act_r2();
+	expect(FLOW_ACCEPT, "");
+	assert_int_equal(fake_transactions(), 2);
+	assert_int_equal(fake_rollbacks(), 1);
+	assert_int_equal(fake_call_count("store_challenge_take_attempt"), 2);
+	assert_int_equal(fake_challenge(sc_state)->attempts_left, cfg.challenge_attempts - 1);	/* one attempt, not two */
+	assert_true(fake_challenge(sc_state)->spent);
+	assert_int_not_equal(fake_secret(sc_user)->last_counter, 0);
+	assert_non_null(fake_trust(sc_user, ADDR));
+	assert_int_equal(fake_audit_count("address_trusted"), 1);
+	assert_false(fake_in_transaction());
+}
+
+/* Conflicts every time: "service unavailable" after three runs, nothing left, and the same answer works after. */
+static void test_r2_transaction_conflicts_exhausted(void **state)
+{
+	(void)state;
+	sc_prep_r2_code();
+	fake_transaction_conflicts(3);
+	sc_act_r2();
+	assert_int_equal(res.code, FLOW_FAIL);
+	assert_string_equal(res.message, MSG_SERVICE);
+	assert_string_equal(res.log, "database error: second factor: injected certification conflict");
+	assert_int_equal(fake_transactions(), 3);
+	assert_int_equal(fake_rollbacks(), 3);
+	assert_round2_left_nothing();
+
+	sc_act_r2();
+	expect(FLOW_ACCEPT, "");
+}
+
+/* The COMMIT fails (the database went away): "service unavailable", never the Accept the steps had reached. */
+static void test_r2_commit_failure_is_not_an_accept(void **state)
+{
+	(void)state;
+	sc_prep_r2_code();
+	fake_fail_function("store_transaction_end", 1);
+	sc_act_r2();
+	assert_int_equal(res.code, FLOW_FAIL);
+	assert_string_equal(res.message, MSG_SERVICE);
+	assert_string_equal(res.log, "database error: second factor: injected failure in store_transaction_end");
+	assert_round2_left_nothing();
+	fake_fail_clear();
+}
+
+/* A statement fails half-way: the ones after it do not run, and the ones before it are rolled back. */
+static void test_r2_failure_inside_rolls_back_what_came_before(void **state)
+{
+	(void)state;
+	sc_prep_r2_code();
+	fake_fail_function("store_trust_add", 1);	/* after the time step moved and the State was spent */
+	fake_calls_clear();
+	sc_act_r2();
+	assert_int_equal(res.code, FLOW_FAIL);
+	assert_string_equal(res.log, "database error: second factor: injected failure in store_trust_add");
+	assert_int_equal(fake_rollbacks(), 1);
+	assert_round2_left_nothing();
 	fake_fail_clear();
 }
 
@@ -4133,6 +4230,10 @@ int main(void)
 		cmocka_unit_test_setup(test_trust_key_not_in_message, setup),
 		cmocka_unit_test_setup(test_store_error_at_each_call, setup),
 		cmocka_unit_test_setup(test_store_error_leaves_nothing_behind, setup),
+		cmocka_unit_test_setup(test_r2_transaction_conflict_runs_again, setup),
+		cmocka_unit_test_setup(test_r2_transaction_conflicts_exhausted, setup),
+		cmocka_unit_test_setup(test_r2_commit_failure_is_not_an_accept, setup),
+		cmocka_unit_test_setup(test_r2_failure_inside_rolls_back_what_came_before, setup),
 	};
 
 	/* TEST_FLOW_FILTER=pattern runs only the matching tests (cmocka's '*' and '?' wildcards). */
