@@ -853,6 +853,7 @@ def print_table(result):
             % (g["requests"], g["growth_kib"] / 1024.0, mib(g["before_kib"]), mib(g["after_kib"]),
                TARGETS["rss_growth_mib"], mark(tg.get("rss_growth_mib"))))
     log()
+    print_open_table(result)	# the fixed-load rows (issue #18)
 
 
 # --------------------------------------------------------------------------
@@ -979,6 +980,16 @@ def open_loop_targets(open_table):
     return targets, reasons
 
 
+def add_open_loop_results(result, open_runs, args):
+    """The fixed-load table (result["open_loop"], None when skipped), its
+    targets added to result["targets"], and the reason of each
+    (result["target_reasons"])."""
+    result["open_loop"] = summarise_open(open_runs, args)
+    targets, reasons = open_loop_targets(result["open_loop"])
+    result["targets"].update(targets)
+    result["target_reasons"] = reasons
+
+
 def print_open_table(result):
     """The fixed-load table and its targets."""
     t = result.get("open_loop")
@@ -1065,6 +1076,12 @@ def parse_args(argv):
     a.warmup = a.warmup if a.warmup is not None else (1.0 if q else 3.0)
     a.rss_requests = a.rss_requests if a.rss_requests is not None else (0 if q else 200000)
     a.wait_idle = a.wait_idle if a.wait_idle is not None else (0.0 if q else 120.0)
+    try:
+        a.configs = sorted({int(x) for x in a.configs.split(",") if x.strip()})
+    except ValueError:
+        p.error("--configs: numbers 1..6 separated by commas")
+    if not a.configs or any(c < 1 or c > 6 for c in a.configs):
+        p.error("--configs: numbers 1..6")
     a.open_duration = 2.0 if q else a.duration	# seconds per fixed-load row
     try:
         a.loads = [int(x) for x in (a.loads or ("50" if q else "25,50,80")).split(",") if x.strip()]
@@ -1072,12 +1089,6 @@ def parse_args(argv):
         p.error("--loads: percentages separated by commas, e.g. 25,50,80")
     if not a.loads or any(x < 1 or x > 200 for x in a.loads) or len(set(a.loads)) != len(a.loads):
         p.error("--loads: distinct percentages from 1 to 200")
-    try:
-        a.configs = sorted({int(x) for x in a.configs.split(",") if x.strip()})
-    except ValueError:
-        p.error("--configs: numbers 1..6 separated by commas")
-    if not a.configs or any(c < 1 or c > 6 for c in a.configs):
-        p.error("--configs: numbers 1..6")
     try:
         a.perf = sorted({int(x) for x in a.perf.split(",") if x.strip()})
     except ValueError:
@@ -1189,10 +1200,9 @@ def main(argv=None):
                 res = generate(c, args, duration=args.duration, label="%d %s" % (c.num, c.name), measured=True)
                 c.runs.append(res)
                 log("  " + res["line"])
+        open_runs = run_open_loop(configs, args)	# the fixed-load rows (issue #18)
         for c in configs:
             c.rss_after = c.server.rss_kib()
-
-        open_runs = run_open_loop(configs, args)
 
         rss_growth = None
         c4 = next((c for c in configs if c.num == 4), None)
@@ -1240,7 +1250,6 @@ def main(argv=None):
             "6/3": ratio(lps.get(6, 0), lps.get(3, 0)) if 6 in lps and 3 in lps else None,
             "4/1": ratio(lps.get(4, 0), lps.get(1, 0)) if 4 in lps and 1 in lps else None,
         }
-        result["open_loop"] = summarise_open(open_runs, args)
         result["rss_growth"] = rss_growth
         tg = {}
         for k in ("4/2", "5/2", "6/3"):
@@ -1248,16 +1257,13 @@ def main(argv=None):
                 tg[k] = result["ratios"][k] >= TARGETS[k]
         if rss_growth and rss_growth["growth_kib"] is not None:
             tg["rss_growth_mib"] = rss_growth["growth_kib"] < TARGETS["rss_growth_mib"] * 1024
-        open_tg, open_why = open_loop_targets(result["open_loop"])
-        tg.update(open_tg)
         result["targets"] = tg
-        result["target_reasons"] = open_why
         result["target_values"] = TARGETS
+        add_open_loop_results(result, open_runs, args)
         result["elapsed_s"] = round(time.monotonic() - t_start, 1)
 
         result["profiles"] = profiles or None
         print_table(result)
-        print_open_table(result)
         path = out / ("%s%s.json" % (stamp, "-quick" if args.quick else ""))
         text = json.dumps(result, indent=2, sort_keys=False) + "\n"
         path.write_text(text)
