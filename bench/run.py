@@ -1064,7 +1064,7 @@ def parse_args(argv):
                    help="after the measured rounds, profile these configurations (e.g. 4,5,6) with perf for "
                         "--duration seconds each, system-wide, and write the reports next to the JSON")
     p.add_argument("--loads", help="the fixed-load (open-loop) rows: offered loads in percent of stock-pap's "
-                        "closed-loop saturation rate (logins/s) measured in the same run (default 25,50,80; quick 50)")
+                        "closed-loop saturation rate (logins/s) measured in the same run (default 25,50,80; quick 25)")
     p.add_argument("--no-open-loop", action="store_true", help="no fixed-load rows (closed loop only)")
     p.add_argument("--out", help="folder of the JSON results (default bench/results)")
     p.add_argument("--keep", action="store_true", help="keep the work folder (logs, raddb) and print where it is")
@@ -1084,7 +1084,7 @@ def parse_args(argv):
         p.error("--configs: numbers 1..6")
     a.open_duration = 2.0 if q else a.duration	# seconds per fixed-load row
     try:
-        a.loads = [int(x) for x in (a.loads or ("50" if q else "25,50,80")).split(",") if x.strip()]
+        a.loads = [int(x) for x in (a.loads or ("25" if q else "25,50,80")).split(",") if x.strip()]
     except ValueError:
         p.error("--loads: percentages separated by commas, e.g. 25,50,80")
     if not a.loads or any(x < 1 or x > 200 for x in a.loads) or len(set(a.loads)) != len(a.loads):

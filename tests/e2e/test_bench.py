@@ -92,10 +92,16 @@ def check_open_loop_rows(latest, stdout):
         assert row["offered_logins_per_s"] == round(stock * pct / 100.0, 1), row["offered_logins_per_s"]
         assert row["valid"] and t["overflow"] == 0 and t["no_user"] == 0, (num, pct, t)
         assert t["arrivals"] > 0 and t["logins_started"] == t["arrivals"], (num, pct, t)
-        assert t["timeouts"] == 0 and t["rejects"] == 0 and t["unexpected"] == 0 and t["logins_failed"] == 0, \
-            (num, pct, t)
-        assert t["logins_ok"] == t["arrivals"], (num, pct, t)
-        assert t["accepts"] + t["challenges"] == t["sent"], (num, pct, t)
+        # every request answered, every login finished
+        assert t["timeouts"] == 0 and t["unexpected"] == 0, (num, pct, t)
+        assert t["accepts"] + t["challenges"] + t["rejects"] == t["sent"], (num, pct, t)
+        assert t["logins_ok"] + t["logins_failed"] == t["arrivals"], (num, pct, t)
+        if num == 3:
+            # rlm_totp: a code computed just before a step boundary and checked
+            # after it may be refused (seen once in 988 on a loaded machine)
+            assert t["rejects"] <= max(1, t["arrivals"] // 100), (num, pct, t)
+        else:
+            assert t["rejects"] == 0 and t["logins_ok"] == t["arrivals"], (num, pct, t)
         offered = row["offered_logins_per_s"]
         assert 0.7 * offered <= m["logins_per_s"] <= 1.3 * offered, (num, pct, offered, m["logins_per_s"])
         assert 0.7 * offered <= m["arrivals_per_s"] <= 1.3 * offered, (num, pct, offered, m["arrivals_per_s"])
