@@ -955,8 +955,10 @@ def open_loop_targets(open_table):
     rows = {(r["config"], r["load_pct"]): r for r in open_table["rows"]}
 
     def unusable(r):
-        if not r["valid"]:
-            return "invalid (overflow %d, no user %d)" % (r["totals"]["overflow"], r["totals"]["no_user"])
+        if r["totals"]["overflow"]:
+            return "invalid: %d arrivals over the cap" % r["totals"]["overflow"]
+        if r["totals"]["no_user"]:
+            return "invalid: %d arrivals without a user" % r["totals"]["no_user"]
         if r["totals"]["timeouts"]:
             return "%d timeouts" % r["totals"]["timeouts"]
         return None
@@ -1008,7 +1010,8 @@ def print_open_table(result):
         m, tt = r["median"], r["totals"]
         flags = []
         if not r["valid"]:
-            flags.append("INVALID: %d overflow, %d without a user" % (tt["overflow"], tt["no_user"]))
+            flags.append("INVALID: %d arrivals over the cap of outstanding requests (overloaded), %d without a "
+                         "user with a fresh code" % (tt["overflow"], tt["no_user"]))
         if tt["rejects"] or tt["unexpected"]:
             flags.append("%d rejects, %d unexpected" % (tt["rejects"], tt["unexpected"]))
         if m.get("other_cpu_pct") is not None and m["other_cpu_pct"] > 5:
