@@ -26,12 +26,28 @@
  * answered within --timeout-ms is sent again, byte for byte, up to --retries
  * times.  Latency is per request, from its first transmission to the reply.
  *
+ * Open loop (--rate R, issue #18): instead of a fixed number in flight,
+ * logins ARRIVE at R per second, Poisson (exponential gaps drawn from a
+ * PRNG seeded with --seed, so a run can be repeated), and each one is sent at
+ * its scheduled time whatever is still outstanding.  R counts logins: a
+ * challenge login's round 2 is sent as soon as its Access-Challenge arrives
+ * and is a request of its own (its scheduled time is the challenge's
+ * arrival).  Latency is per request from its SCHEDULED send time (a
+ * generator that falls behind does not hide the wait: no coordinated
+ * omission), and also from its actual first transmission (latency_sent_ms);
+ * lag_ms is how late the generator sent.  --inflight is then only a cap on
+ * the requests outstanding (default every id of every socket); an arrival
+ * that finds the cap full is not sent and counted as overflow, one that
+ * finds no user with a fresh code (code modes) as no_user: either makes the
+ * run invalid.
+ *
  * Output: one human line on stderr, and with --json one JSON object on stdout.
  * Exit status: 0 the run happened (whatever the answers), 1 error, 2 usage.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <math.h>
 #include <netdb.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -48,6 +64,7 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <sys/types.h>
 
 #include <liboath/oath.h>
@@ -140,6 +157,9 @@ typedef struct {
 	bool			json;
 	char const		*label;
 	struct in_addr		nas_ip;
+	double			rate;		/* logins per second, open loop; 0: closed loop (--inflight) */
+	uint64_t		seed;		/* of the arrival times (open loop) */
+	bool			inflight_given;
 } options_t;
 
 /* ---- in flight --------------------------------------------------------- */
@@ -149,6 +169,7 @@ typedef struct {
 	uint32_t	user;		/* index into users */
 	int		round;		/* 1 or 2 */
 	unsigned	tries;		/* transmissions so far */
+	uint64_t	scheduled_us;	/* when it was due: open loop's arrival time, else = first_sent_us */
 	uint64_t	first_sent_us;
 	uint64_t	deadline_us;
 	uint8_t		authenticator[RAD_AUTH_LEN];
@@ -168,6 +189,11 @@ typedef struct {
 /* ---- statistics -------------------------------------------------------- */
 
 typedef struct {
+	uint32_t	*us;			/* one sample a request, in microseconds */
+	size_t		n, cap;
+} samples_t;
+
+typedef struct {
 	uint64_t	sent;			/* first transmissions */
 	uint64_t	retransmits;
 	uint64_t	accepts, challenges, rejects, timeouts;
@@ -177,8 +203,14 @@ typedef struct {
 	uint64_t	logins_started, logins_ok, logins_failed;
 	uint64_t	unexpected;		/* an answer the mode did not expect (counted as failed) */
 	uint64_t	starved_us;		/* time with a free slot and no user whose code is fresh */
-	uint32_t	*lat_us;		/* per answered request */
-	size_t		lat_n, lat_cap;
+	samples_t	lat;			/* per answered request, from its scheduled (= first) transmission */
+	/* open loop only */
+	samples_t	lat_sent;		/* per answered request, from its actual first transmission */
+	samples_t	lag;			/* per request sent: first transmission - scheduled time */
+	uint64_t	arrivals;		/* logins scheduled */
+	uint64_t	overflow;		/* arrivals not sent: the cap of outstanding requests was full */
+	uint64_t	no_user;		/* arrivals not sent: no user with a fresh code (code modes) */
+	unsigned	peak_outstanding;
 } stats_t;
 
 /* ---- crypto state ------------------------------------------------------ */
@@ -230,7 +262,9 @@ static void usage(char const *fmt, ...)
 	fputs("\nusage: vrms2fa-bench --server HOST:PORT --secret S --users FILE\n"
 	      "         [--mode password|trusted|challenge|single-pass] [--duration SECONDS | --count LOGINS]\n"
 	      "         [--inflight N] [--sockets N] [--timeout-ms MS] [--retries N] [--state FILE]\n"
-	      "         [--nas-ip A.B.C.D] [--label TEXT] [--json]\n"
+	      "         [--rate LOGINS_PER_S [--seed N]] [--nas-ip A.B.C.D] [--label TEXT] [--json]\n"
+	      "--rate: open loop, Poisson arrivals of logins; --inflight is then a cap of outstanding\n"
+	      "  requests (default: all ids, 256 per socket); --count counts arrivals\n"
 	      "users FILE: one user a line, tab-separated: login, password, secret, address\n"
 	      "  (secret: hex, or base32 after \"b32:\", or \"-\" for none; address: the user's\n"
 	      "  Calling-Station-Id in the one-round modes)\n", stderr);
@@ -272,6 +306,20 @@ static bool parse_uint(char const *s, uint64_t min, uint64_t max, uint64_t *out)
 	errno = 0;
 	v = strtoull(s, &end, 10);
 	if (errno != 0 || !end || *end != '\0' || v < min || v > max) return false;
+	*out = v;
+	return true;
+}
+
+/* A rate in logins per second: a decimal number > 0 and <= 1,000,000. */
+static bool parse_rate(char const *s, double *out)
+{
+	char *end = NULL;
+	double v;
+
+	if (!s || !*s) return false;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || !end || *end != '\0' || !(v > 0.0) || v > 1e6) return false;
 	*out = v;
 	return true;
 }
@@ -761,6 +809,7 @@ static void parse_options(int argc, char **argv)
 	O.retries = 3;
 	O.label = "";
 	O.nas_ip.s_addr = htonl(INADDR_LOOPBACK);
+	O.seed = 1;
 
 	for (i = 1; i < argc; i++) {
 		char const *opt = argv[i];
@@ -799,6 +848,7 @@ static void parse_options(int argc, char **argv)
 			NEED_VALUE();
 			if (!parse_uint(val, 1, MAX_INFLIGHT, &v)) usage("--inflight: 1..%d", MAX_INFLIGHT);
 			O.inflight = (unsigned)v;
+			O.inflight_given = true;
 		} else if (strcmp(opt, "--sockets") == 0) {
 			NEED_VALUE();
 			if (!parse_uint(val, 1, MAX_SOCKETS, &v)) usage("--sockets: 1..%d", MAX_SOCKETS);
@@ -817,6 +867,12 @@ static void parse_options(int argc, char **argv)
 		} else if (strcmp(opt, "--label") == 0) {
 			NEED_VALUE();
 			O.label = val;
+		} else if (strcmp(opt, "--rate") == 0) {
+			NEED_VALUE();
+			if (!parse_rate(val, &O.rate)) usage("--rate: logins per second, > 0 and <= 1000000");
+		} else if (strcmp(opt, "--seed") == 0) {
+			NEED_VALUE();
+			if (!parse_uint(val, 0, UINT64_MAX, &O.seed)) usage("--seed: a number >= 0");
 		} else if (strcmp(opt, "--json") == 0) {
 			O.json = true;
 		} else if (strcmp(opt, "--help") == 0 || strcmp(opt, "-h") == 0) {
@@ -830,6 +886,7 @@ static void parse_options(int argc, char **argv)
 	if (!O.secret) usage("--secret is required");
 	if (!O.users_file) usage("--users is required");
 	if ((O.duration > 0) == (O.count > 0)) usage("give one of --duration and --count");
+	if (O.rate > 0 && !O.inflight_given) O.inflight = O.sockets * IDS_PER_SOCKET;	/* open loop: a cap only */
 	if (O.inflight > O.sockets * IDS_PER_SOCKET) {
 		usage("--inflight %u needs at least %u sockets (256 ids each)", O.inflight,
 		      (O.inflight + IDS_PER_SOCKET - 1) / IDS_PER_SOCKET);
@@ -844,19 +901,40 @@ static size_t next_user;
 static int64_t starved_step = -1;	/* a full scan found no fresh user in this step */
 static uint64_t starved_since;		/* 0: not starved */
 
-static void record_latency(uint64_t us)
+/* Append one sample (microseconds, saturated at UINT32_MAX) to a growing array; dies when out of memory. */
+static void samples_add(samples_t *sm, uint64_t us)
 {
-	if (S.lat_n == S.lat_cap) {
-		size_t cap = S.lat_cap ? 2 * S.lat_cap : 65536;
+	if (sm->n == sm->cap) {
+		size_t cap = sm->cap ? 2 * sm->cap : 65536;
 		uint32_t *bigger;
 
-		if (cap > SIZE_MAX / sizeof(*S.lat_us)) die("too many samples");
-		bigger = realloc(S.lat_us, cap * sizeof(*S.lat_us));
+		if (cap > SIZE_MAX / sizeof(*sm->us)) die("too many samples");
+		bigger = realloc(sm->us, cap * sizeof(*sm->us));
 		if (!bigger) die("out of memory");
-		S.lat_us = bigger;
-		S.lat_cap = cap;
+		sm->us = bigger;
+		sm->cap = cap;
 	}
-	S.lat_us[S.lat_n++] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+	sm->us[sm->n++] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+}
+
+/* The arrival times of the open loop: splitmix64 from --seed, exponential gaps of mean 1/--rate. */
+static uint64_t prng_state;
+
+static uint64_t prng_next(void)
+{
+	uint64_t z = (prng_state += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/* Seconds to the next arrival: -ln(U) / rate, U uniform in (0, 1] (53 bits: never 0, never > 1). */
+static double next_gap_s(void)
+{
+	double u = ((double)(prng_next() >> 11) + 1.0) * 0x1.0p-53;
+
+	return -log(u) / O.rate;
 }
 
 static void open_sockets(void)
@@ -948,9 +1026,13 @@ static void totp_code(user_t *u, char code[TOTP_DIGITS + 1])
 	if ((int64_t)(t / TOTP_PERIOD) > u->last_step) u->last_step = (int64_t)(t / TOTP_PERIOD);
 }
 
-/* Send round 1 (or the only round), or round 2 with the State, of a login of user index ui. */
+/*
+ * Send round 1 (or the only round), or round 2 with the State, of a login of
+ * user index ui.  scheduled_us: when the request was due (open loop; latency
+ * counts from it), 0: now (closed loop).  False when no id is free.
+ */
 static bool send_round(uint32_t ui, int round, uint8_t const *state, size_t state_len, char const *address,
-		       size_t address_len)
+		       size_t address_len, uint64_t scheduled_us)
 {
 	user_t *u = &users[ui];
 	char password[RAD_MAX_PASSWORD + 1], code[TOTP_DIGITS + 1];
@@ -994,7 +1076,12 @@ static bool send_round(uint32_t ui, int round, uint8_t const *state, size_t stat
 		uint64_t now = now_us();
 
 		slot->first_sent_us = now;	/* latency is per request, from its own first transmission */
+		slot->scheduled_us = scheduled_us && scheduled_us < now ? scheduled_us : now;
 		transmit(&socks[si], slot, now);
+		if (O.rate > 0) {
+			samples_add(&S.lag, now - slot->scheduled_us);
+			if (inflight > S.peak_outstanding) S.peak_outstanding = inflight;
+		}
 	}
 	S.sent++;
 	return true;
@@ -1040,7 +1127,12 @@ static void new_address(char *out, size_t cap, size_t *len)
 	*len = (size_t)n;
 }
 
-static bool start_login(void)
+/*
+ * Start a login of the next user (round 1, or the only round), due at
+ * scheduled_us (0: now).  False when no user is ready (code modes: none
+ * with a fresh code) or no id is free.
+ */
+static bool start_login(uint64_t scheduled_us)
 {
 	int64_t pick = pick_user();
 	char address[ADDRESS_MAX + 1];
@@ -1055,7 +1147,7 @@ static bool start_login(void)
 		memcpy(address, u->address, u->address_len);
 		address_len = u->address_len;
 	}
-	if (!send_round((uint32_t)pick, 1, NULL, 0, address, address_len)) return false;
+	if (!send_round((uint32_t)pick, 1, NULL, 0, address, address_len, scheduled_us)) return false;
 	u->busy = true;
 	if (mode_uses_code(O.mode)) {
 		int64_t step = current_step();
@@ -1104,7 +1196,8 @@ static void handle_reply(sock_t *s, uint8_t *pkt, size_t len, uint64_t now)
 	}
 	/* now was read before this batch of receives: a round 2 sent meanwhile may be younger. */
 	if (now < slot->first_sent_us) now = now_us();
-	record_latency(now >= slot->first_sent_us ? now - slot->first_sent_us : 0);
+	samples_add(&S.lat, now >= slot->scheduled_us ? now - slot->scheduled_us : 0);
+	if (O.rate > 0) samples_add(&S.lat_sent, now >= slot->first_sent_us ? now - slot->first_sent_us : 0);
 	if (!has_ma) S.reply_ma_missing++;
 	code = pkt[0];
 	switch (code) {
@@ -1139,7 +1232,8 @@ static void handle_reply(sock_t *s, uint8_t *pkt, size_t len, uint64_t now)
 				login_done(ui, false);
 				return;
 			}
-			if (!send_round(ui, 2, st, state_len, address, address_len)) {
+			/* open loop: round 2 is due when the challenge arrived */
+			if (!send_round(ui, 2, st, state_len, address, address_len, O.rate > 0 ? now : 0)) {
 				/* cannot happen: we just freed an id */
 				die("no free id for round 2");
 			}
@@ -1207,15 +1301,28 @@ static int cmp_u32(void const *a, void const *b)
 	return x < y ? -1 : x > y;
 }
 
-static double percentile_ms(double p)
+/* The p-quantile (0 < p <= 1) of sorted samples, in ms (nearest rank); 0 when there are none. */
+static double percentile_ms(samples_t const *sm, double p)
 {
 	size_t idx;
 
-	if (S.lat_n == 0) return 0.0;
-	idx = (size_t)(p * (double)S.lat_n + 0.999999);
+	if (sm->n == 0) return 0.0;
+	idx = (size_t)(p * (double)sm->n + 0.999999);
 	if (idx == 0) idx = 1;
-	if (idx > S.lat_n) idx = S.lat_n;
-	return S.lat_us[idx - 1] / 1000.0;
+	if (idx > sm->n) idx = sm->n;
+	return sm->us[idx - 1] / 1000.0;
+}
+
+static void samples_sort(samples_t *sm)
+{
+	if (sm->n > 1) qsort(sm->us, sm->n, sizeof(*sm->us), cmp_u32);
+}
+
+/* {"p50": .., "p90": .., "p99": .., "max": ..} of sorted samples, in ms. */
+static void json_quantiles(FILE *f, samples_t const *sm)
+{
+	fprintf(f, "{\"p50\": %.3f, \"p90\": %.3f, \"p99\": %.3f, \"max\": %.3f}", percentile_ms(sm, 0.50),
+		percentile_ms(sm, 0.90), percentile_ms(sm, 0.99), sm->n ? sm->us[sm->n - 1] / 1000.0 : 0.0);
 }
 
 static void json_string(FILE *f, char const *s)
@@ -1231,25 +1338,17 @@ static void json_string(FILE *f, char const *s)
 	fputc('"', f);
 }
 
-int main(int argc, char **argv)
+/*
+ * Closed loop: keep --inflight logins' requests in flight from start until
+ * --duration has passed or --count logins were started, then wait for the
+ * outstanding ones.
+ */
+static void run_closed_loop(uint64_t start)
 {
-	uint64_t start, end_at = 0, now, last_timeout_check = 0;
-	double elapsed, cpu_s;
-	struct rusage ru;
+	uint64_t end_at = 0, now, last_timeout_check = 0;
 	struct epoll_event events[MAX_SOCKETS];
 	bool launching = true;
-	int rc;
 
-	parse_options(argc, argv);
-	rc = oath_init();
-	if (rc != OATH_OK) die("oath_init: %s", oath_strerror(rc));
-	crypto_init();
-	load_users(O.users_file);
-	if (O.state_file) load_state(O.state_file);
-	random_bytes(addr_prefix, sizeof(addr_prefix));
-	open_sockets();
-
-	start = now_us();
 	if (O.duration > 0) end_at = start + (uint64_t)(O.duration * 1e6);
 
 	while (launching || inflight > 0) {
@@ -1265,7 +1364,7 @@ int main(int argc, char **argv)
 		}
 		if (launching) {
 			while (inflight < O.inflight && (!O.count || S.logins_started < O.count)) {
-				if (!start_login()) break;
+				if (!start_login(0)) break;
 			}
 			if (inflight < O.inflight && (!O.count || S.logins_started < O.count)) {
 				if (!starved_since) starved_since = now;
@@ -1290,6 +1389,119 @@ int main(int argc, char **argv)
 			last_timeout_check = now;
 		}
 	}
+}
+
+#define TIMER_EVENT	MAX_SOCKETS	/* the epoll tag of the arrival timer (sockets are 0..MAX_SOCKETS-1) */
+
+/* Arm the timerfd to fire at at_us (CLOCK_MONOTONIC microseconds, absolute; a past time fires at once). */
+static void arm_timer(int tfd, uint64_t at_us)
+{
+	struct itimerspec its;
+
+	memset(&its, 0, sizeof(its));
+	its.it_value.tv_sec = (time_t)(at_us / 1000000u);
+	its.it_value.tv_nsec = (long)(at_us % 1000000u) * 1000L;
+	if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0) its.it_value.tv_nsec = 1;	/* 0 disarms */
+	if (timerfd_settime(tfd, TFD_TIMER_ABSTIME, &its, NULL) != 0) die("timerfd_settime: %s", strerror(errno));
+}
+
+/*
+ * Open loop: logins arrive at --rate per second (Poisson: exponential gaps
+ * from the PRNG seeded with --seed) from start until --duration has passed
+ * or --count logins were scheduled.  Each is sent at its time whatever is
+ * outstanding; an arrival that finds --inflight requests outstanding is
+ * counted as overflow, one that finds no user ready as no_user, and neither
+ * is sent later.  Then the outstanding requests are waited for.  A timerfd
+ * wakes the loop at each arrival: epoll_wait's millisecond timeout alone
+ * would send up to 1 ms late, the size of the latencies measured.
+ */
+static void run_open_loop(uint64_t start)
+{
+	uint64_t end_at = O.duration > 0 ? start + (uint64_t)(O.duration * 1e6) : 0;
+	uint64_t now, next_at, armed_at = 0, last_timeout_check = 0;
+	struct epoll_event ev, events[MAX_SOCKETS + 1];
+	double next_s;
+	bool launching = true;
+	int tfd;
+
+	prng_state = O.seed;
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (tfd < 0) die("timerfd_create: %s", strerror(errno));
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.u32 = TIMER_EVENT;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, tfd, &ev) != 0) die("epoll_ctl: %s", strerror(errno));
+
+	next_s = next_gap_s();
+	next_at = start + (uint64_t)(next_s * 1e6);
+	while (launching || inflight > 0) {
+		int n, i;
+
+		now = now_us();
+		while (launching && next_at <= now) {
+			if ((end_at && next_at >= end_at) || (O.count && S.arrivals >= O.count)) break;
+			S.arrivals++;
+			if (inflight >= O.inflight) S.overflow++;
+			else if (!start_login(next_at)) S.no_user++;	/* below the cap an id is free: no user ready */
+			next_s += next_gap_s();
+			next_at = start + (uint64_t)(next_s * 1e6);
+		}
+		if (launching && ((end_at && next_at >= end_at) || (O.count && S.arrivals >= O.count))) {
+			launching = false;
+		}
+		if (!launching && inflight == 0) break;
+		if (launching && next_at != armed_at) {
+			arm_timer(tfd, next_at);
+			armed_at = next_at;
+		}
+
+		/* the timer wakes us for the next arrival; 5 ms at most for the retransmission timers */
+		n = epoll_wait(epfd, events, (int)(sizeof(events) / sizeof(events[0])), 5);
+		if (n < 0) {
+			if (errno == EINTR) continue;
+			die("epoll_wait: %s", strerror(errno));
+		}
+		now = now_us();
+		for (i = 0; i < n; i++) {
+			if (events[i].data.u32 == TIMER_EVENT) {
+				uint64_t expirations;
+				ssize_t got = read(tfd, &expirations, sizeof(expirations));
+
+				if (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+					die("read timerfd: %s", strerror(errno));
+				}
+				continue;
+			}
+			drain_socket(&socks[events[i].data.u32], now);
+		}
+		if (now - last_timeout_check >= 2000) {
+			check_timeouts(now);
+			last_timeout_check = now;
+		}
+	}
+	if (epoll_ctl(epfd, EPOLL_CTL_DEL, tfd, NULL) != 0) die("epoll_ctl: %s", strerror(errno));
+	if (close(tfd) != 0) die("close timerfd: %s", strerror(errno));
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t start, now;
+	double elapsed, cpu_s;
+	struct rusage ru;
+	int rc;
+
+	parse_options(argc, argv);
+	rc = oath_init();
+	if (rc != OATH_OK) die("oath_init: %s", oath_strerror(rc));
+	crypto_init();
+	load_users(O.users_file);
+	if (O.state_file) load_state(O.state_file);
+	random_bytes(addr_prefix, sizeof(addr_prefix));
+	open_sockets();
+
+	start = now_us();
+	if (O.rate > 0) run_open_loop(start);
+	else run_closed_loop(start);
 	now = now_us();
 	elapsed = (double)(now - start) / 1e6;
 	if (getrusage(RUSAGE_SELF, &ru) != 0) die("getrusage: %s", strerror(errno));
@@ -1298,21 +1510,37 @@ int main(int argc, char **argv)
 	if (elapsed <= 0) elapsed = 1e-6;
 
 	if (O.state_file) save_state(O.state_file);
-	qsort(S.lat_us, S.lat_n, sizeof(*S.lat_us), cmp_u32);
+	samples_sort(&S.lat);
+	samples_sort(&S.lat_sent);
+	samples_sort(&S.lag);
 
 	{
 		uint64_t answered = S.accepts + S.challenges + S.rejects;
 		double rps = (double)answered / elapsed, lps = (double)S.logins_ok / elapsed;
-		double p50 = percentile_ms(0.50), p90 = percentile_ms(0.90), p99 = percentile_ms(0.99);
-		double pmax = S.lat_n ? S.lat_us[S.lat_n - 1] / 1000.0 : 0.0;
+		double p50 = percentile_ms(&S.lat, 0.50), p90 = percentile_ms(&S.lat, 0.90);
+		double p99 = percentile_ms(&S.lat, 0.99);
+		double pmax = S.lat.n ? S.lat.us[S.lat.n - 1] / 1000.0 : 0.0;
 
-		fprintf(stderr,
+		if (O.rate > 0) {
+			fprintf(stderr,
+				"%-24s %-11s offered %8.1f logins/s: %8.1f logins/s %9.1f req/s  p50 %6.2f p90 %6.2f"
+				" p99 %6.2f max %7.2f ms from scheduled (p99 %.2f from sent, lag p99 %.2f)"
+				"  accept %" PRIu64 " challenge %" PRIu64 " reject %" PRIu64 " timeout %" PRIu64
+				" retransmit %" PRIu64 " overflow %" PRIu64 " no-user %" PRIu64 " peak %u outstanding%s\n",
+				O.label, mode_name(O.mode), O.rate, lps, rps, p50, p90, p99, pmax,
+				percentile_ms(&S.lat_sent, 0.99), percentile_ms(&S.lag, 0.99),
+				S.accepts, S.challenges, S.rejects, S.timeouts, S.retransmits, S.overflow, S.no_user,
+				S.peak_outstanding,
+				S.overflow || S.no_user ? "  (INVALID: arrivals not sent)" : "");
+		} else {
+			fprintf(stderr,
 			"%-24s %-11s %9.1f req/s %9.1f logins/s  p50 %6.2f p90 %6.2f p99 %6.2f max %7.2f ms"
 			"  accept %" PRIu64 " challenge %" PRIu64 " reject %" PRIu64 " timeout %" PRIu64
 			" retransmit %" PRIu64 "%s\n",
 			O.label, mode_name(O.mode), rps, lps, p50, p90, p99, pmax,
 			S.accepts, S.challenges, S.rejects, S.timeouts, S.retransmits,
 			S.starved_us > 100000 ? "  (starved: not enough users with a fresh code)" : "");
+		}
 		if (O.json) {
 			printf("{\"label\": ");
 			json_string(stdout, O.label);
@@ -1326,12 +1554,25 @@ int main(int argc, char **argv)
 			       ", \"logins_ok\": %" PRIu64 ", \"logins_failed\": %" PRIu64 ", \"unexpected\": %" PRIu64
 			       ", \"starved_ms\": %.1f, \"requests_per_s\": %.1f, \"logins_per_s\": %.1f"
 			       ", \"latency_ms\": {\"p50\": %.3f, \"p90\": %.3f, \"p99\": %.3f, \"max\": %.3f}"
-			       ", \"elapsed\": %.3f, \"cpu_s\": %.3f}\n",
+			       ", \"elapsed\": %.3f, \"cpu_s\": %.3f",
 			       n_users, O.inflight, O.sockets, O.timeout_ms, O.retries,
 			       S.sent, S.accepts, S.challenges, S.rejects, S.timeouts, S.retransmits,
 			       S.bad_replies, S.stale_replies, S.reply_ma_missing, S.logins_started,
 			       S.logins_ok, S.logins_failed, S.unexpected, (double)S.starved_us / 1000.0,
 			       rps, lps, p50, p90, p99, pmax, elapsed, cpu_s);
+			if (O.rate > 0) {
+				/* latency_ms above counts from the scheduled time; arrivals_per_s: the Poisson draw,
+				 * over --duration (or the whole run with --count) */
+				printf(", \"open_loop\": true, \"rate\": %.3f, \"seed\": %" PRIu64 ", \"arrivals\": %" PRIu64
+				       ", \"arrivals_per_s\": %.1f, \"overflow\": %" PRIu64 ", \"no_user\": %" PRIu64
+				       ", \"peak_outstanding\": %u, \"latency_sent_ms\": ",
+				       O.rate, O.seed, S.arrivals, (double)S.arrivals / (O.duration > 0 ? O.duration : elapsed),
+				       S.overflow, S.no_user, S.peak_outstanding);
+				json_quantiles(stdout, &S.lat_sent);
+				printf(", \"lag_ms\": ");
+				json_quantiles(stdout, &S.lag);
+			}
+			printf("}\n");
 			if (fflush(stdout) != 0 || ferror(stdout)) die("write error on stdout");
 		}
 	}
@@ -1339,7 +1580,9 @@ int main(int argc, char **argv)
 	OPENSSL_cleanse(users, n_users * sizeof(*users));
 	free(users);
 	free(login_index);
-	free(S.lat_us);
+	free(S.lat.us);
+	free(S.lat_sent.us);
+	free(S.lag.us);
 	free(socks);
 	EVP_MD_CTX_free(C.work);
 	EVP_MD_CTX_free(C.after_secret);

@@ -1,7 +1,8 @@
 """
 test_bench.py - the benchmark works (issue #7): bench/run.py --quick starts
 its own MariaDB and six radiusd, drives each with bench/vrms2fa-bench for a
-few seconds, and writes the JSON that runs are compared with.
+few seconds (closed loop, then the fixed-load open-loop rows), and writes
+the JSON that runs are compared with.
 
 Only that the machinery works is tested here.  The performance targets are
 measured by the benchmark, which prints figures and ratios; they are never
@@ -60,12 +61,66 @@ def test_quick_benchmark_runs_every_configuration(built, tmp_path, figures):
     for k in ("4/2", "5/2", "6/3", "4/1"):
         assert k in r.stdout, "the table lacks the ratio %s:\n%s" % (k, r.stdout)
     assert "RSS" in r.stdout
+    check_open_loop_rows(latest, r.stdout)
 
-    figures.append("bench/run.py --quick: %.0f s; logins/s %s; ratios %s" % (
+    figures.append("bench/run.py --quick: %.0f s; logins/s %s; ratios %s; open loop at %s%%: p99 %s ms" % (
         elapsed, ", ".join("%s %.0f" % (v["name"], v["median"]["logins_per_s"])
                            for _, v in sorted(configs.items(), key=lambda kv: int(kv[0]))),
-        ", ".join("%s=%.2f" % (k, v) for k, v in latest["ratios"].items())))
+        ", ".join("%s=%.2f" % (k, v) for k, v in latest["ratios"].items()),
+        ",".join(str(x) for x in latest["open_loop"]["loads_pct"]),
+        ", ".join("%s %.1f" % (row["name"], row["median"]["latency_ms"]["p99"]) for row in latest["open_loop"]["rows"])))
     sys.stdout.write(r.stdout)
+
+
+def check_open_loop_rows(latest, stdout):
+    """The fixed-load (open-loop) rows of issue #18: configurations 2 to 6 at
+    the quick loads, offered at the stated percentage of stock-pap's
+    closed-loop rate of the same run, every arrival sent and answered, the
+    achieved rate near the offered one (a generator that sends in bursts
+    or falls behind would miss it; 2 s of Poisson arrivals at hundreds per
+    second stay within a few percent).  No latency target is asserted."""
+    table = latest["open_loop"]
+    assert table, "no open-loop table in the JSON"
+    stock = latest["configs"]["2"]["median"]["logins_per_s"]
+    assert abs(table["reference"]["logins_per_s"] - stock) < 0.01 * stock, (table["reference"], stock)
+    loads = table["loads_pct"]
+    assert loads and loads == latest["settings"]["open_loop_loads_pct"], (loads, latest["settings"])
+    rows = {(row["config"], row["load_pct"]): row for row in table["rows"]}
+    assert sorted(rows) == sorted((c, p) for c in (2, 3, 4, 5, 6) for p in loads), sorted(rows)
+    for (num, pct), row in rows.items():
+        t, m = row["totals"], row["median"]
+        assert row["offered_logins_per_s"] == round(stock * pct / 100.0, 1), row["offered_logins_per_s"]
+        assert row["valid"] and t["overflow"] == 0 and t["no_user"] == 0, (num, pct, t)
+        assert t["arrivals"] > 0 and t["logins_started"] == t["arrivals"], (num, pct, t)
+        # every request answered, every login finished
+        assert t["timeouts"] == 0 and t["unexpected"] == 0, (num, pct, t)
+        assert t["accepts"] + t["challenges"] + t["rejects"] == t["sent"], (num, pct, t)
+        assert t["logins_ok"] + t["logins_failed"] == t["arrivals"], (num, pct, t)
+        if num == 3:
+            # rlm_totp: a code computed just before a step boundary and checked
+            # after it may be refused (seen once in 988 on a loaded machine)
+            assert t["rejects"] <= max(1, t["arrivals"] // 100), (num, pct, t)
+        else:
+            assert t["rejects"] == 0 and t["logins_ok"] == t["arrivals"], (num, pct, t)
+        offered = row["offered_logins_per_s"]
+        assert 0.7 * offered <= m["logins_per_s"] <= 1.3 * offered, (num, pct, offered, m["logins_per_s"])
+        assert 0.7 * offered <= m["arrivals_per_s"] <= 1.3 * offered, (num, pct, offered, m["arrivals_per_s"])
+        lat = m["latency_ms"]
+        assert 0 < lat["p50"] <= lat["p90"] <= lat["p99"] <= row["max_latency_ms"], (num, pct, lat)
+        # from the scheduled time, never less than from the actual transmission
+        assert lat["p99"] >= m["latency_sent_ms"]["p99"], (num, pct, m)
+        assert row["peak_outstanding"] >= 1, row
+    for pct in loads:
+        five = rows[(5, pct)]["totals"]
+        # the challenge row counts per request: one challenge and one accept per login
+        assert five["challenges"] == five["accepts"] == five["logins_ok"], five
+        assert rows[(5, pct)]["median"]["requests_per_s"] > 1.5 * rows[(5, pct)]["median"]["logins_per_s"]
+        for name in ("trusted", "challenge", "single-pass"):
+            key = "open_p99_vs_stock_at_%d_%s" % (pct, name)
+            assert isinstance(latest["targets"].get(key), bool), (key, latest["targets"])
+            assert key in stdout, (key, stdout)
+    assert "p99_ms" not in latest["targets"], "the ill-posed target of issue #7 is replaced (issue #18)"
+    assert "fixed offered load (open loop)" in stdout
 
 
 def test_quick_reject_timing_benchmark_runs(built, tmp_path, figures):
