@@ -65,7 +65,6 @@ TARGETS = {
     "5/2": 0.6,			# logins/s, full challenge login vs stock password check
     "6/3": 1.2,			# logins/s, single pass vs stock rlm_totp single pass
     "p99_ms": 20.0,		# rlm_vrms2fa configurations, at 64 in flight
-    "rss_growth_mib": 2.0,	# over --rss-requests requests against configuration 4
 }
 
 
@@ -843,11 +842,6 @@ def print_table(result):
     if p99 is not None:
         log("p99 of the rlm_vrms2fa configurations: %.2f ms   target <= %.0f ms%s"
             % (p99, TARGETS["p99_ms"], mark(tg.get("p99_ms"))))
-    g = result.get("rss_growth")
-    if g:
-        log("RSS growth of configuration 4 over %d requests: %.2f MiB (%s -> %s MiB)   target < %.0f MiB%s"
-            % (g["requests"], g["growth_kib"] / 1024.0, mib(g["before_kib"]), mib(g["after_kib"]),
-               TARGETS["rss_growth_mib"], mark(tg.get("rss_growth_mib"))))
     log()
 
 
@@ -875,9 +869,6 @@ def parse_args(argv):
                    help="radiusd max_servers, and the database connection limit of rlm_sql and rlm_vrms2fa "
                         "(default 8: the work is CPU-bound on 2 cores; 32 threads give the same throughput and "
                         "twice the p99)")
-    p.add_argument("--rss-requests", type=int,
-                   help="after the rounds, this many requests against configuration 4 with its RSS before "
-                        "and after (default 200000; quick 0 = skip)")
     p.add_argument("--wait-idle", type=float,
                    help="before each measured run, wait up to this many seconds for the machine to be idle "
                         "(a shared machine); 0 = never wait (default 120; quick 0)")
@@ -887,14 +878,16 @@ def parse_args(argv):
                         "--duration seconds each, system-wide, and write the reports next to the JSON")
     p.add_argument("--out", help="folder of the JSON results (default bench/results)")
     p.add_argument("--keep", action="store_true", help="keep the work folder (logs, raddb) and print where it is")
+    import scale	# bench/scale.py: cost from 1,000 to 1,000,000 users, and memory (after the rows)
+    scale.add_options(p)
     a = p.parse_args(argv)
     q = a.quick
     a.users = a.users if a.users is not None else (200 if q else 1000)
     a.rounds = a.rounds if a.rounds is not None else (1 if q else 3)
     a.duration = a.duration if a.duration is not None else (3.0 if q else 20.0)
     a.warmup = a.warmup if a.warmup is not None else (1.0 if q else 3.0)
-    a.rss_requests = a.rss_requests if a.rss_requests is not None else (0 if q else 200000)
     a.wait_idle = a.wait_idle if a.wait_idle is not None else (0.0 if q else 120.0)
+    scale.settle_options(a, p)
     try:
         a.configs = sorted({int(x) for x in a.configs.split(",") if x.strip()})
     except ValueError:
@@ -1013,19 +1006,6 @@ def main(argv=None):
         for c in configs:
             c.rss_after = c.server.rss_kib()
 
-        rss_growth = None
-        c4 = next((c for c in configs if c.num == 4), None)
-        if args.rss_requests > 0 and c4 is not None:
-            log("RSS: %d requests against configuration 4 ..." % args.rss_requests)
-            before = c4.server.rss_kib()
-            res = generate(c4, args, count=args.rss_requests, label="rss 4 trusted", measured=True)
-            time.sleep(6)	# cleanup_delay: the last requests' replies are freed
-            after = c4.server.rss_kib()
-            log("  " + res["line"])
-            rss_growth = {"requests": args.rss_requests, "before_kib": before, "after_kib": after,
-                          "growth_kib": (after - before) if (after is not None and before is not None) else None,
-                          "run": {k: v for k, v in res.items() if k != "line"}}
-
         profiles = {}
         out = Path(args.out) if args.out else HERE / "results"
         out.mkdir(parents=True, exist_ok=True)
@@ -1034,6 +1014,9 @@ def main(argv=None):
             if c.num in args.perf:
                 log("profiling configuration %d (%s) for %g s ..." % (c.num, c.name, args.duration))
                 profiles[str(c.num)] = profile(c, args, work, out, stamp)
+        # Cost as the work grows, and memory (bench/scale.py): its own MariaDB and radiusd (those above stay idle).
+        import scale
+        long_runs = scale.run(args, work)
 
         result = {
             "benchmark": "rlm_vrms2fa",
@@ -1059,21 +1042,21 @@ def main(argv=None):
         }
         vr = [result["configs"][k]["median"]["latency_ms"]["p99"] for k in ("4", "5", "6") if k in result["configs"]]
         result["p99_vrms2fa_ms"] = max(vr) if vr else None
-        result["rss_growth"] = rss_growth
         tg = {}
         for k in ("4/2", "5/2", "6/3"):
             if result["ratios"][k] is not None:
                 tg[k] = result["ratios"][k] >= TARGETS[k]
         if result["p99_vrms2fa_ms"] is not None:
             tg["p99_ms"] = result["p99_vrms2fa_ms"] <= TARGETS["p99_ms"]
-        if rss_growth and rss_growth["growth_kib"] is not None:
-            tg["rss_growth_mib"] = rss_growth["growth_kib"] < TARGETS["rss_growth_mib"] * 1024
         result["targets"] = tg
         result["target_values"] = TARGETS
         result["elapsed_s"] = round(time.monotonic() - t_start, 1)
 
         result["profiles"] = profiles or None
+        result["scale"] = long_runs["scale"]
+        result["memory"] = long_runs["memory"]
         print_table(result)
+        scale.print_results(result)
         path = out / ("%s%s.json" % (stamp, "-quick" if args.quick else ""))
         text = json.dumps(result, indent=2, sort_keys=False) + "\n"
         path.write_text(text)
