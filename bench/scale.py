@@ -650,8 +650,10 @@ def print_results(result):
         log("each user with %d trusted addresses, one expired challenge and one audit row per user"
             % s["settings"]["trusted_per_user"])
         for e in s["sizes"]:
-            log("  %d users: %s" % (e["users"], ", ".join("%s %d rows %.1f MiB" % (t, v["rows"], v["mib"])
-                                                       for t, v in e["tables"].items() if v["rows"])))
+            log("  %d users: %s; after the runs %d challenges (the module prunes the expired ones)" % (
+                e["users"], ", ".join("%s %d rows %.1f MiB" % (t, v["rows"], v["mib"])
+                                      for t, v in e["tables"].items() if v["rows"]),
+                e["tables_after"]["challenges"]["rows"]))
         hdr = "%-2s %-10s %9s %9s %7s %9s %8s %8s  %s" % ("#", "config", "users", "CPU us", "x", "p99 ms", "x",
                                                           "logins/s", "within 10% of the first size")
         log(hdr)
