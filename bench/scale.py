@@ -80,6 +80,8 @@ def add_options(p):
     p.add_argument("--memory-requests", type=int,
                    help="requests of the memory measure, over all paths (default 1000000; quick 5000)")
     p.add_argument("--no-memory", action="store_true", help="skip the memory measure")
+    p.add_argument("--memory-paths", default=",".join(PATHS),
+                   help="the paths of the memory measure, to find which one grows (default all: %s)" % ",".join(PATHS))
     p.add_argument("--buffer-pool-mib", type=int,
                    help="InnoDB buffer pool of the scale database (default: enough for the largest size "
                         "in memory, 256 + 4 MiB per 1,000 users)")
@@ -106,6 +108,9 @@ def settle_options(a, p):
         a.memory_requests = 5000 if q else 1000000
     if a.memory_requests < 0 or (a.memory_requests and a.memory_requests < 1000):
         p.error("--memory-requests: at least 1000 (or --no-memory)")
+    a.memory_paths = [x for x in a.memory_paths.split(",") if x.strip()]
+    if not a.memory_paths or any(x not in PATHS for x in a.memory_paths):
+        p.error("--memory-paths: some of %s" % ",".join(PATHS))
     if a.scale_rounds < 1 or a.scale_duration <= 0:
         p.error("--scale-rounds and --scale-duration must be positive")
     if a.buffer_pool_mib is None:
@@ -545,19 +550,19 @@ def run_memory(args, work, db, data, key_file):
     }
     # trusted: one round from the user's trusted address; all others: challenge mode, a new address per
     # login (round 1; round 2 with the code when round 1 was answered with a challenge)
-    modes = {p: ("trusted" if p == "trusted" else "challenge") for p in PATHS}
-    inflight = max(2, args.inflight // len(PATHS))
+    paths = args.memory_paths
+    modes = {p: ("trusted" if p == "trusted" else "challenge") for p in paths}
+    inflight = max(2, args.inflight // len(paths))
     section = {"requests": args.memory_requests, "users_per_path": k, "inflight_per_path": inflight,
-               "points": [], "paths": {p: {} for p in PATHS}}
+               "points": [], "paths": {p: {} for p in paths}}
     try:
         server.start()
-        share = args.memory_requests / len(PATHS)
 
         def mixed(requests, label):
             """All six paths at once, requests spread evenly; the totals of each."""
             procs = {}
-            for p in PATHS:
-                logins = max(1, int(round(requests / len(PATHS) / REQUESTS_PER_LOGIN[p])))
+            for p in paths:
+                logins = max(1, int(round(requests / len(paths) / REQUESTS_PER_LOGIN[p])))
                 cmd = [str(R.BENCH), "--server", "127.0.0.1:%d" % server.port, "--secret", server.secret,
                        "--mode", modes[p], "--users", str(files[p]), "--inflight", str(inflight),
                        "--sockets", "1", "--timeout-ms", str(args.timeout_ms), "--retries", str(args.retries),
@@ -692,7 +697,7 @@ def print_results(result):
     m = result.get("memory")
     if m:
         log("memory: radiusd's RSS over %d requests mixed over %s (%d users per path, %d in flight each)"
-            % (m["sent"], ", ".join(PATHS), m["users_per_path"], m["inflight_per_path"]))
+            % (m["sent"], ", ".join(m["paths"]), m["users_per_path"], m["inflight_per_path"]))
         log("  after the warm-up %s MiB; %s; idle at the end %s MiB" % (
             R.mib(m["after_warmup_kib"]), ", ".join("%d: %s" % (p["requests"], R.mib(p["rss_kib"]))
                                                     for p in m["points"]), R.mib(m["final_idle_kib"])))
