@@ -4,7 +4,7 @@ bench/scale.py - the two long measures of the benchmark (issue #18, items 3
 and 4); bench/run.py runs both after its rows, and this file runs them alone:
 
     bench/scale.py                   # sizes 1,000 / 100,000 / 1,000,000 users, 1,000,000 requests
-    bench/scale.py --quick           # sizes 200 / 2,000, 5,000 requests (the test suite, via run.py)
+    bench/scale.py --quick           # sizes 200 / 2,000, 3,000 requests (the test suite, via run.py)
     bench/scale.py --scale 1000,100000 --no-memory
 
 A. Cost as the work grows.  One private MariaDB, grown from the first size to
@@ -78,7 +78,7 @@ def add_options(p):
                    help="seconds of each trusted run (default 10; quick 1.5); each challenge run is half "
                         "as many logins as the first size has users, at most 1,000")
     p.add_argument("--memory-requests", type=int,
-                   help="requests of the memory measure, over all paths (default 1000000; quick 5000)")
+                   help="requests of the memory measure, over all paths (default 1000000; quick 3000)")
     p.add_argument("--no-memory", action="store_true", help="skip the memory measure")
     p.add_argument("--memory-paths", default=",".join(PATHS),
                    help="the paths of the memory measure, to find which one grows (default all: %s)" % ",".join(PATHS))
@@ -105,7 +105,7 @@ def settle_options(a, p):
     if a.no_memory:
         a.memory_requests = 0
     elif a.memory_requests is None:
-        a.memory_requests = 5000 if q else 1000000
+        a.memory_requests = 3000 if q else 1000000
     if a.memory_requests < 0 or (a.memory_requests and a.memory_requests < 1000):
         p.error("--memory-requests: at least 1000 (or --no-memory)")
     a.memory_paths = [x for x in a.memory_paths.split(",") if x.strip()]
@@ -592,7 +592,7 @@ def run_memory(args, work, db, data, key_file):
         idle_wait = 0 if args.quick else 6
         section["idle_wait_s"] = idle_wait
         first_audit = int(db.scalar("SELECT COALESCE(MAX(id), 0) FROM audit_log"))
-        warm = max(1000, args.memory_requests // 20)
+        warm = max(300 if args.quick else 1000, args.memory_requests // 20)
         log("memory: warm-up, %d requests over the six paths ..." % warm)
         mixed(warm, "warm-up")
         time.sleep(idle_wait)
@@ -714,7 +714,7 @@ def print_results(result):
 def main(argv=None):
     p = argparse.ArgumentParser(description="Cost from 1,000 to 1,000,000 users, and radiusd's memory over "
                                             "1,000,000 requests (also run by bench/run.py).")
-    p.add_argument("--quick", action="store_true", help="sizes 200 and 2,000, 5,000 memory requests")
+    p.add_argument("--quick", action="store_true", help="sizes 200 and 2,000, 3,000 memory requests")
     p.add_argument("--inflight", type=int, default=64, help="requests in flight (default 64)")
     p.add_argument("--sockets", type=int, default=4, help="UDP sockets of the generator (default 4)")
     p.add_argument("--timeout-ms", type=int, default=1000, help="retransmission timeout (default 1000)")
