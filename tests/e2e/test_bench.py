@@ -1,8 +1,9 @@
 """
 test_bench.py - the benchmark works (issue #7): bench/run.py --quick starts
 its own MariaDB and six radiusd, drives each with bench/vrms2fa-bench for a
-few seconds (closed loop, then the fixed-load open-loop rows), and writes
-the JSON that runs are compared with.
+few seconds (closed loop, then the fixed-load open-loop rows), then
+(bench/scale.py) the cost at two database sizes and radiusd's memory over
+requests on every path, and writes the JSON that runs are compared with.
 
 Only that the machinery works is tested here.  The performance targets are
 measured by the benchmark, which prints figures and ratios; they are never
@@ -24,7 +25,7 @@ def test_quick_benchmark_runs_every_configuration(built, tmp_path, figures):
     out = tmp_path / "results"
     t0 = time.monotonic()
     r = subprocess.run(["/usr/bin/python3", str(RUN), "--quick", "--out", str(out)],
-                       capture_output=True, text=True, timeout=300)
+                       capture_output=True, text=True, timeout=600)
     elapsed = time.monotonic() - t0
     assert r.returncode == 0, "run.py --quick exited %d\n%s\n%s" % (r.returncode, r.stdout[-4000:], r.stderr[-4000:])
 
@@ -62,6 +63,8 @@ def test_quick_benchmark_runs_every_configuration(built, tmp_path, figures):
         assert k in r.stdout, "the table lacks the ratio %s:\n%s" % (k, r.stdout)
     assert "RSS" in r.stdout
     check_open_loop_rows(latest, r.stdout)
+    check_scale(latest["scale"], r.stdout)
+    check_memory(latest["memory"], r.stdout)
 
     figures.append("bench/run.py --quick: %.0f s; logins/s %s; ratios %s; open loop at %s%%: p99 %s ms" % (
         elapsed, ", ".join("%s %.0f" % (v["name"], v["median"]["logins_per_s"])
@@ -69,6 +72,11 @@ def test_quick_benchmark_runs_every_configuration(built, tmp_path, figures):
         ", ".join("%s=%.2f" % (k, v) for k, v in latest["ratios"].items()),
         ",".join(str(x) for x in latest["open_loop"]["loads_pct"]),
         ", ".join("%s %.1f" % (row["name"], row["median"]["latency_ms"]["p99"]) for row in latest["open_loop"]["rows"])))
+    figures.append("bench/run.py --quick, scale: %s; memory: %d requests, RSS growth %.2f MiB" % (
+        "; ".join("%d users: 4 %.0f us p99 %.1f ms, 5 %.0f us p99 %.1f ms" % (
+            e["users"], e["configs"]["4"]["cpu_us_per_login"], e["configs"]["4"]["p99_ms"],
+            e["configs"]["5"]["cpu_us_per_login"], e["configs"]["5"]["p99_ms"]) for e in latest["scale"]["sizes"]),
+        latest["memory"]["sent"], latest["memory"]["growth_kib"] / 1024.0))
     sys.stdout.write(r.stdout)
 
 
@@ -121,6 +129,69 @@ def check_open_loop_rows(latest, stdout):
             assert key in stdout, (key, stdout)
     assert "p99_ms" not in latest["targets"], "the ill-posed target of issue #7 is replaced (issue #18)"
     assert "fixed offered load (open loop)" in stdout
+
+
+def check_scale(sc, stdout):
+    """bench/scale.py's cost-as-the-work-grows section of run.py --quick: two
+    sizes of one growing database, configurations 4 and 5 measured at each,
+    EXPLAIN of the statements of the logins."""
+    assert [e["users"] for e in sc["sizes"]] == [200, 2000], sc["settings"]
+    for e in sc["sizes"]:
+        t = e["tables"]
+        assert t["users"]["rows"] == t["totp_secrets"]["rows"] == e["users"], t
+        assert t["trusted_addresses"]["rows"] >= 10 * e["users"], t
+        assert t["audit_log"]["rows"] >= e["users"] and t["challenges"]["rows"] > 0, t
+        assert all(v["mib"] > 0 for k, v in t.items() if k in ("users", "trusted_addresses")), t
+        for num, mode in (("4", "trusted"), ("5", "challenge")):
+            f = e["configs"][num]
+            assert f["name"] == mode, f
+            assert f["logins_ok"] > 0 and f["logins_failed"] == 0, (e["users"], f)
+            assert f["cpu_us_per_login"] > 0 and f["p99_ms"] > 0, (e["users"], f)
+            assert f["ratio"]["cpu"] > 0 and f["ratio"]["p99"] > 0 and isinstance(f["ok"], bool), f
+            if e is sc["sizes"][0]:
+                assert f["ratio"] == {"cpu": 1.0, "p99": 1.0} and f["ok"], f
+    assert set(sc["targets"]) == {"4@200", "5@200", "4@2000", "5@2000"}, sc["targets"]
+    # The statements of a trusted and a challenge login, with their values, each planned: the login
+    # lookup (twice: round 1 and the challenge's round 2) finds every row by a key.
+    stmts = [x["statement"] for x in sc["explain"]]
+    lookups = [x for x in sc["explain"] if "FROM (SELECT 1 AS one) q" in x["statement"]]
+    assert len(lookups) >= 2 and all("?" not in x["statement"] for x in lookups), stmts
+    for x in lookups:
+        assert "error" not in x and x["plan"], x
+        for p in x["plan"]:
+            if p["table"] != "NULL" and not p["table"].startswith("<"):	# not the derived "SELECT 1"
+                assert p["key"] != "NULL" and p["type"] in ("const", "eq_ref", "ref", "system"), x
+    # round 2's lookup, with the State's digest as it was sent (binary), finds the challenge round 1 wrote
+    ch = [p for x in lookups for p in x["plan"] if p["table"] == "ch"]
+    assert ch and all(p["rows"] == "1" and "not found" not in p["Extra"] for p in ch), ch
+    assert any(s.startswith("UPDATE totp_secrets SET last_counter") for s in stmts), stmts
+    assert any(s.startswith("INSERT INTO challenges") for s in stmts), stmts
+    assert isinstance(sc["full_scans"], list)
+    for text in ("cost as the work grows", "within 10% of the first size", "EXPLAIN at 2000 users", "full scans:"):
+        assert text in stdout, text
+
+
+def check_memory(m, stdout):
+    """bench/scale.py's memory section of run.py --quick: requests over every
+    path at once, each path answered as it should be, RSS read along."""
+    assert m["requests"] == 3000 and m["sent"] >= 2900, m
+    assert len(m["points"]) == 10, m["points"]
+    assert [p["requests"] for p in m["points"]] == sorted(p["requests"] for p in m["points"])
+    assert m["after_warmup_kib"] > 0 and m["final_idle_kib"] > 0 and all(p["rss_kib"] > 0 for p in m["points"])
+    assert m["growth_kib"] == m["final_idle_kib"] - m["after_warmup_kib"] and isinstance(m["ok"], bool)
+    p = m["paths"]
+    assert p["trusted"]["accepts"] > 0 and p["trusted"]["rejects"] == p["trusted"]["challenges"] == 0, p
+    assert p["challenge"]["logins_ok"] > 0 and p["challenge"]["accepts"] == p["challenge"]["logins_ok"], p
+    assert p["challenge"]["rejects"] == 0, p
+    for name in ("wrong-code", "email"):
+        # round 1 challenged; round 2's wrong code is challenged again (attempts left), never accepted
+        assert p[name]["challenges"] > 0 and p[name]["accepts"] == 0, (name, p)
+    for name in ("unknown", "wrong-password"):
+        assert p[name]["rejects"] > 0 and p[name]["accepts"] == p[name]["challenges"] == 0, (name, p)
+    assert m["emails_sent"] > 0 and m["audit_events"].get("email_sent", 0) > 0, m
+    assert m["audit_events"].get("address_trusted", 0) > 0, m
+    for text in ("memory: radiusd's RSS", "growth after the warm-up"):
+        assert text in stdout, text
 
 
 def test_quick_reject_timing_benchmark_runs(built, tmp_path, figures):
