@@ -695,12 +695,23 @@ def profile(cfg, args, work, out, stamp):
                         ("radiusd-self", ["--no-children", "--comm", "freeradius", "--sort", "dso,sym",
                                           "-g", "none", "--percent-limit", "0.3"]),
                         ("radiusd-children", ["--children", "--comm", "freeradius", "--sort", "sym",
-                                              "-g", "none", "--percent-limit", "1"])):
+                                              "-g", "none", "--percent-limit", "1"]),
+                        # the top symbols of each process, as shares of that process's samples
+                        ("radiusd-top", ["--no-children", "--comm", "freeradius", "--sort", "dso,sym", "-g", "none",
+                                         "--percentage", "relative", "--percent-limit", "0.2"]),
+                        ("mariadb-top", ["--no-children", "--comm", "mariadbd", "--sort", "dso,sym", "-g", "none",
+                                         "--percentage", "relative", "--percent-limit", "0.2"])):
         path = out / ("%s-perf-%d-%s.txt" % (stamp, cfg.num, name))
         r = subprocess.run(["perf", "report", "-i", str(data), "--stdio"] + extra,
                            capture_output=True, text=True, timeout=600)
         path.write_text(r.stdout)
         reports[name] = str(path)
+    for name, label in (("radiusd-top", "radiusd"), ("mariadb-top", "MariaDB")):
+        rows = [line.strip() for line in Path(reports[name]).read_text().splitlines()
+                if line.strip() and not line.lstrip().startswith("#")]
+        log("top 10 symbols of %s (share of its own samples):" % label)
+        for line in rows[:10]:
+            log("  " + line)
     import perf_summary
     text = perf_summary.report(data, title="configuration %d (%s)" % (cfg.num, cfg.name))
     path = out / ("%s-perf-%d-summary.txt" % (stamp, cfg.num))
