@@ -214,6 +214,61 @@ def test_parallel_same_code_many_states(world, radiusd, figures, mode):
     assert sum(r.code == ACCEPT for r in replies) == 1, tally
 
 
+def test_round2_is_one_transaction(world, mariadb, radiusd):
+    """Round 2 is one transaction (doc/design.md, "Round 2"), driven with real
+    MariaDB errors from a trigger on the last write of an accepted code, the
+    audit row of the address it trusts.  An error there rolls back everything
+    before it (the State's attempt, the code's time step, the State spent, the
+    trusted address) and answers "service unavailable", not the Accept the
+    steps had reached; the same code on the same State then still works.  A
+    deadlock reported there runs round 2 again from the start: one Accept, one
+    attempt of the State, one audit row."""
+    u = world.user(enroll=True)
+    uid = mariadb.scalar("SELECT id FROM users WHERE login = '%s'" % u.login)
+
+    def facts():
+        return (mariadb.rows("SELECT attempts_left, spent FROM challenges WHERE user_id = %s" % uid),
+                mariadb.scalar("SELECT last_counter FROM totp_secrets WHERE user_id = %s" % uid),
+                mariadb.scalar("SELECT COUNT(*) FROM trusted_addresses WHERE user_id = %s" % uid),
+                mariadb.scalar("SELECT COUNT(*) FROM audit_log WHERE user_id = %s AND event = 'address_trusted'" % uid))
+
+    def trigger(signal):
+        mariadb.sql("DROP TRIGGER IF EXISTS test_round2_audit;\nDELIMITER //\n"
+                    "CREATE TRIGGER test_round2_audit BEFORE INSERT ON audit_log FOR EACH ROW"
+                    " IF NEW.user_id = %s AND NEW.event = 'address_trusted'"
+                    "    AND (SELECT n FROM test_round2_fired) = 0 THEN"
+                    "  UPDATE test_round2_fired SET n = %s; %s;"
+                    " END IF //\nDELIMITER ;" % (uid, "1" if "1213" in signal else "0", signal), database=mariadb.db)
+
+    H.wait_step_margin(10)
+    r1, csid = challenged(radiusd, u)
+    code = u.code()
+    before = facts()
+    assert len(before[0]) == 1 and before[0][0][1] == "0", before	# one challenge, not spent
+    attempts = int(before[0][0][0])
+    # a counter the statement's rollback does not undo (MyISAM): how often the deadlock was reported
+    mariadb.sql("CREATE TABLE test_round2_fired (n INT) ENGINE=MyISAM; INSERT INTO test_round2_fired VALUES (0)",
+                database=mariadb.db)
+    try:
+        trigger("SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused by the test'")
+        r = radiusd.round2(u.login, code, r1.state, csid=csid)
+        assert r.code == REJECT and r.message == H.MSG_SERVICE, r.raw
+        assert facts() == before, (facts(), before)
+
+        trigger("SIGNAL SQLSTATE '40001' SET MYSQL_ERRNO = 1213, MESSAGE_TEXT = 'deadlock made by the test'")
+        r = radiusd.round2(u.login, code, r1.state, csid=csid)
+        assert r.code == ACCEPT, r.raw
+        assert mariadb.scalar("SELECT n FROM test_round2_fired") == "1"	# the first run met the deadlock
+        after = facts()
+        assert after[0] == [[str(attempts - 1), "1"]], after	# one attempt taken, not two; spent
+        assert int(after[1]) > int(before[1]), after			# the code's time step recorded
+        assert int(after[2]) == int(before[2]) + 1 and int(after[3]) == int(before[3]) + 1, after
+    finally:
+        mariadb.sql("DROP TRIGGER IF EXISTS test_round2_audit; DROP TABLE IF EXISTS test_round2_fired",
+                    database=mariadb.db)
+    assert "refused by the test" in radiusd.log_text()	# the failure is logged with the database's words
+
+
 def test_forged_and_truncated_state(world, admin, radiusd):
     u = world.user(enroll=True)
     H.wait_step_margin(5)

@@ -1325,9 +1325,7 @@ store_status_t store_transaction_end(store_conn_t *conn)
 	db.transaction_failed = false;
 	transaction_saved = NULL;
 	if (status != STORE_OK) {
-		restore_tables(saved);
-		db.in_transaction = false;
-		db.transaction_failed = false;
+		restore_tables(saved);	/* saved before the start: no transaction, none failed */
 		db.rollbacks++;
 	}
 	free(saved);
