@@ -320,9 +320,8 @@ static void check_grants(check_t *c)
 {
 	admin_t *a = c->a;
 	store_grants_t g;
-	char missing[200], extra[200], routine[64], fix[TEXT_MAX], user[STORE_ACCOUNT_MAX + 1];
+	char missing[200], extra[200], fix[TEXT_MAX], user[STORE_ACCOUNT_MAX + 1];
 	char const *host = "%";
-	bool by_table = false;
 	char *at;
 
 	if (!c->db_ok) return;
@@ -341,35 +340,22 @@ static void check_grants(check_t *c)
 	priv_list(g.held & ~STORE_PRIV_MODULE, extra, sizeof(extra));
 	if (missing[0]) {
 		/* not on the whole database: maybe table by table, as "db grants" gives them */
+		bool complete = false;
 		char table_missing[TEXT_MAX];
 
-		if (store_grants_module_check(a->conn, &by_table, table_missing, sizeof(table_missing)) != STORE_OK ||
-		    !by_table) {
-			add(c, "grants", fmt(fix, sizeof(fix),
-					     "GRANT SELECT, INSERT, UPDATE, DELETE, EXECUTE ON `%s`.* TO '%s'@'%s';",
-					     g.database, user, host),
-			    "'%s'@'%s' lacks %s on %s: the module needs SELECT, INSERT, UPDATE, DELETE (and EXECUTE "
-			    "on its procedure)", user, host, missing, g.database);
+		if (store_grants_module_check(a->conn, &complete, table_missing, sizeof(table_missing)) == STORE_OK &&
+		    complete) {
+			add(c, "grants", NULL, "'%s'@'%s' has the module's privileges on the tables of %s "
+			    "(as vrms2fa-admin db grants gives them)", user, host, g.database);
 			return;
 		}
-	}
-	/* round 2's procedure: without EXECUTE on it every second step fails */
-	if (store_grants_module_routines(a->conn, routine, sizeof(routine)) != STORE_OK) {
-		add(c, "grants", "check that the account may read information_schema", "cannot read the routines: %s",
-		    store_last_error(a->conn));
+		add(c, "grants", fmt(fix, sizeof(fix), "GRANT SELECT, INSERT, UPDATE, DELETE ON `%s`.* TO '%s'@'%s';",
+				     g.database, user, host),
+		    "'%s'@'%s' lacks %s on %s: the module needs SELECT, INSERT, UPDATE, DELETE", user, host, missing,
+		    g.database);
 		return;
 	}
-	if (routine[0]) {
-		add(c, "grants", fmt(fix, sizeof(fix), "GRANT EXECUTE ON PROCEDURE `%s`.`%s` TO '%s'@'%s';", g.database,
-				     routine, user, host),
-		    "'%s'@'%s' may not run the procedure %s.%s (or db migrate has not made it): round 2 needs it", user,
-		    host, g.database, routine);
-		return;
-	}
-	if (by_table) {
-		add(c, "grants", NULL, "'%s'@'%s' has the module's privileges on the tables of %s "
-		    "(as vrms2fa-admin db grants gives them)", user, host, g.database);
-	} else if (extra[0]) {
+	if (extra[0]) {
 		add(c, "grants", NULL, "'%s'@'%s' has SELECT, INSERT, UPDATE, DELETE on %s (also %s: %s)", user, host,
 		    g.database, extra, (g.held & ~(STORE_PRIV_MODULE | STORE_PRIV_MIGRATE)) ?
 		    "more than the module and db migrate need" : "for db migrate");

@@ -317,29 +317,20 @@ static bool trust_allowed(login_t const *l)
  * proven again by a code is left as it is: a gateway in single-pass mode
  * proves it at every login.  Enrollment, email and recovery always write.
  */
-static bool trust_wanted(login_t const *l, store_login_t const *row, trust_how_t how)
-{
-	if (!trust_allowed(l)) return false;
-	return !(how == TRUST_BY_CODE && row->trusted && row->trusted_how == TRUST_BY_CODE &&
-		 row->trusted_proven_at >= l->now - TRUST_TOUCH_INTERVAL);
-}
-
-/* The audit detail of a trust earned by 'how'. */
-static void trust_detail(trust_how_t how, char *detail, size_t size)
-{
-	snprintf(detail, size, "address trusted by %s", policy_trust_how_name(how));
-}
-
 static void trust_address(login_t *l, store_login_t const *row, trust_how_t how)
 {
 	char detail[64];
 
-	if (!trust_wanted(l, row, how)) return;
+	if (!trust_allowed(l)) return;
+	if (how == TRUST_BY_CODE && row->trusted && row->trusted_how == TRUST_BY_CODE &&
+	    row->trusted_proven_at >= l->now - TRUST_TOUCH_INTERVAL) {
+		return;
+	}
 	if (account_trust(l->conn, row->user_id, l->scope, l->address, l->addr_kind, how, l->now,
 			  l->cfg->trust_lifetime) != ACCOUNT_OK) {
 		return;
 	}
-	trust_detail(how, detail, sizeof(detail));
+	snprintf(detail, sizeof(detail), "address trusted by %s", policy_trust_how_name(how));
 	audit(l, row->user_id, row->company_id, "address_trusted", detail);
 }
 
@@ -1264,53 +1255,12 @@ static void reject_at_gate(login_t *l, round2_gate_t stop, lockout_verdict_t loc
 /*
  * Round 2's reads and writes up to its answer, run inside one transaction
  * (round2): the gate, the attempt taken against the lockout, the
- * challenge's row of SECOND_STEPS checking the answer, and its effects: the
- * failure counted, or, when the step passed, *pass filled (the State spent
- * and the address trusted when round2 ends the transaction).  true with
+ * challenge's row of SECOND_STEPS checking the answer, and its effects (the
+ * State spent and the address trusted, or the failure counted).  true with
  * *facts and *step set when round2_answer is to say what to reply; false
  * when the result is already set (a reject at the gate, a lock, a failure).
  */
-/*
- * The writes of a passed second step, made by store_round2_pass with the
- * commit (one round trip): the attempt given back, the State spent, and
- * the address trusted as trust_address would (its rule, trust_wanted).
- */
-typedef struct {
-	bool			ready;		/* round2_settle filled it: end the transaction with it */
-	store_round2_pass_t	writes;
-	char			detail[64];	/* the audit detail of the trust */
-} round2_pass_t;
-
-static void round2_pass_writes(login_t *l, store_login_t const *row, trust_how_t how, round2_pass_t *pass)
-{
-	store_round2_pass_t *w = &pass->writes;
-
-	memset(pass, 0, sizeof(*pass));
-	pass->ready = true;
-	if (l->attempt_taken) {
-		w->login = l->login;
-		w->login_len = l->login_len;
-		l->attempt_taken = false;	/* given back by store_round2_pass */
-	}
-	w->pair_address = l->address;
-	w->digest = l->digest;
-	w->trust = trust_wanted(l, row, how);
-	w->user_id = row->user_id;
-	w->company_id = row->company_id;
-	w->scope = l->scope;
-	w->address = l->address;
-	w->kind = l->addr_kind;
-	w->how = how;
-	w->now = l->now;
-	w->expires_at = policy_trust_expires_at(l->now, l->cfg->trust_lifetime);
-	trust_detail(how, pass->detail, sizeof(pass->detail));
-	w->actor = ACTOR;
-	w->detail = pass->detail;
-	w->source = l->address;
-}
-
-static bool round2_settle(login_t *l, store_login_t *row, round2_facts_t *facts, second_step_t const **step,
-			  round2_pass_t *pass)
+static bool round2_settle(login_t *l, store_login_t *row, round2_facts_t *facts, second_step_t const **step)
 {
 	flow_request_t const *req = l->req;
 	round2_gate_facts_t gate;
@@ -1338,11 +1288,10 @@ static bool round2_settle(login_t *l, store_login_t *row, round2_facts_t *facts,
 	facts->outcome = req->has_password ? (*step)->verify(l, row, req->password, req->password_len, &how)
 					   : STEP_WRONG;
 	if (facts->outcome == STEP_PASSED) {
-		round2_pass_writes(l, row, how, pass);
-		facts->spent = true;	/* when store_round2_pass commits; a State spent meanwhile runs round 2 again */
-		return true;
-	}
-	if (round2_counts_as_failure(facts->outcome)) {
+		give_back(l);
+		facts->spent = store_challenge_spend(l->conn, l->digest) == STORE_OK;
+		if (facts->spent) trust_address(l, row, how);
+	} else if (round2_counts_as_failure(facts->outcome)) {
 		facts->lock_started = count_failure(l, row->user_id, row->company_id);
 	} else if (facts->outcome == STEP_UNDECRYPTABLE) {
 		give_back(l);
@@ -1359,11 +1308,8 @@ static bool round2_settle(login_t *l, store_login_t *row, round2_facts_t *facts,
  * the address trusted and the audit row, instead of one each), then
  * round2_answer says what to reply and act_on_answer does it (what it
  * writes, such as an enrollment challenge, and any email, come after the
- * commit).  A passed step ends the transaction with store_round2_pass:
- * the give back, the State spent, the trust, its audit row and the commit
- * in one round trip (they were five).  A transaction rolled back by a
- * deadlock or a Galera certification conflict, or because the State was
- * spent meanwhile, is run again from the start, with the login's
+ * commit).  A transaction rolled back by a deadlock or a Galera
+ * certification conflict is run again from the start, with the login's
  * state and result as they were (the database's are: rolled back); any
  * other failure, of a statement or of the commit, answers "service
  * unavailable", never an Accept.
@@ -1376,7 +1322,6 @@ static void round2(login_t *l)
 	round2_facts_t facts;
 	second_step_t const *step = NULL;
 	store_login_t row;
-	round2_pass_t pass;
 	login_t start;
 	flow_result_t blank;
 	uint8_t raw[CHALLENGE_TOKEN_RAW_LEN];
@@ -1403,13 +1348,11 @@ static void round2(login_t *l)
 			break;
 		}
 		memset(&facts, 0, sizeof(facts));
-		memset(&pass, 0, sizeof(pass));
-		settled = round2_settle(l, &row, &facts, &step, &pass);
-		rc = pass.ready ? store_round2_pass(l->conn, &pass.writes) : store_transaction_end(l->conn);
+		settled = round2_settle(l, &row, &facts, &step);
+		rc = store_transaction_end(l->conn);
 		if (rc == STORE_OK) break;
 		settled = false;
-		/* STORE_CONFLICT: the State was spent by another request; the run again refuses it at the gate */
-		if ((rc == STORE_RETRY || rc == STORE_CONFLICT) && attempt < ROUND2_TRANSACTION_ATTEMPTS) {
+		if (rc == STORE_RETRY && attempt < ROUND2_TRANSACTION_ATTEMPTS) {
 			struct timespec pause = { 0, (long)attempt * 2000000L };	/* 2 ms, 4 ms */
 
 			OPENSSL_cleanse(&row, sizeof(row));

@@ -473,20 +473,6 @@ done:
 	 * server's side may still hold a result: reset it then.
 	 */
 	mysql_stmt_free_result(stmt);
-	/*
-	 * A CALL's result sets end with the procedure's own status (and an
-	 * error of a statement after its SELECT arrives there): read them all,
-	 * or the connection is out of step for the next statement.
-	 */
-	while (status == STORE_OK && mysql_stmt_more_results(stmt)) {
-		rc = mysql_stmt_next_result(stmt);
-		if (rc < 0) break;
-		if (rc > 0) {
-			status = fail(conn, mysql_stmt_errno(stmt), "next result", mysql_stmt_error(stmt));
-			break;
-		}
-		mysql_stmt_free_result(stmt);
-	}
 	if (status != STORE_OK && !conn->broken && mysql_stmt_reset(stmt) != 0) {
 		(void) fail(conn, mysql_stmt_errno(stmt), "reset", mysql_stmt_error(stmt));
 		conn->broken = true;	/* a statement we cannot reset: start afresh */
@@ -689,41 +675,4 @@ store_status_t store_transaction_end(store_conn_t *conn)
 		conn->broken = true;
 	}
 	return status;
-}
-
-/*
- * End the transaction of store_transaction_start with a statement that
- * commits (or rolls back) the transaction itself: a CALL of a procedure
- * that ends with COMMIT and returns one row of one integer, *outcome.  One
- * round trip where the statement and a COMMIT were two.  When it, or a
- * statement before it in the transaction, failed, the transaction is rolled
- * back and the failure returned, as store_transaction_end does; an error
- * part way through the procedure leaves its earlier writes to that rollback.
- */
-store_status_t store_transaction_end_with(store_conn_t *conn, char const *sql, store_param_t const *params,
-					  size_t nparams, int64_t *outcome)
-{
-	store_col_t col[] = { C_I64(outcome, NULL) };
-	store_status_t status;
-	uint64_t rows = 0;
-
-	*outcome = 0;
-	if (!conn->in_transaction) {
-		snprintf(conn->error, sizeof(conn->error), "no transaction to end");
-		return STORE_ERROR;
-	}
-	status = store_run(conn, sql, params, nparams, col, NELEMS(col), NULL, NULL, &rows, NULL);
-	if (status == STORE_OK && rows != 1) {
-		snprintf(conn->error, sizeof(conn->error), "the procedure ending the transaction returned no outcome");
-		status = STORE_ERROR;
-	}
-	if (status != STORE_OK) {
-		/* even a duplicate key, which store_run lets a transaction survive: the procedure stopped half way */
-		if (conn->transaction_failure == STORE_OK) conn->transaction_failure = status == STORE_RETRY ? STORE_RETRY
-												   : STORE_ERROR;
-		return store_transaction_end(conn);
-	}
-	conn->in_transaction = false;
-	conn->transaction_failure = STORE_OK;
-	return STORE_OK;
 }

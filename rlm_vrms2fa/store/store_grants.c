@@ -146,9 +146,7 @@ int store_grants_render(store_role_t role, char const *database, char const *use
 				return -1;
 			}
 		}
-		/* round 2's writes in one round trip; SQL SECURITY INVOKER, so it adds nothing to the above */
-		return put(out, outlen, &used, "GRANT EXECUTE ON PROCEDURE `%s`.`%s` TO '%s'@'%s';\n", database,
-			   STORE_MODULE_ROUTINE, user, host);
+		return 0;
 	case STORE_ROLE_ADMIN:
 		return put(out, outlen, &used, "GRANT %s ON `%s`.* TO '%s'@'%s';\n", admin_privileges, database, user, host);
 	case STORE_ROLE_BACKEND:
@@ -232,23 +230,5 @@ store_status_t store_grants_module_check(store_conn_t *conn, bool *complete, cha
 			if (n > 0) used += (size_t)n;
 		}
 	}
-	return STORE_OK;
-}
-
-static char const SQL_ROUTINE_VISIBLE[] =
-	"SELECT COUNT(*) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE() AND ROUTINE_NAME = ?"
-	" AND ROUTINE_TYPE = 'PROCEDURE'";
-
-store_status_t store_grants_module_routines(store_conn_t *conn, char *missing, size_t missing_len)
-{
-	int64_t count = 0;
-	store_param_t params[] = { P_TEXT(STORE_MODULE_ROUTINE) };
-	store_col_t cols[] = { C_I64(&count, NULL) };
-	store_status_t rc;
-
-	if (missing_len) missing[0] = '\0';
-	rc = store_run(conn, SQL_ROUTINE_VISIBLE, params, NELEMS(params), cols, NELEMS(cols), NULL, NULL, NULL, NULL);
-	if (rc != STORE_OK) return rc;
-	if (count == 0 && missing_len) snprintf(missing, missing_len, "%s", STORE_MODULE_ROUTINE);
 	return STORE_OK;
 }

@@ -69,15 +69,6 @@ store_status_t store_grants_account_exists(store_conn_t *conn, char const *user,
 store_status_t store_grants_module_check(store_conn_t *conn, bool *complete, char *missing, size_t missing_len);
 
 /*
- * May the connection's own account run the module's procedures
- * (sql/009_round2_pass.sql)?  *missing: the first it may not, or "" (a
- * routine the account holds no privilege on is not in
- * information_schema.ROUTINES for it).
- */
-#define STORE_MODULE_ROUTINE "round2_pass"
-store_status_t store_grants_module_routines(store_conn_t *conn, char *missing, size_t missing_len);
-
-/*
  * Run statements (of store_grants_render) on conn, which was opened with
  * multi_statements.  Stops at the first that fails (see store_last_error).
  */

@@ -439,31 +439,6 @@ store_status_t store_challenge_spend(store_conn_t *conn, uint8_t const digest[CH
 	return store_exec_one(conn, SQL_CHALLENGE_SPEND, key, NELEMS(key));
 }
 
-static char const SQL_ROUND2_PASS[] = "CALL round2_pass(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-
-store_status_t store_round2_pass(store_conn_t *conn, store_round2_pass_t const *p)
-{
-	/* as store_trust_add: no trust without an address, a kind and a how */
-	bool trust = p->trust && p->kind != ADDR_INVALID && p->address && p->address[0] != '\0' &&
-		     (unsigned)p->how < TRUST_HOW_COUNT;
-	store_param_t params[] = {
-		p->login ? P_TEXTN(p->login, p->login_len) : P_NULL(), P_TEXT(pair_key(p->pair_address)),
-		P_BLOB(p->digest, CHALLENGE_TOKEN_DIGEST_LEN), P_I64(trust ? 1 : 0),
-		P_U64(p->user_id), P_TEXT(p->scope ? p->scope : ""), P_TEXT(trust ? p->address : ""),
-		P_TEXT(trust ? addr_kind_name(p->kind) : ""), P_TEXT(trust ? policy_trust_how_name(p->how) : ""),
-		P_I64(p->now), p->expires_at ? P_I64(p->expires_at) : P_NULL(),
-		p->company_id ? P_U64(p->company_id) : P_NULL(), P_TEXTN(p->actor, strnlen(p->actor, 128)),
-		P_TEXTN(p->detail ? p->detail : "", p->detail ? strnlen(p->detail, 1024) : 0),
-		P_TEXTN(p->source ? p->source : "", p->source ? strnlen(p->source, 128) : 0),
-	};
-	int64_t outcome = 0;
-	store_status_t rc;
-
-	rc = store_transaction_end_with(conn, SQL_ROUND2_PASS, params, NELEMS(params), &outcome);
-	if (rc != STORE_OK) return rc;
-	return outcome == 1 ? STORE_OK : STORE_CONFLICT;	/* 0: the State was spent, the procedure rolled back */
-}
-
 static char const SQL_RECOVERY_UNUSED[] =
 	"SELECT slot, salt, code_hash FROM recovery_codes WHERE user_id = ? AND used_at IS NULL ORDER BY slot";
 

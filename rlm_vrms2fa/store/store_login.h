@@ -38,40 +38,6 @@
 store_status_t store_transaction_start(store_conn_t *conn);
 store_status_t store_transaction_end(store_conn_t *conn);
 
-/*
- * The writes of round 2 when its second step passed, and the commit of
- * its transaction, in one round trip (sql/009_round2_pass.sql): the
- * attempt taken against the lockout given back (as store_failure_give_back),
- * the State spent (as store_challenge_spend), and when 'trust' the address
- * trusted (as store_trust_add) with its audit row (event
- * "address_trusted").  It decides nothing; the caller has.
- *
- * Called inside the transaction of store_transaction_start, which it ends
- * whatever happens: STORE_OK, committed; STORE_CONFLICT, the State was
- * already spent and everything since store_transaction_start is rolled
- * back; otherwise as store_transaction_end (STORE_RETRY: rolled back by a
- * deadlock or a certification conflict, run it all again; STORE_ERROR).
- */
-typedef struct {
-	char const	*login;			/* the attempt to give back; NULL: none taken */
-	size_t		login_len;
-	char const	*pair_address;		/* the request's address ("" keys STORE_NO_ADDRESS) */
-	uint8_t const	*digest;		/* the State: CHALLENGE_TOKEN_DIGEST_LEN bytes */
-	bool		trust;			/* trust the address below, and audit it */
-	uint64_t	user_id;
-	uint64_t	company_id;
-	char const	*scope;
-	char const	*address;
-	addr_kind_t	kind;
-	trust_how_t	how;
-	int64_t		now;
-	int64_t		expires_at;		/* 0: never */
-	char const	*actor;			/* the audit row's */
-	char const	*detail;
-	char const	*source;
-} store_round2_pass_t;
-store_status_t store_round2_pass(store_conn_t *conn, store_round2_pass_t const *pass);
-
 /* Challenges (the module's State). */
 
 typedef struct {

@@ -97,14 +97,6 @@ store_status_t store_exec_script(store_conn_t *conn, char const *script);
 store_status_t store_secret_fill(store_secret_t *out, char const *status, char const *algo, int64_t key_id,
 				 int64_t digits, int64_t period);
 
-/*
- * End the transaction of store_transaction_start (store_login.h) with a
- * statement that commits it itself, a procedure's CALL returning one row of
- * one integer (*outcome): see store.c.
- */
-store_status_t store_transaction_end_with(store_conn_t *conn, char const *sql, store_param_t const *params,
-					  size_t nparams, int64_t *outcome);
-
 /* Last AUTO_INCREMENT id of this connection. */
 uint64_t store_insert_id(store_conn_t *conn);
 

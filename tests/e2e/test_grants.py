@@ -94,7 +94,6 @@ def test_grants_as_applied(mariadb, accounts):
     assert "`%s`.*" % mariadb.db not in grants, grants		# table by table, not the database
     assert "CREATE" not in grants and "ALTER" not in grants and "DROP" not in grants, grants
     assert "UPDATE (`grace_deadline`) ON `%s`.`users`" % mariadb.db in grants, grants
-    assert "EXECUTE ON PROCEDURE `%s`.`round2_pass`" % mariadb.db in grants, grants
     backend = mariadb.sql("SHOW GRANTS FOR '%s'@'%s'" % (accounts.backend[0], HOST))
     assert "EXECUTE ON PROCEDURE `%s`.`backend_email_confirm`" % mariadb.db in backend, backend
     assert "SELECT ON `%s`.`backend_user_state`" % mariadb.db in backend, backend
@@ -166,59 +165,6 @@ def test_logins_with_the_module_account(accounts, tool, module_rad, outbox, mari
     locked = int(mariadb.scalar("SELECT MAX(locked_until) FROM login_failures WHERE login = '%s'" % w.login))
     assert locked > time.time()
     assert "command denied" not in rad.log_text()
-
-
-def test_round2_procedure_grants_nothing_more(accounts, mariadb):
-    """round2_pass runs with its caller's privileges (SQL SECURITY INVOKER):
-    an account that may execute it but not write the tables it writes is
-    refused by the server, and nothing is written."""
-    sec = mariadb.scalar("SELECT SECURITY_TYPE FROM information_schema.ROUTINES"
-                         " WHERE ROUTINE_SCHEMA = '%s' AND ROUTINE_NAME = 'round2_pass'" % mariadb.db)
-    assert sec == "INVOKER", sec
-    user, pw = "x_" + secrets.token_hex(3), secrets.token_hex(16)
-    mariadb.sql("CREATE USER '%s'@'%s' IDENTIFIED BY '%s';"
-                "GRANT EXECUTE ON PROCEDURE `%s`.`round2_pass` TO '%s'@'%s';" % (user, HOST, pw, mariadb.db, user, HOST))
-    try:
-        before = mariadb.scalar("SELECT COUNT(*) FROM audit_log")
-        r = accounts.sql_as((user, pw), "START TRANSACTION; CALL round2_pass(NULL, '-', REPEAT('a', 32), 1, 1, '',"
-                                        " '192.0.2.7', 'ipv4', 'code', 0, NULL, NULL, 'x', 'x', 'x')")
-        assert r.returncode != 0 and "denied" in r.stderr, r
-        assert mariadb.scalar("SELECT COUNT(*) FROM audit_log") == before
-        assert mariadb.scalar("SELECT COUNT(*) FROM trusted_addresses WHERE address = '192.0.2.7'") == "0"
-    finally:
-        mariadb.sql("DROP USER '%s'@'%s'" % (user, HOST))
-
-
-def test_module_without_execute_fails_closed(accounts, tool, module_rad, mariadb):
-    """The module's account without EXECUTE on round2_pass (an upgrade whose
-    grants were not given again): a right code gets "service unavailable",
-    never an Accept, and nothing of round 2 stays; `vrms2fa-admin check`
-    names the grant, and with it given the same State and code pass."""
-    world = World(tool)
-    rad = module_rad
-    u = world.user(enroll=True)
-    csid = H.new_address()
-    grant = "EXECUTE ON PROCEDURE `%s`.`round2_pass`" % mariadb.db
-    H.wait_step_margin(8)
-    r1 = rad.round1(u.login, u.password, csid=csid)
-    assert r1.code == H.CHALLENGE, r1
-    mariadb.sql("REVOKE %s FROM '%s'@'%s'" % (grant, accounts.module[0], HOST))
-    try:
-        r2 = rad.round2(u.login, u.code(), r1.state, csid=csid)
-        assert r2.code == H.REJECT and r2.message == H.MSG_SERVICE, r2
-        assert mariadb.scalar("SELECT spent FROM challenges c JOIN users u ON u.id = c.user_id"
-                              " WHERE u.login = '%s'" % u.login) == "0"
-        assert mariadb.scalar("SELECT COUNT(*) FROM trusted_addresses t JOIN users u ON u.id = t.user_id"
-                              " WHERE u.login = '%s'" % u.login) == "0"
-        r = tool("check", "--json", check=False)
-        report = json.loads(r.stdout)
-        grants = [c for c in report["checks"] if c["check"] == "grants"][0]
-        assert not grants["ok"], grants
-        assert grants["fix"] == "GRANT %s TO '%s'@'%s';" % (grant, accounts.module[0], HOST), grants
-    finally:
-        mariadb.sql("GRANT %s TO '%s'@'%s'" % (grant, accounts.module[0], HOST))
-    r2 = rad.round2(u.login, u.code(), r1.state, csid=csid)
-    assert r2.code == H.ACCEPT, r2
 
 
 def test_backend_confirms_a_link_and_nothing_more(accounts, tool, module_rad, outbox, mariadb):

@@ -58,7 +58,6 @@ static struct {
 	bool			transaction_failed;	/* a call inside it failed */
 	size_t			conflicts_armed;	/* fake_transaction_conflicts() */
 	size_t			transactions, rollbacks;
-	bool			inside_call;		/* store_round2_pass runs the writes it stands for */
 } db;
 
 /* The tables as store_transaction_start found them (malloc'd; NULL outside a transaction). */
@@ -71,7 +70,6 @@ static char const *const WRITES[] = {
 	"store_challenge_create", "store_challenge_take_attempt", "store_challenge_spend",
 	"store_recovery_use", "store_email_create", "store_email_renew", "store_email_mark_sent",
 	"store_email_record_send", "store_email_confirm_code", "store_email_confirm_link", "store_audit",
-	"store_round2_pass",
 };
 
 static void full(char const *table)
@@ -87,8 +85,6 @@ static void full(char const *table)
 static bool enter(char const *function)
 {
 	bool fail = false;
-
-	if (db.inside_call) return false;	/* one statement of the procedure being called: not a call of its own */
 
 	if (db.before_fn && strcmp(db.before_function, function) == 0) {
 		void (*fn)(void) = db.before_fn;
@@ -1334,43 +1330,6 @@ store_status_t store_transaction_end(store_conn_t *conn)
 	}
 	free(saved);
 	return status;
-}
-
-/*
- * As sql/009_round2_pass.sql: the give back, the spend, the trust and its
- * audit row, then the commit (store_transaction_end's, with its injected
- * failures and conflicts); a State already spent rolls everything back.
- */
-store_status_t store_round2_pass(store_conn_t *conn, store_round2_pass_t const *p)
-{
-	store_status_t rc;
-
-	if (!db.in_transaction) {
-		snprintf(db.conn.last_error, sizeof(db.conn.last_error), "no transaction to end");
-		return STORE_ERROR;
-	}
-	if (enter("store_round2_pass")) {
-		db.transaction_failed = true;
-		return store_transaction_end(conn);
-	}
-	db.inside_call = true;
-	if (p->login) (void)store_failure_give_back(conn, p->login, p->login_len, p->pair_address);
-	rc = store_challenge_spend(conn, p->digest);
-	if (rc == STORE_OK && p->trust &&
-	    store_trust_add(conn, p->user_id, p->scope ? p->scope : "", p->address, p->kind, p->how, p->now,
-			    p->expires_at) == STORE_OK) {
-		(void)store_audit(conn, p->now, p->actor, p->user_id, p->company_id, "address_trusted", p->detail,
-				  p->source);
-	}
-	if (rc != STORE_OK) {
-		db.transaction_failed = true;
-		(void)store_transaction_end(conn);	/* rolled back */
-		db.inside_call = false;
-		return STORE_CONFLICT;
-	}
-	rc = store_transaction_end(conn);	/* the procedure's COMMIT: its armed conflicts apply, not call failures */
-	db.inside_call = false;
-	return rc;
 }
 
 void fake_transaction_conflicts(size_t n)

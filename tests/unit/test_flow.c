@@ -1840,7 +1840,8 @@ static void test_r2_code_ok(void **state)
 		static char const *const order[] = {
 			"store_transaction_start",	/* round 2's reads and writes up to its answer: one commit */
 			"store_challenge_take_attempt", "store_login_lookup", "store_failure_take", "store_secret_advance",
-			"store_round2_pass",	/* the give back, the State spent, the trust, its audit row, the commit */
+			"store_failure_give_back", "store_challenge_spend", "store_trust_add", "store_audit",
+			"store_transaction_end",
 			"store_failure_clear", "store_failure_clear",
 		};
 		size_t i;
@@ -1941,7 +1942,7 @@ static void test_r2_trust_variants(void **state)
 	run();
 	expect(FLOW_ACCEPT, "");
 	assert_null(fake_trust(alice, ADDR2));
-	assert_int_equal(fake_audit_count("address_trusted"), 1);
+	assert_int_equal(fake_call_count("store_trust_add"), 1);
 
 	/* proving an expired trust row again renews it, with its how */
 	fake_trust(alice, ADDR)->expires_at = T0 + 50;
@@ -3556,10 +3557,8 @@ static void test_store_error_at_each_call(void **state)
 		assert_true(ncalls > 0 && ncalls < FAKE_CALLS_MAX);
 		for (i = 0; i < ncalls; i++) {
 			names[i] = fake_call_name(i);
-			/* the transaction ends with store_transaction_end, or with store_round2_pass (which commits) */
 			inside[i] = i > 0 && (inside[i - 1] || strcmp(names[i - 1], "store_transaction_start") == 0) &&
-				    strcmp(names[i], "store_transaction_end") != 0 &&
-				    strcmp(names[i - 1], "store_round2_pass") != 0;
+				    strcmp(names[i], "store_transaction_end") != 0;
 		}
 
 		for (i = 0; i < ncalls; i++) {
@@ -3700,16 +3699,11 @@ static void test_r2_transaction_conflicts_exhausted(void **state)
 	expect(FLOW_ACCEPT, "");
 }
 
-/*
- * The COMMIT fails (the database went away): "service unavailable", never
- * the answer the steps had reached.  A passed step commits inside
- * store_round2_pass (test_r2_pass_failure_rolls_back_the_step); a wrong
- * code commits with store_transaction_end: its failure is not counted.
- */
+/* The COMMIT fails (the database went away): "service unavailable", never the Accept the steps had reached. */
 static void test_r2_commit_failure_is_not_an_accept(void **state)
 {
 	(void)state;
-	sc_prep_r2_wrong();
+	sc_prep_r2_code();
 	fake_fail_function("store_transaction_end", 1);
 	sc_act_r2();
 	assert_int_equal(res.code, FLOW_FAIL);
@@ -3724,67 +3718,14 @@ static void test_r2_failure_inside_rolls_back_what_came_before(void **state)
 {
 	(void)state;
 	sc_prep_r2_code();
-	fake_fail_function("store_secret_advance", 1);	/* after the attempts were taken */
+	fake_fail_function("store_trust_add", 1);	/* after the time step moved and the State was spent */
 	fake_calls_clear();
 	sc_act_r2();
 	assert_int_equal(res.code, FLOW_FAIL);
-	assert_string_equal(res.log, "database error: second factor: injected failure in store_secret_advance");
-	assert_int_equal(fake_call_count("store_round2_pass"), 0);
+	assert_string_equal(res.log, "database error: second factor: injected failure in store_trust_add");
 	assert_int_equal(fake_rollbacks(), 1);
 	assert_round2_left_nothing();
 	fake_fail_clear();
-}
-
-/* The call that ends a passed round 2 fails (the procedure half way, after the time step moved): all rolled back. */
-static void test_r2_pass_failure_rolls_back_the_step(void **state)
-{
-	(void)state;
-	sc_prep_r2_code();
-	fake_fail_function("store_round2_pass", 1);
-	fake_calls_clear();
-	sc_act_r2();
-	assert_int_equal(res.code, FLOW_FAIL);
-	assert_string_equal(res.message, MSG_SERVICE);
-	assert_string_equal(res.log, "database error: second factor: injected failure in store_round2_pass");
-	assert_int_equal(fake_rollbacks(), 1);
-	assert_round2_left_nothing();
-	fake_fail_clear();
-
-	sc_act_r2();	/* nothing was spent: the same code on the same State now passes */
-	expect(FLOW_ACCEPT, "");
-}
-
-static void spend_sc_state(void)
-{
-	fake_challenge(sc_state)->spent = true;
-}
-
-/* Spent by a request that commits: the rollback of this one's transaction does not bring it back. */
-static void spend_sc_state_for_good(void)
-{
-	spend_sc_state();
-	fake_before_next("store_challenge_take_attempt", spend_sc_state);
-}
-
-/*
- * Another request spent the State after this one checked its code (the
- * procedure finds it spent): everything rolled back, round 2 run again,
- * and the gate refuses the spent State.  No Accept, no trust, no audit row.
- */
-static void test_r2_state_spent_before_the_pass(void **state)
-{
-	(void)state;
-	sc_prep_r2_code();
-	fake_before_next("store_round2_pass", spend_sc_state_for_good);
-	fake_calls_clear();
-	sc_act_r2();
-	assert_int_equal(res.code, FLOW_REJECT);
-	assert_string_equal(res.message, MSG_STATE_INVALID);
-	assert_int_equal(fake_call_count("store_round2_pass"), 1);
-	assert_int_equal(fake_rollbacks(), 1);
-	assert_int_equal(fake_audit_count("address_trusted"), 0);
-	assert_int_equal(fake_trust_count(sc_user), 0);
-	assert_true(fake_challenge(sc_state)->spent);
 }
 
 /* ---- equal work for unknown users; memory-hard checks bounded ---- */
@@ -4293,8 +4234,6 @@ int main(void)
 		cmocka_unit_test_setup(test_r2_transaction_conflicts_exhausted, setup),
 		cmocka_unit_test_setup(test_r2_commit_failure_is_not_an_accept, setup),
 		cmocka_unit_test_setup(test_r2_failure_inside_rolls_back_what_came_before, setup),
-		cmocka_unit_test_setup(test_r2_pass_failure_rolls_back_the_step, setup),
-		cmocka_unit_test_setup(test_r2_state_spent_before_the_pass, setup),
 	};
 
 	/* TEST_FLOW_FILTER=pattern runs only the matching tests (cmocka's '*' and '?' wildcards). */
