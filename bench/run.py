@@ -428,11 +428,12 @@ sql {{
 
 
 class Config:
-    def __init__(self, num, name, mode, title):
+    def __init__(self, num, name, mode, title, libdir=None):
         self.num = num
         self.name = name
         self.mode = mode
         self.title = title
+        self.libdir = libdir	# the folder of the rlm_vrms2fa.so it loads; None: this build's
         self.server = None
         self.users_file = None
         self.state_file = None
@@ -470,7 +471,7 @@ class Server:
         (self.raddb / "dictionary").write_text("$INCLUDE %s\n$INCLUDE %s\n" % (H.FR_DICTIONARY, H.DICT_SRC))
         (self.raddb / "radiusd.conf").write_text(RADIUSD_CONF.format(
             raddb=self.raddb, modconfdir=STOCK_MODCONFDIR, logdir=self.logdir, rundir=self.rundir,
-            libdir="%s:/usr/lib/freeradius" % H.MODULE_DIR, logfile=self.logfile, secret=self.secret,
+            libdir="%s:/usr/lib/freeradius" % (cfg.libdir or H.MODULE_DIR), logfile=self.logfile, secret=self.secret,
             threads_start=threads_start, threads_max=threads_max))
         listen = LISTEN.format(port=self.port)
         mods = self.raddb / "mods-enabled"
@@ -857,6 +858,8 @@ def print_table(result):
     log("  5/2 challenge / stock-pap     %6s   target >= %.2f%s" % (r["5/2"], TARGETS["5/2"], mark(tg.get("5/2"))))
     log("  6/3 single-pass / stock-totp  %6s   target >= %.2f%s" % (r["6/3"], TARGETS["6/3"], mark(tg.get("6/3"))))
     log("  4/1 trusted / ceiling         %6s" % r["4/1"])
+    if r.get("5/7") is not None:
+        log("  5/7 challenge, this build / the compared one (--compare)  %6s" % r["5/7"])
     log()
     print_open_table(result)	# the fixed-load rows (issue #18)
 
@@ -1065,6 +1068,9 @@ def parse_args(argv):
                    help="before each measured run, wait up to this many seconds for the machine to be idle "
                         "(a shared machine); 0 = never wait (default 120; quick 0)")
     p.add_argument("--configs", default="1,2,3,4,5,6", help="which configurations (default all: 1,2,3,4,5,6)")
+    p.add_argument("--compare", metavar="DIR",
+                   help="also run configuration 5 with the rlm_vrms2fa.so in DIR (another build: say, the commit "
+                        "before a change), as configuration 7 in the same rounds, and print 5/7: an A/B within one run")
     p.add_argument("--perf", default="",
                    help="after the measured rounds, profile these configurations (e.g. 4,5,6) with perf for "
                         "--duration seconds each, system-wide, and write the reports next to the JSON")
@@ -1089,6 +1095,12 @@ def parse_args(argv):
         p.error("--configs: numbers 1..6 separated by commas")
     if not a.configs or any(c < 1 or c > 6 for c in a.configs):
         p.error("--configs: numbers 1..6")
+    if a.compare:
+        if not (Path(a.compare) / "rlm_vrms2fa.so").is_file():
+            p.error("--compare: no rlm_vrms2fa.so in %s" % a.compare)
+        if 5 not in a.configs:
+            p.error("--compare: compares with configuration 5, which --configs leaves out")
+        a.configs.append(7)
     a.open_duration = 2.0 if q else a.duration	# seconds per fixed-load row
     try:
         a.loads = [int(x) for x in (a.loads or ("25" if q else "25,50,80")).split(",") if x.strip()]
@@ -1145,6 +1157,9 @@ def main(argv=None):
 
     try:
         configs = [c for c in CONFIGS if c.num in args.configs]
+        if args.compare:
+            configs.append(Config(7, "challenge-compared", "challenge",
+                                  "configuration 5 with %s/rlm_vrms2fa.so" % args.compare, libdir=args.compare))
         log("work folder %s%s" % (work, " (kept)" if args.keep else ""))
         log("making %d users (sha512-crypt, rounds=%d) ..." % (args.code_users, CRYPT_ROUNDS))
         users = Users(args.code_users)
@@ -1246,6 +1261,7 @@ def main(argv=None):
             "5/2": ratio(lps.get(5, 0), lps.get(2, 0)) if 5 in lps and 2 in lps else None,
             "6/3": ratio(lps.get(6, 0), lps.get(3, 0)) if 6 in lps and 3 in lps else None,
             "4/1": ratio(lps.get(4, 0), lps.get(1, 0)) if 4 in lps and 1 in lps else None,
+            "5/7": ratio(lps.get(5, 0), lps.get(7, 0)) if 5 in lps and 7 in lps else None,
         }
         tg = {}
         for k in ("4/2", "5/2", "6/3"):

@@ -24,7 +24,8 @@ def test_quick_benchmark_runs_every_configuration(built, tmp_path, figures):
     assert BENCH.exists(), "bench/vrms2fa-bench is not built (make)"
     out = tmp_path / "results"
     t0 = time.monotonic()
-    r = subprocess.run(["/usr/bin/python3", str(RUN), "--quick", "--out", str(out)],
+    # --compare: configuration 5 again with a module from another folder (here this build's own), as 7
+    r = subprocess.run(["/usr/bin/python3", str(RUN), "--quick", "--out", str(out), "--compare", str(H.MODULE_DIR)],
                        capture_output=True, text=True, timeout=600)
     elapsed = time.monotonic() - t0
     assert r.returncode == 0, "run.py --quick exited %d\n%s\n%s" % (r.returncode, r.stdout[-4000:], r.stderr[-4000:])
@@ -35,10 +36,10 @@ def test_quick_benchmark_runs_every_configuration(built, tmp_path, figures):
     assert json.loads(stamped[0].read_text()) == latest
 
     configs = latest["configs"]
-    assert sorted(configs, key=int) == ["1", "2", "3", "4", "5", "6"]
+    assert sorted(configs, key=int) == ["1", "2", "3", "4", "5", "6", "7"]
     names = {k: v["name"] for k, v in configs.items()}
     assert names == {"1": "ceiling", "2": "stock-pap", "3": "stock-totp", "4": "trusted",
-                     "5": "challenge", "6": "single-pass"}
+                     "5": "challenge", "6": "single-pass", "7": "challenge-compared"}
     for num, c in configs.items():
         t = c["totals"]
         assert t["accepts"] > 0, (num, c)
@@ -47,19 +48,20 @@ def test_quick_benchmark_runs_every_configuration(built, tmp_path, figures):
         for k in ("p50", "p90", "p99", "max"):
             assert c["median"]["latency_ms"][k] >= 0, (num, k, c)
         assert c["rss_kib"]["before"] and c["rss_kib"]["after"], (num, c)
-    for num in ("4", "5", "6"):
+    for num in ("4", "5", "6", "7"):
         t = configs[num]["totals"]
         assert t["rejects"] == 0 and t["timeouts"] == 0, (num, t)
         assert t["logins_failed"] == 0 and t["unexpected"] == 0, (num, t)
         # rlm_vrms2fa signs every reply (BlastRADIUS); the generator verified each one
         assert t["reply_ma_missing"] == 0, (num, t)
     # the full challenge login: one challenge per accepted login, every login two rounds
-    five = configs["5"]["totals"]
-    assert five["challenges"] == five["accepts"] == five["logins_ok"], five
+    for num in ("5", "7"):
+        t = configs[num]["totals"]
+        assert t["challenges"] == t["accepts"] == t["logins_ok"], (num, t)
 
-    for k in ("4/2", "5/2", "6/3", "4/1"):
+    for k in ("4/2", "5/2", "6/3", "4/1", "5/7"):
         assert isinstance(latest["ratios"][k], float) and latest["ratios"][k] > 0, (k, latest["ratios"])
-    for k in ("4/2", "5/2", "6/3", "4/1"):
+    for k in ("4/2", "5/2", "6/3", "4/1", "5/7"):
         assert k in r.stdout, "the table lacks the ratio %s:\n%s" % (k, r.stdout)
     assert "RSS" in r.stdout
     check_open_loop_rows(latest, r.stdout)
