@@ -52,6 +52,7 @@ H = R.H
 log = R.log
 
 SCALE_TARGET = 0.10		# CPU per login and p99 within 10% of the first size's
+CONTROL_USERS = 1000		# the control row's stock database, the same size at every size
 MEMORY_TARGET_MIB = 2.0		# RSS growth after the warm-up
 TRUSTED_PER_USER = 10
 CHUNK = 100000			# users per bulk-insert statement group
@@ -366,6 +367,14 @@ def run_scale(args, work, db, data, key_file):
     """Measure configurations 4 and 5 at each size of args.scale; returns the JSON section."""
     cfgs = [R.Config(4, "trusted", "trusted", "rlm_vrms2fa, trusted address (1 round)"),
             R.Config(5, "challenge", "challenge", "rlm_vrms2fa, new address (2 rounds)")]
+    # The control: stock rlm_sql + rlm_pap on the same MariaDB, its own 1,000 users at every size.  The
+    # sizes run one after the other, minutes apart, and this machine's speed drifts by more than 10%
+    # in minutes (bench/README.md): what the control's figures move by is the machine, not the data.
+    control = R.Config(2, "stock-pap", "password", "rlm_sql + rlm_pap, control (its data does not grow)")
+    stock_users = R.Users(CONTROL_USERS)
+    R.create_stock_db(db, "radius")
+    R.load_stock(db, "radius", stock_users, CONTROL_USERS, with_totp=False)
+    control.users_file = stock_users.write_file(work / "scale-stock.tsv", CONTROL_USERS)
     servers = []
     section = {"sizes": [], "settings": {"sizes": args.scale, "rounds": args.scale_rounds,
                                          "trusted_duration": args.scale_duration,
@@ -393,6 +402,10 @@ def run_scale(args, work, db, data, key_file):
                     H.write_module_config(c.server.raddb / "mods-enabled" / "vrms2fa", db, key_file, overrides)
                     servers.append(c.server)
                     c.server.start()
+                control.server = R.Server(work / "scale-radiusd-2-stock-pap", control, db, key_file,
+                                          args.threads_start, args.threads_max)
+                servers.append(control.server)
+                control.server.start()
             # The users that log in, spread over the whole table.
             rng = random.Random(size)
             trusted_ids = rng.sample(range(1, size + 1), min(size, 10000))
@@ -402,7 +415,7 @@ def run_scale(args, work, db, data, key_file):
                                                   rng.sample(range(1, size + 1), min(size, 4 * challenge_logins)))
             cfgs[1].state_file = work / "scale-state.tsv"	# across the sizes: the users of the last one are in
             budget = StepBudget(min(size, 4 * challenge_logins))
-            for c in cfgs:
+            for c in cfgs + [control]:
                 c.runs = []
                 R.check_probe(c, R.generate(c, args, count=1, label="probe %d %s" % (c.num, c.name)))
             # Warm-up: the buffer pool's pages of this size, the threads, the connections.
@@ -411,7 +424,13 @@ def run_scale(args, work, db, data, key_file):
             budget.take(challenge_logins + 1)	# + the probe
             w = R.generate(cfgs[1], args, count=challenge_logins, label="warm-up 5 challenge")
             log("  " + w["line"])
+            w = R.generate(control, args, duration=max(args.warmup, 1.0), label="warm-up 2 stock-pap")
+            log("  " + w["line"])
             for rnd in range(args.scale_rounds):
+                res = R.generate(control, args, duration=args.scale_duration,
+                                 label="%d users, 2 stock-pap (control)" % size, measured=True)
+                control.runs.append(res)
+                log("  " + res["line"])
                 res = R.generate(cfgs[0], args, duration=args.scale_duration,
                                  label="%d users, 4 trusted" % size, measured=True)
                 cfgs[0].runs.append(res)
@@ -422,7 +441,7 @@ def run_scale(args, work, db, data, key_file):
                 cfgs[1].runs.append(res)
                 log("  " + res["line"])
             entry = {"users": size, "load_seconds": secs, "tables": sizes, "configs": {}}
-            for c in cfgs:
+            for c in cfgs + [control]:
                 entry["configs"][str(c.num)] = figures(c)
             entry["tables_after"] = table_sizes(db)
             section["sizes"].append(entry)
@@ -438,7 +457,14 @@ def run_scale(args, work, db, data, key_file):
             b = base[num]
             f["ratio"] = {"cpu": R.ratio(f["cpu_us_per_login"], b["cpu_us_per_login"]),
                           "p99": R.ratio(f["p99_ms"], b["p99_ms"])}
-            f["ok"] = all(v is not None and v <= 1.0 + SCALE_TARGET for v in f["ratio"].values())
+        ctl = entry["configs"]["2"]["ratio"]
+        for num, f in entry["configs"].items():
+            if num == "2":
+                continue
+            # the ratio with the machine's drift taken out: over the control's own ratio at this size
+            f["ratio_vs_control"] = {k: R.ratio(f["ratio"][k], ctl[k]) if f["ratio"][k] and ctl[k] else None
+                                     for k in ("cpu", "p99")}
+            f["ok"] = all(v is not None and v <= 1.0 + SCALE_TARGET for v in f["ratio_vs_control"].values())
             tg["%s@%d" % (num, entry["users"])] = f["ok"]
     section["targets"] = tg
     section["full_scans"] = [e["statement"] for e in section["explain"] if e["full_scan"] and not e.get("scan_note")]
@@ -671,16 +697,23 @@ def print_results(result):
                 e["users"], ", ".join("%s %d rows %.1f MiB" % (t, v["rows"], v["mib"])
                                       for t, v in e["tables"].items() if v["rows"]),
                 e["tables_after"]["challenges"]["rows"]))
-        hdr = "%-2s %-10s %9s %9s %7s %9s %8s %8s  %s" % ("#", "config", "users", "CPU us", "x", "p99 ms", "x",
-                                                          "logins/s", "within 10% of the first size")
+        log("x: the figure over the first size's; /2: that over the control's own x at the same size (row 2,")
+        log("stock rlm_sql + rlm_pap on 1,000 users of its own: the machine's drift between sizes)")
+        hdr = "%-2s %-10s %9s %9s %7s %7s %9s %8s %7s %8s  %s" % (
+            "#", "config", "users", "CPU us", "x", "/2", "p99 ms", "x", "/2", "logins/s", "/2 within 10% of the first size")
         log(hdr)
         log("-" * len(hdr))
-        for num in ("4", "5"):
+        for num in ("2", "4", "5"):
             for e in s["sizes"]:
-                f = e["configs"][num]
-                log("%-2s %-10s %9d %9.0f %7.2f %9.2f %8.2f %8.0f  %s" % (
-                    num, f["name"], e["users"], f["cpu_us_per_login"], f["ratio"]["cpu"] or 0, f["p99_ms"],
-                    f["ratio"]["p99"] or 0, f["logins_per_s"], "ok" if f["ok"] else "MISSED"))
+                f = e["configs"].get(num)
+                if f is None:
+                    continue
+                vs = f.get("ratio_vs_control") or {}
+                log("%-2s %-10s %9d %9.0f %7.2f %7s %9.2f %8.2f %7s %8.0f  %s" % (
+                    num, f["name"], e["users"], f["cpu_us_per_login"], f["ratio"]["cpu"] or 0,
+                    "%.2f" % vs["cpu"] if vs.get("cpu") else "-", f["p99_ms"], f["ratio"]["p99"] or 0,
+                    "%.2f" % vs["p99"] if vs.get("p99") else "-", f["logins_per_s"],
+                    "control" if num == "2" else ("ok" if f["ok"] else "MISSED")))
         last = s["sizes"][-1]["users"]
         log("EXPLAIN at %d users, statements of a trusted and a challenge login:" % last)
         for x in s["explain"]:
