@@ -144,6 +144,10 @@ def check_scale(sc, stdout):
         assert t["trusted_addresses"]["rows"] >= 10 * e["users"], t
         assert t["audit_log"]["rows"] >= e["users"] and t["challenges"]["rows"] > 0, t
         assert all(v["mib"] > 0 for k, v in t.items() if k in ("users", "trusted_addresses")), t
+        # measured after InnoDB wrote the load's pages and purged its undo (or waited its 300 s)
+        st = e["settled"]
+        assert 0 <= st["seconds"] <= 330 and len(st["dirty_pages"]) == len(st["history_length"]) == 2, st
+        assert st["dirty_pages"][1] <= 100 or st["seconds"] >= 300, st
         # 2: the control (stock rlm_sql + rlm_pap on data that does not grow), against the machine's drift
         for num, mode in (("2", "stock-pap"), ("4", "trusted"), ("5", "challenge")):
             f = e["configs"][num]
