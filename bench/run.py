@@ -1100,7 +1100,7 @@ def parse_args(argv):
             p.error("--compare: no rlm_vrms2fa.so in %s" % a.compare)
         if 5 not in a.configs:
             p.error("--compare: compares with configuration 5, which --configs leaves out")
-        a.configs.append(7)
+        a.configs.append(7)	# built in main(); listed here so that --perf 7 may profile the other build
     a.open_duration = 2.0 if q else a.duration	# seconds per fixed-load row
     try:
         a.loads = [int(x) for x in (a.loads or ("25" if q else "25,50,80")).split(",") if x.strip()]

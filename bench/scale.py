@@ -265,12 +265,10 @@ def settle(db, timeout=300.0):
     db.sql("SET GLOBAL innodb_io_capacity_max = 100000; SET GLOBAL innodb_io_capacity = 50000;"
            " SET GLOBAL innodb_max_dirty_pages_pct = 0")
     try:
-        first = innodb_backlog(db)
-        while True:
-            dirty, history = innodb_backlog(db)
-            if (dirty <= 100 and history <= 1000) or time.monotonic() - t0 > timeout:
-                break
+        first = dirty, history = innodb_backlog(db)
+        while (dirty > 100 or history > 1000) and time.monotonic() - t0 <= timeout:
             time.sleep(1.0)
+            dirty, history = innodb_backlog(db)
     finally:
         db.sql("SET GLOBAL innodb_max_dirty_pages_pct = %s; SET GLOBAL innodb_io_capacity = %s;"
                " SET GLOBAL innodb_io_capacity_max = %s" % (default_pct, default_io[0], default_io[1]))

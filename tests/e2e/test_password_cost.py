@@ -18,6 +18,7 @@ checks (issue 15), through radiusd and MariaDB.
 """
 import ctypes
 import ctypes.util
+import itertools
 import random
 import re
 import secrets
@@ -154,14 +155,8 @@ def paired_diff(samples):
     20%) moves both sides of a pair: it can split the plain medians of two
     kinds that cost the same, not the medians of their differences, while a
     real difference of cost shows in every pair."""
-    kinds = sorted(samples)
-    worst = 0.0
-    for a in kinds:
-        for b in kinds:
-            if a != b:
-                d = statistics.median(x - y for x, y in zip(samples[a], samples[b]))
-                worst = max(worst, abs(d) / statistics.median(samples[b]))
-    return worst
+    return max(abs(statistics.median(x - y for x, y in zip(samples[a], samples[b]))) / statistics.median(samples[b])
+               for a, b in itertools.permutations(samples, 2))
 
 
 @pytest.mark.parametrize("fmt", list(FORMATS))
